@@ -1,0 +1,40 @@
+# Set-up is part of every target: a fresh machine needs only `make demo` or `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTHON ?= python3
+
+.PHONY: setup qemu test lint demo bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+setup: $(STAMP)
+
+# QEMU from Debian's packages when it is missing and we may install it.
+qemu:
+	@if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-x86; \
+	  else echo "qemu-system-x86_64 is missing: install qemu-system-x86 (tests that need it will fail or skip)"; fi; \
+	fi
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check qmigtui tests bench
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy qmigtui
+
+test: $(STAMP) qemu lint
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+demo: $(STAMP) qemu
+	$(VENV)/bin/qmigtui lab --scenario converge
+
+bench: $(STAMP) qemu
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""``python -m qmigtui``."""
+
+from qmigtui.cli import main
+
+raise SystemExit(main())

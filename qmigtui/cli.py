@@ -1,0 +1,192 @@
+"""The ``qmigtui`` command: the monitor, ``lab``, ``status``, and friends."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from qmigtui import __version__
+
+SUBCOMMANDS = ("lab", "status")
+EXIT_USAGE = 2
+
+
+def _fail(message: str) -> int:
+    print(f"qmigtui: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _monitor_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="qmigtui",
+        description="Watch and drive a QEMU live migration over QMP.",
+        epilog="Other commands: qmigtui lab (a real local QEMU pair), "
+               "qmigtui status ENDPOINT (one-shot). See 'qmigtui COMMAND --help'.")
+    p.add_argument("source", help="source QMP endpoint: unix:/path, /path, tcp:HOST:PORT or HOST:PORT")
+    p.add_argument("--dest", help="destination QMP endpoint (same forms)")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between polls (default 1)")
+    p.add_argument("--read-only", action="store_true", help="send queries only; every action is off")
+    p.add_argument("--theme", default=None, help="colour theme")
+    p.add_argument("--version", action="version", version=f"qmigtui {__version__}")
+    return p
+
+
+def add_lab_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mem", type=int, default=256, help="guest memory, MiB (default 256)")
+    p.add_argument("--working-set", type=float, default=64,
+                   help="memory the guest keeps dirtying, MiB (default 64)")
+    p.add_argument("--dirty-rate", type=float, default=20,
+                   help="how fast the guest dirties it, MiB/s (default 20)")
+    p.add_argument("--bandwidth", default=None,
+                   help="max-bandwidth set on the source, e.g. 50M (bytes/s; default QEMU's)")
+    p.add_argument("--accel", default="tcg", choices=("tcg", "kvm"), help="accelerator (default tcg)")
+
+
+def _lab_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="qmigtui lab",
+                                description="Start a real source and destination QEMU on this "
+                                            "machine and watch a migration between them.")
+    add_lab_options(p)
+    p.add_argument("--headless", action="store_true",
+                   help="no app: migrate once and print status lines")
+    p.add_argument("--interval", type=float, default=0.5, help="seconds between polls (default 0.5)")
+    p.add_argument("--theme", default=None, help="colour theme")
+    return p
+
+
+def _status_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="qmigtui status",
+                                description="Print everything query-migrate returns, once.")
+    p.add_argument("endpoint", help="QMP endpoint: unix:/path, /path, tcp:HOST:PORT or HOST:PORT")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--capabilities", action="store_true", help="print capabilities instead")
+    what.add_argument("--parameters", action="store_true", help="print parameters instead")
+    p.add_argument("--json", action="store_true", help="print QEMU's reply as JSON")
+    p.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for QEMU (default 3)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    _signals_exit()
+    try:
+        if args and args[0] == "lab":
+            return _run_lab(_lab_parser().parse_args(args[1:]))
+        if args and args[0] == "status":
+            return _run_status(_status_parser().parse_args(args[1:]))
+        return _run_monitor(_monitor_parser().parse_args(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _signals_exit() -> None:
+    """SIGTERM and SIGHUP (an SSH disconnect) unwind like Ctrl-C, so cleanup runs."""
+    def raise_interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, raise_interrupt)
+
+
+def _endpoint_or_fail(text: str) -> Any:
+    from qmigtui.qmp.endpoint import parse_endpoint
+    ep = parse_endpoint(text)
+    if (warning := ep.warning()) is not None:
+        print(f"qmigtui: {warning}", file=sys.stderr)
+    return ep
+
+
+async def _connect(text: str, name: str, timeout: float, read_only: bool) -> Any:
+    from qmigtui.qmp.session import Session
+    session = Session(_endpoint_or_fail(text), name, read_only=read_only,
+                      greeting_timeout=timeout)
+    await session.connect()
+    return session
+
+
+def _run_status(ns: argparse.Namespace) -> int:
+    from qmigtui.qmp.errors import QmpError
+
+    async def go() -> int:
+        session = await _connect(ns.endpoint, "source", ns.timeout, read_only=True)
+        try:
+            command = ("query-migrate-capabilities" if ns.capabilities else
+                       "query-migrate-parameters" if ns.parameters else "query-migrate")
+            reply = await session.execute(command)
+        finally:
+            await session.close()
+        print(format_status(command, reply, as_json=ns.json))
+        return 0
+
+    try:
+        return asyncio.run(go())
+    except (QmpError, ValueError) as e:
+        return _fail(str(e))
+
+
+def format_status(command: str, reply: Any, as_json: bool = False) -> str:
+    """The text ``qmigtui status`` prints for a reply."""
+    from qmigtui.model import parameters
+    from qmigtui.model.describe import info_rows
+    from qmigtui.model.records import parse_list, parse_record
+    if as_json:
+        return json.dumps(reply, indent=2, sort_keys=True)
+    if command == "query-migrate-capabilities":
+        caps = parse_list("MigrationCapabilityStatus", reply)
+        rows = [(c.capability or "?", "on" if c.state else "off") for c in caps]
+    elif command == "query-migrate-parameters":
+        params = parse_record("MigrationParameters", reply)
+        rows = [(k, parameters.format_value(k, v)) for k, v in params.values.items()]
+        rows += [(f"{k} (other)", str(v)) for k, v in params.extra.items()]
+    else:
+        rows = info_rows(parse_record("MigrationInfo", reply)) or [("status", "none")]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def _run_monitor(ns: argparse.Namespace) -> int:
+    from qmigtui.qmp.errors import QmpError
+    try:
+        endpoints = [("source", ns.source)] + ([("destination", ns.dest)] if ns.dest else [])
+        if ns.interval <= 0:
+            return _fail("--interval must be above 0")
+
+        async def connect_all() -> list[Any]:
+            return [await _connect(text, name, 3.0, ns.read_only) for name, text in endpoints]
+
+        sessions = asyncio.run(connect_all())
+        for s in sessions:  # connected once to check; the app connects its own
+            asyncio.run(s.close())
+    except (QmpError, ValueError) as e:
+        return _fail(str(e))
+    from qmigtui.ui.run import run_monitor
+    return run_monitor(endpoints, interval=ns.interval, read_only=ns.read_only, theme=ns.theme)
+
+
+def _lab_config(ns: argparse.Namespace) -> Any:
+    from qmigtui.lab import LabConfig
+    from qmigtui.model.units import parse_size
+    bandwidth = parse_size(ns.bandwidth) if ns.bandwidth else None
+    return LabConfig(mem_mib=ns.mem, working_set_mib=ns.working_set,
+                     dirty_rate_mib_s=ns.dirty_rate, bandwidth=bandwidth, accel=ns.accel)
+
+
+def _run_lab(ns: argparse.Namespace) -> int:
+    from qmigtui.lab.pair import LabError
+    try:
+        config = _lab_config(ns)
+        config.validate()
+    except (ValueError, LabError) as e:
+        return _fail(str(e))
+    try:
+        if ns.headless:
+            from qmigtui.lab.headless import run_headless
+            return asyncio.run(run_headless(config, ns.interval))
+        from qmigtui.ui.run import run_lab
+        return run_lab(config, interval=ns.interval, theme=ns.theme)
+    except LabError as e:
+        return _fail(str(e))

@@ -1,0 +1,1 @@
+"""Operations on a migration: each checks state first, sends, and reads back."""

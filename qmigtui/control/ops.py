@@ -1,0 +1,280 @@
+"""The migration actions: start, cancel, postcopy, pause, recover, continue, set config.
+
+Each action re-checks the state just before sending, raises ``ControlError``
+with one line (QEMU's own ``desc`` when QEMU refused) and reads back what it
+changed. Every mutating command goes through ``Controller.send``, where the
+audit hook sees it with QEMU's answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from qmigtui.model import capabilities as capmodel
+from qmigtui.model import parameters as parammodel
+from qmigtui.model.records import parse_list, parse_record
+from qmigtui.qmp.errors import CommandRejected, QmpError
+from qmigtui.watch.watcher import Watcher
+
+AuditHook = Callable[[str, str, dict[str, Any] | None, str], None]
+
+
+class ControlError(Exception):
+    """An action could not be done; ``str()`` is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class Permission:
+    """Whether an action is allowed now, and if not, why."""
+
+    ok: bool
+    why: str = ""
+
+
+PAUSABLE = ("postcopy-active", "postcopy-recover")
+CANCELLABLE = ("setup", "active", "postcopy-active", "pre-switchover", "device",
+               "wait-unplug", "postcopy-paused", "postcopy-recover")
+
+
+class Controller:
+    """Actions on the sessions a Watcher owns."""
+
+    def __init__(self, watcher: Watcher, audit: AuditHook | None = None):
+        self.watcher = watcher
+        self.audit_hooks: list[AuditHook] = [audit] if audit else []
+        self._busy: set[str] = set()
+        self.lab_link: Any = None  # the Lab when watching a lab pair (incoming port wiring)
+
+    # -- plumbing ----------------------------------------------------------
+
+    def has_side(self, name: str) -> bool:
+        return name in self.watcher.sides
+
+    def status(self, side: str) -> str:
+        return self.watcher.sides[side].state.status if self.has_side(side) else "none"
+
+    async def fresh_status(self, side: str) -> str:
+        """Ask QEMU now (actions re-check state just before sending)."""
+        raw = await self.query(side, "query-migrate")
+        return parse_record("MigrationInfo", raw).status or "none"
+
+    async def query(self, side: str, command: str, args: dict[str, Any] | None = None) -> Any:
+        try:
+            return await self.watcher.session(side).execute(command, args)
+        except QmpError as e:
+            raise ControlError(f"{side}: {e}") from None
+
+    async def send(self, side: str, command: str, args: dict[str, Any] | None = None,
+                   timeout: float | None = None) -> Any:
+        """Send one mutating command; audit it with QEMU's answer; raise ControlError."""
+        session = self.watcher.session(side)
+        try:
+            result = await session.execute(command, args, timeout=timeout)
+        except CommandRejected as e:
+            self._audit(side, command, args, f"error: {e.desc}")
+            raise ControlError(f"{side}: {command}: {e.desc}") from None
+        except QmpError as e:
+            self._audit(side, command, args, f"not done: {e}")
+            raise ControlError(f"{side}: {e}") from None
+        self._audit(side, command, args, "ok")
+        self.watcher.poke(side)
+        return result
+
+    def _audit(self, side: str, command: str, args: dict[str, Any] | None, answer: str) -> None:
+        for hook in self.audit_hooks:
+            hook(side, command, args, answer)
+
+    async def once(self, key: str, coro: Any) -> Any:
+        """Run an action unless the same one is still running (a double key press sends once)."""
+        if key in self._busy:
+            coro.close()
+            raise ControlError(f"{key} is already in progress")
+        self._busy.add(key)
+        try:
+            return await coro
+        finally:
+            self._busy.discard(key)
+
+    # -- what is allowed now ----------------------------------------------------
+
+    def can(self, action: str) -> Permission:
+        if self.watcher.read_only:
+            return Permission(False, "read-only mode")
+        src = self.status("source")
+        dst = self.status("destination")
+        src_side = self.watcher.sides["source"].state
+        if not src_side.connected and action not in ("recover",):
+            return Permission(False, f"source is {src_side.connection}")
+        rules = {
+            "migrate": (src in ("none", "completed", "failed", "cancelled"),
+                        f"a migration is already {src}"),
+            "cancel": (src in CANCELLABLE, f"nothing to cancel (source is {src})"),
+            "postcopy": (src == "active", f"postcopy can start only from active (source is {src})"),
+            "pause": (src in PAUSABLE or dst in PAUSABLE,
+                      f"pause works in postcopy-active (source is {src})"),
+            "recover": ("postcopy-paused" in (src, dst),
+                        f"nothing to recover (source is {src})"),
+            "continue": (src in ("pre-switchover", "device"),
+                         f"continue works in pre-switchover (source is {src})"),
+        }
+        ok, why = rules.get(action, (True, ""))
+        if action == "postcopy" and ok and not src_side.capabilities.get("postcopy-ram"):
+            return Permission(False, "postcopy-ram was not on when the migration started")
+        return Permission(ok, "" if ok else why)
+
+    def _require(self, action: str) -> None:
+        p = self.can(action)
+        if not p.ok:
+            raise ControlError(p.why)
+
+    # -- actions ------------------------------------------------------------
+
+    async def start_migration(self, uri: str | None = None,
+                              channels: list[dict[str, Any]] | None = None,
+                              incoming_uri: str | None = None) -> str:
+        """Start a migration; with a destination, run migrate-incoming there first.
+
+        Returns the URI the source was sent to.
+        """
+        self._require("migrate")
+        if await self.fresh_status("source") not in ("none", "completed", "failed", "cancelled"):
+            raise ControlError("a migration started meanwhile; nothing sent")
+        if self.has_side("destination"):
+            uri = await self._prepare_incoming(uri, incoming_uri)
+        args: dict[str, Any] = {"channels": channels} if channels else {"uri": uri}
+        if not channels and not uri:
+            raise ControlError("no URI given")
+        await self.send("source", "migrate", args)
+        return uri or "channels"
+
+    async def _prepare_incoming(self, uri: str | None, incoming_uri: str | None) -> str | None:
+        dst_status = await self.fresh_status("destination")
+        if dst_status not in ("none", "setup"):
+            raise ControlError(f"destination is {dst_status}: start a fresh destination QEMU")
+        lab = self.lab_link
+        if lab is not None and uri in (None, lab.migrate_uri):
+            if dst_status == "none":
+                await self.send("destination", "migrate-incoming", {"uri": "tcp:127.0.0.1:0"})
+                info = parse_record("MigrationInfo",
+                                    await self.query("destination", "query-migrate"))
+                addrs = info.socket_address or []
+                if not addrs or not addrs[0].port:
+                    raise ControlError("destination did not report its listening port")
+                lab.set_incoming_port(int(addrs[0].port))
+            return str(lab.migrate_uri)
+        if dst_status == "none":
+            await self.send("destination", "migrate-incoming",
+                            {"uri": incoming_uri or _listen_uri(uri)})
+        return uri
+
+    async def cancel(self) -> None:
+        self._require("cancel")
+        status = await self.fresh_status("source")
+        if status not in CANCELLABLE:
+            raise ControlError(f"source is {status} now; nothing sent")
+        await self.send("source", "migrate_cancel")
+
+    async def start_postcopy(self) -> None:
+        self._require("postcopy")
+        if await self.fresh_status("source") != "active":
+            raise ControlError("source left active; nothing sent")
+        await self.send("source", "migrate-start-postcopy")
+
+    async def pause(self, side: str = "source") -> None:
+        self._require("pause")
+        status = await self.fresh_status(side)
+        if status not in PAUSABLE:
+            raise ControlError(f"{side} is {status} now; nothing sent")
+        await self.send(side, "migrate-pause")
+
+    async def continue_(self) -> None:
+        self._require("continue")
+        status = await self.fresh_status("source")
+        if status not in ("pre-switchover", "device"):
+            raise ControlError(f"source is {status} now; nothing sent")
+        await self.send("source", "migrate-continue", {"state": status})
+
+    def recovery_plan(self, uri: str | None = None) -> list[str]:
+        """The exact steps to recover a paused postcopy, as QMP commands."""
+        listen, connect = self._recover_uris(uri)
+        return [
+            f'destination: {{"execute": "migrate-recover", "arguments": {{"uri": "{listen}"}}}}',
+            f'source: {{"execute": "migrate", "arguments": {{"uri": "{connect}", "resume": true}}}}',
+        ]
+
+    def _recover_uris(self, uri: str | None) -> tuple[str, str]:
+        lab = self.lab_link
+        if lab is not None and uri is None:
+            return f"tcp:127.0.0.1:{lab.incoming_port}", str(lab.migrate_uri)
+        connect = uri or "tcp:DEST-HOST:PORT"
+        return _listen_uri(connect), connect
+
+    async def recover(self, uri: str | None = None, timeout: float = 30.0) -> None:
+        """migrate-recover on the destination, then migrate resume on the source, guarded."""
+        self._require("recover")
+        if not self.has_side("destination"):
+            raise ControlError("recovery needs both sides; run the steps shown on the other side")
+        listen, connect = self._recover_uris(uri)
+        if self.lab_link is not None and uri is None:
+            self.lab_link.restore_link()
+        dst = await self.fresh_status("destination")
+        src = await self.fresh_status("source")
+        if dst == "postcopy-paused":
+            await self.send("destination", "migrate-recover", {"uri": listen})
+        elif dst != "postcopy-recover":
+            raise ControlError(f"destination is {dst}, not postcopy-paused; nothing sent")
+        deadline = time.monotonic() + timeout
+        while src != "postcopy-paused":  # the source notices the broken link on its own
+            if time.monotonic() > deadline:
+                raise ControlError(f"source stayed {src}; it must be postcopy-paused to resume")
+            await asyncio.sleep(0.2)
+            src = await self.fresh_status("source")
+        await self.send("source", "migrate", {"uri": connect, "resume": True})
+
+    async def set_capability(self, side: str, capability: str, state: bool) -> bool:
+        """Set a capability on one side; returns the state read back."""
+        if self.watcher.read_only:
+            raise ControlError("read-only mode")
+        sides = self.watcher.sides
+        current = sides[side].state.capabilities
+        other = next((s.state.capabilities for n, s in sides.items() if n != side), None)
+        problems = capmodel.check_change(capability, state, current, other)
+        if problems:
+            raise ControlError(f"{capability}: {problems[0]}; nothing sent")
+        await self.send(side, "migrate-set-capabilities",
+                        {"capabilities": [{"capability": capability, "state": state}]})
+        caps = parse_list("MigrationCapabilityStatus",
+                          await self.query(side, "query-migrate-capabilities"))
+        self.watcher.poke(side, config=True)
+        actual = next((bool(c.state) for c in caps if c.capability == capability), None)
+        if actual != state:
+            raise ControlError(f"{capability} reads back as {actual} on {side}")
+        return actual
+
+    async def set_parameter(self, side: str, name: str, text: str) -> Any:
+        """Parse what a person typed, set it, read it back; nothing is sent when it is invalid."""
+        if self.watcher.read_only:
+            raise ControlError("read-only mode")
+        try:
+            value = parammodel.parse_input(name, text)
+        except ValueError as e:
+            raise ControlError(f"{e}; nothing sent") from None
+        await self.send(side, "migrate-set-parameters", {name: value})
+        params = parse_record("MigrationParameters",
+                              await self.query(side, "query-migrate-parameters"))
+        self.watcher.poke(side, config=True)
+        return params.values.get(name)
+
+
+def _listen_uri(uri: str | None) -> str:
+    """The address a destination listens on for a source that connects to ``uri``."""
+    if not uri:
+        return "tcp:0.0.0.0:4444"
+    if uri.startswith("tcp:"):
+        port = uri.rsplit(":", 1)[-1]
+        return f"tcp:0.0.0.0:{port}"
+    return uri

@@ -1,0 +1,44 @@
+"""Child processes that cannot outlive us: parent-death signal, own process group, reaping."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import time
+from typing import IO, Any
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # runs in the child, between fork and exec
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    os.setpgrp()
+
+
+def spawn(argv: list[str], *, stdout: IO[Any] | int | None = None,
+          stderr: IO[Any] | int | None = None, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """Start a child in its own process group that the kernel kills if we die, even by SIGKILL."""
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+                            env=env, preexec_fn=_die_with_parent, close_fds=True)
+
+
+def stop(proc: subprocess.Popen[bytes], grace: float = 3.0) -> None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds; always reap.
+
+    A QEMU left in postcopy-paused may ignore SIGTERM, hence the fallback.
+    """
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)

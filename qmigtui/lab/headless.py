@@ -1,0 +1,39 @@
+"""``qmigtui lab --headless``: one migration on the lab pair, as status lines."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from qmigtui.lab.pair import LabConfig
+from qmigtui.model import units
+
+
+async def run_headless(config: LabConfig, interval: float = 0.5, limit: float = 600.0) -> int:
+    """Migrate once and print a line per poll; exit 0 when completed, 1 otherwise."""
+    from qmigtui.control.rig import Rig
+    rig = await Rig.start(config, interval)
+    try:
+        print(f"lab: source {rig.lab.source_socket}  destination {rig.lab.destination_socket}",
+              flush=True)
+        await rig.controller.start_migration()
+        started = time.monotonic()
+        status = "setup"
+        while time.monotonic() - started < limit:
+            await asyncio.sleep(interval)
+            info = rig.watcher.snapshot.source.info
+            if info is None:
+                continue
+            status = info.status or "none"
+            ram = info.ram
+            print(f"{time.monotonic() - started:7.1f}s  {status:<16} "
+                  f"transferred {units.format_bytes(ram.transferred if ram else None):>10}  "
+                  f"remaining {units.format_bytes(ram.remaining if ram else None):>10}  "
+                  f"{(ram.mbps or 0) if ram else 0:8.1f} Mbit/s", flush=True)
+            if status in ("completed", "failed", "cancelled"):
+                break
+        if info is not None and info.error_desc:
+            print(f"error: {info.error_desc}")
+        return 0 if status == "completed" else 1
+    finally:
+        await rig.close()

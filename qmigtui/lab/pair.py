@@ -1,0 +1,279 @@
+"""A real source and destination QEMU on this machine, and the cuttable link between them."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qmigtui.lab import children
+from qmigtui.lab.guest import write_image
+
+TMP_PREFIX = "qmigtui-lab-"
+_live_labs: weakref.WeakSet[Lab] = weakref.WeakSet()
+
+
+class LabError(RuntimeError):
+    """The lab could not start; the message says why in one line."""
+
+
+@dataclass
+class LabConfig:
+    """What the lab guest looks like and how the link behaves."""
+
+    mem_mib: int = 256
+    working_set_mib: float = 32
+    dirty_rate_mib_s: float = 10
+    bandwidth: int | None = None  # max-bandwidth in bytes/s, set on the source at start
+    accel: str = "tcg"
+    qemu: str = "qemu-system-x86_64"
+
+    def validate(self) -> None:
+        if not 16 <= self.mem_mib <= 16384:
+            raise LabError(f"--mem {self.mem_mib}: out of range 16..16384 MiB")
+        if not 0 < self.working_set_mib <= self.mem_mib - 2:
+            raise LabError(f"--working-set {self.working_set_mib:g}: must be above 0 and at most "
+                           f"{self.mem_mib - 2} MiB (the guest's memory above 2 MiB)")
+        if self.dirty_rate_mib_s < 0:
+            raise LabError("--dirty-rate: must not be negative")
+        if self.accel not in ("tcg", "kvm"):
+            raise LabError(f"--accel {self.accel}: use tcg or kvm")
+
+
+def qemu_available(binary: str = "qemu-system-x86_64") -> bool:
+    return shutil.which(binary) is not None
+
+
+class Lab:
+    """Starts and stops the pair; every exit path stops the QEMUs and the relay.
+
+    The children die with us even on SIGKILL (parent-death signal); a normal
+    exit, an exception, atexit, or a signal turned into SystemExit runs ``stop``.
+    """
+
+    def __init__(self, config: LabConfig | None = None):
+        self.config = config or LabConfig()
+        self.dir: Path | None = None
+        self.source: subprocess.Popen[bytes] | None = None
+        self.destination: subprocess.Popen[bytes] | None = None
+        self.relay: subprocess.Popen[bytes] | None = None
+        self.relay_port = 0
+        self.incoming_port = 0
+
+    # -- paths ------------------------------------------------------------
+
+    @property
+    def source_socket(self) -> str:
+        assert self.dir
+        return str(self.dir / "source.qmp")
+
+    @property
+    def destination_socket(self) -> str:
+        assert self.dir
+        return str(self.dir / "destination.qmp")
+
+    @property
+    def relay_control(self) -> str:
+        assert self.dir
+        return str(self.dir / "relay.ctl")
+
+    @property
+    def migrate_uri(self) -> str:
+        """Where the source sends the stream: the relay, which forwards to the destination."""
+        return f"tcp:127.0.0.1:{self.relay_port}"
+
+    # -- lifecycle --------------------------------------------------------
+
+    def start(self) -> Lab:
+        """Start relay, source and destination (destination with ``-incoming defer``)."""
+        self.config.validate()
+        if not qemu_available(self.config.qemu):
+            raise LabError(f"{self.config.qemu} not found: install qemu-system-x86 "
+                           "(apt-get install qemu-system-x86)")
+        remove_stale_dirs()
+        self.dir = Path(tempfile.mkdtemp(prefix=TMP_PREFIX))
+        (self.dir / "owner.pid").write_text(str(os.getpid()))
+        _live_labs.add(self)
+        try:
+            image = write_image(self.dir / "guest.bin", self.config.working_set_mib,
+                                self.config.dirty_rate_mib_s)
+            self._start_relay()
+            self.source = self._start_qemu("source", image, self.source_socket, incoming=False)
+            self.destination = self._start_qemu("destination", image, self.destination_socket,
+                                                incoming=True)
+            self._wait_for_socket(self.source, self.source_socket, "source")
+            self._wait_for_socket(self.destination, self.destination_socket, "destination")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop everything the lab started and remove its directory. Safe to call twice."""
+        for proc in (self.source, self.destination, self.relay):
+            if proc is not None:
+                children.stop(proc)
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        _live_labs.discard(self)
+
+    def __enter__(self) -> Lab:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in (self.source, self.destination, self.relay) if p is not None]
+
+    # -- the link and the destination --------------------------------------
+
+    def set_incoming_port(self, port: int) -> None:
+        """Point the relay at the port the destination listens on."""
+        self.incoming_port = port
+        self._relay_command(f"target 127.0.0.1 {port}")
+
+    def cut_link(self) -> None:
+        """Reset every connection on the link and refuse new ones."""
+        self._relay_command("cut")
+
+    def restore_link(self) -> None:
+        self._relay_command("restore")
+
+    def link_status(self) -> str:
+        return self._relay_command("status")
+
+    def kill_destination(self) -> None:
+        """SIGKILL the destination QEMU, as a crashed host would."""
+        if self.destination is not None and self.destination.poll() is None:
+            os.killpg(self.destination.pid, signal.SIGKILL)
+            self.destination.wait(timeout=10)
+
+    def log(self, role: str) -> str:
+        """What a QEMU printed on stderr (for error messages and debugging)."""
+        if self.dir is None:
+            return ""
+        path = self.dir / f"{role}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    # -- internals --------------------------------------------------------
+
+    def _relay_command(self, command: str) -> str:
+        reply = send_relay_command(self.relay_control, command)
+        if reply.startswith("error"):
+            raise LabError(f"relay: {reply}")
+        return reply
+
+    def _start_relay(self) -> None:
+        env = dict(os.environ, QMIGTUI_RELAY_PARENT=str(os.getpid()))
+        self.relay = children.spawn([sys.executable, "-m", "qmigtui.lab.relay", self.relay_control],
+                                    stdout=subprocess.PIPE, env=env)
+        assert self.relay.stdout is not None
+        line = self.relay.stdout.readline().decode().split()
+        if line[:1] != ["PORT"]:
+            raise LabError("the lab relay did not start")
+        self.relay_port = int(line[1])
+
+    def _start_qemu(self, role: str, image: Path, sock: str, incoming: bool) -> subprocess.Popen[bytes]:
+        assert self.dir
+        c = self.config
+        argv = [c.qemu, "-name", f"qmigtui-lab-{role}", "-machine", "pc", "-accel", c.accel,
+                "-m", f"{c.mem_mib}M", "-smp", "1", "-nodefaults", "-no-user-config",
+                "-display", "none", "-serial", "none", "-monitor", "none",
+                "-kernel", str(image), "-qmp", f"unix:{sock},server=on,wait=off"]
+        if incoming:
+            argv += ["-incoming", "defer"]
+        log = open(self.dir / f"{role}.log", "wb")  # noqa: SIM115 - handed to the child
+        try:
+            return children.spawn(argv, stdout=log, stderr=log)
+        finally:
+            log.close()
+
+    def _wait_for_socket(self, proc: subprocess.Popen[bytes], sock: str, role: str,
+                         timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(sock):
+            if proc.poll() is not None:
+                detail = self.log(role).strip().splitlines()
+                last = detail[-1] if detail else f"exit status {proc.returncode}"
+                raise LabError(f"the {role} QEMU exited at start: {last}")
+            if time.monotonic() > deadline:
+                raise LabError(f"the {role} QEMU did not open its QMP socket in {timeout:g} s")
+            time.sleep(0.02)
+
+
+def send_relay_command(control_path: str, command: str, timeout: float = 2.0) -> str:
+    """Send one control command to a running relay and return its reply."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(control_path)
+        s.sendall(command.encode() + b"\n")
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return data.decode(errors="replace").strip()
+
+
+
+def remove_stale_dirs() -> None:
+    """Remove lab directories whose owner process is gone (left by a SIGKILLed run)."""
+    for d in Path(tempfile.gettempdir()).glob(f"{TMP_PREFIX}*"):
+        try:
+            pid = int((d / "owner.pid").read_text())
+        except (OSError, ValueError):
+            continue
+        if not _alive(pid):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@atexit.register
+def _stop_all() -> None:
+    for lab in list(_live_labs):
+        with contextlib.suppress(Exception):
+            lab.stop()
+
+
+async def wait_guest_ready(execute: Callable[..., Awaitable[Any]], mem_mib: int,
+                           timeout: float = 30.0) -> None:
+    """Wait until the guest has filled its memory (a page near the top holds a non-zero word).
+
+    ``execute`` is a session's execute; the check reads guest memory through HMP ``xp``.
+    The firmware keeps the top of RAM for its tables, so the probe sits 4 MiB below it.
+    """
+    last_page = (mem_mib - 4) * 1024 * 1024
+    deadline = time.monotonic() + timeout
+    while True:
+        out = await execute("human-monitor-command", {"command-line": f"xp /1wx {last_page:#x}"})
+        word = str(out).rsplit(":", 1)[-1].strip()
+        if word not in ("0x00000000", ""):
+            return
+        if time.monotonic() > deadline:
+            raise LabError(f"the lab guest did not start within {timeout:g} s")
+        await asyncio.sleep(0.1)

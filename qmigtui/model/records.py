@@ -1,0 +1,232 @@
+"""Typed records for every struct of migration.json, parsed from QMP replies.
+
+A ``Record`` checks each member against its QAPI type. Unknown members (from a
+newer QEMU) are kept in ``extra``; a missing optional member is simply absent;
+a member of the wrong type is left out and its reason kept in ``errors``.
+Parsing never raises, whatever the input.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from qmigtui.model import qapi_extra, qapi_spec
+from qmigtui.model.text import clean
+
+STRUCTS: dict[str, Any] = {**qapi_spec.STRUCTS, **qapi_extra.STRUCTS}
+ENUMS: dict[str, Any] = {**qapi_spec.ENUMS, **qapi_extra.ENUMS}
+UNIONS: dict[str, Any] = {**qapi_spec.UNIONS, **qapi_extra.UNIONS}
+
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "int": (-(1 << 63), (1 << 63) - 1),
+    "int64": (-(1 << 63), (1 << 63) - 1),
+    "uint8": (0, 255),
+    "uint16": (0, 65535),
+    "uint32": (0, (1 << 32) - 1),
+    "uint64": (0, (1 << 64) - 1),
+    "size": (0, (1 << 64) - 1),
+}
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member of a struct: its wire name, QAPI type, and QAPI features."""
+
+    name: str
+    type: Any
+    optional: bool
+    features: tuple[str, ...] = ()
+
+    @property
+    def deprecated(self) -> bool:
+        return "deprecated" in self.features
+
+    @property
+    def unstable(self) -> bool:
+        return "unstable" in self.features
+
+
+def members(type_name: str) -> list[Member]:
+    """The members of a struct or union base, in schema order."""
+    spec = STRUCTS.get(type_name) or UNIONS.get(type_name)
+    if spec is None:
+        raise KeyError(type_name)
+    data = spec.get("base", {}) | spec.get("data", {}) if type_name in UNIONS else spec["data"]
+    out = []
+    for raw_name, raw_type in data.items():
+        if type_name in UNIONS and raw_name in spec.get("data", {}):
+            continue
+        features: tuple[str, ...] = ()
+        if isinstance(raw_type, dict):
+            features = tuple(raw_type.get("features", ()))
+            raw_type = raw_type["type"]
+        out.append(Member(raw_name.lstrip("*"), raw_type, raw_name.startswith("*"), features))
+    return out
+
+
+def enum_values(enum_name: str) -> list[str]:
+    """The values of an enum, in schema order."""
+    return [v["name"] if isinstance(v, dict) else v for v in ENUMS[enum_name]["data"]]
+
+
+def enum_features(enum_name: str) -> dict[str, tuple[str, ...]]:
+    """Value -> QAPI features, for the values that carry any."""
+    return {v["name"]: tuple(v.get("features", ())) for v in ENUMS[enum_name]["data"]
+            if isinstance(v, dict)}
+
+
+class ParseError(ValueError):
+    """A value does not fit its QAPI type."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """A parsed struct: checked members, plus what did not fit.
+
+    Members read as items (``info["expected-downtime"]``) or attributes with
+    underscores (``info.expected_downtime``); an absent member reads as None.
+    """
+
+    type_name: str
+    values: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.values
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self.values.get(name.replace("_", "-"))
+
+    def path(self, dotted: str) -> Any:
+        """``info.path("ram.transferred")``: a nested member, or None."""
+        node: Any = self
+        for part in dotted.split("."):
+            if not isinstance(node, Record):
+                return None
+            node = node.values.get(part)
+        return node
+
+    def all_errors(self, prefix: str = "") -> dict[str, str]:
+        """Field errors of this record and every nested one, by dotted path."""
+        out = {f"{prefix}{k}": v for k, v in self.errors.items()}
+        for key, value in self.values.items():
+            items = value if isinstance(value, list) else [value]
+            for i, item in enumerate(items):
+                if isinstance(item, Record):
+                    sub = f"{prefix}{key}[{i}]." if isinstance(value, list) else f"{prefix}{key}."
+                    out |= item.all_errors(sub)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """Back to wire form (unknown members included)."""
+        def conv(v: Any) -> Any:
+            if isinstance(v, Record):
+                return v.to_json()
+            if isinstance(v, list):
+                return [conv(x) for x in v]
+            return v
+        return {k: conv(v) for k, v in self.values.items()} | self.extra
+
+
+def parse_value(qtype: Any, value: Any) -> Any:
+    """Check and convert one value of a QAPI type; raise ParseError when it does not fit."""
+    if isinstance(qtype, list):
+        if not isinstance(value, list):
+            raise ParseError(f"expected a list, got {_kind(value)}")
+        return [parse_value(qtype[0], v) for v in value]
+    if qtype in INT_RANGES:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParseError(f"expected an integer ({qtype}), got {_kind(value)}")
+        lo, hi = INT_RANGES[qtype]
+        if not lo <= value <= hi:
+            raise ParseError(f"{value} is out of range for {qtype}")
+        return value
+    if qtype == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParseError(f"expected a number, got {_kind(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ParseError("expected a finite number")
+        return value
+    if qtype == "bool":
+        if not isinstance(value, bool):
+            raise ParseError(f"expected true or false, got {_kind(value)}")
+        return value
+    if qtype == "str":
+        if not isinstance(value, str):
+            raise ParseError(f"expected a string, got {_kind(value)}")
+        return clean(value)
+    if qtype == "StrOrNull":
+        return None if value is None else parse_value("str", value)
+    if qtype in ENUMS:
+        if not isinstance(value, str):
+            raise ParseError(f"expected one of {qtype}, got {_kind(value)}")
+        return clean(value, 64)  # a value a newer QEMU added is kept as it is
+    if qtype in STRUCTS or qtype in UNIONS:
+        if not isinstance(value, dict):
+            raise ParseError(f"expected an object ({qtype}), got {_kind(value)}")
+        return parse_record(qtype, value)
+    if qtype == "any":
+        return value
+    raise ParseError(f"unknown type {qtype}")
+
+
+def parse_record(type_name: str, data: Any) -> Record:
+    """Parse a reply object into a Record of ``type_name``; never raises."""
+    if not isinstance(data, dict):
+        return Record(type_name, {}, {}, {"": f"expected an object ({type_name}), got {_kind(data)}"})
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    missing: list[str] = []
+    known = members(type_name)
+    if type_name in UNIONS:
+        spec = UNIONS[type_name]
+        branch = spec["data"].get(data.get(spec["discriminator"]))
+        if branch is not None:
+            known = known + members(branch)
+    names = {m.name for m in known}
+    for m in known:
+        if m.name not in data:
+            if not m.optional:
+                missing.append(m.name)  # an older or newer QEMU: absent, not an error
+            continue
+        try:
+            values[m.name] = parse_value(m.type, data[m.name])
+        except ParseError as e:
+            errors[m.name] = str(e)
+        except RecursionError:
+            errors[m.name] = "nested too deeply"
+    extra = {clean(str(k), 64): v for k, v in data.items() if k not in names}
+    return Record(type_name, values, extra, errors, tuple(missing))
+
+
+def parse_list(type_name: str, data: Any) -> list[Record]:
+    """Parse a reply that is a list of ``type_name``; a non-list gives one error record."""
+    if not isinstance(data, list):
+        return [parse_record(type_name, data)]
+    return [parse_record(type_name, item) for item in data]
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "a list", dict: "an object"}.get(type(value), type(value).__name__)

@@ -1,0 +1,1 @@
+"""QMP: endpoints, the session over qemu.qmp, and what a QEMU supports (its schema)."""

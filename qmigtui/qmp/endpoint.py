@@ -1,0 +1,70 @@
+"""Where a QMP monitor listens: ``unix:/path``, a bare path, ``tcp:HOST:PORT`` or ``HOST:PORT``."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+_HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A parsed QMP address."""
+
+    kind: str  # "unix" or "tcp"
+    path: str = ""
+    host: str = ""
+    port: int = 0
+
+    @property
+    def address(self) -> str | tuple[str, int]:
+        """What qemu.qmp's ``connect`` takes."""
+        return self.path if self.kind == "unix" else (self.host, self.port)
+
+    @property
+    def is_loopback(self) -> bool:
+        if self.kind == "unix":
+            return True
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+    def __str__(self) -> str:
+        if self.kind == "unix":
+            return f"unix:{self.path}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"tcp:{host}:{self.port}"
+
+    def warning(self) -> str | None:
+        """A warning to print before connecting, if any."""
+        if not self.is_loopback:
+            return (f"warning: {self} is not on this host; QMP has no authentication or "
+                    "encryption, so anyone on the path can read and drive this monitor")
+        return None
+
+
+def parse_endpoint(text: str) -> Endpoint:
+    """Parse an endpoint; raise ValueError with a one-line reason."""
+    text = text.strip()
+    if not text:
+        raise ValueError("empty endpoint: give a socket path, unix:/path or tcp:HOST:PORT")
+    if text.startswith("unix:"):
+        path = text[5:]
+        if not path:
+            raise ValueError(f"no path in {text!r}")
+        return Endpoint("unix", path=path)
+    body = text[4:] if text.startswith("tcp:") else text
+    m = _HOST_PORT.match(body)
+    if m and "/" not in body:
+        port = int(m.group(2))
+        if not 0 < port < 65536:
+            raise ValueError(f"port {port} is out of range 1..65535 in {text!r}")
+        return Endpoint("tcp", host=m.group(1).strip("[]"), port=port)
+    if text.startswith("tcp:"):
+        raise ValueError(f"expected tcp:HOST:PORT, got {text!r}")
+    return Endpoint("unix", path=text)

@@ -1,0 +1,187 @@
+"""What one QEMU supports, read from its ``query-qmp-schema``.
+
+Introspection hides type names behind numbers; this module resolves them so
+the rest of qmigtui can ask plain questions: which commands, events,
+capabilities, parameters and statuses exist, and which are deprecated or
+unstable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from qmigtui.model import records
+
+INT_NAMES = {"int", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "size"}
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument (or member) as introspection describes it."""
+
+    name: str
+    type: str  # the resolved readable type: int, str, bool, number, null, any, enum(a|b), [T], {..}
+    optional: bool
+    features: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CommandInfo:
+    """A command: its arguments, return type and features."""
+
+    name: str
+    args: tuple[Arg, ...]
+    returns: str
+    features: tuple[str, ...] = ()
+    allow_oob: bool = False
+
+
+@dataclass
+class Schema:
+    """Resolved introspection data of one QEMU."""
+
+    raw: list[dict[str, Any]]
+    types: dict[str, dict[str, Any]] = field(default_factory=dict)
+    commands: dict[str, CommandInfo] = field(default_factory=dict)
+    events: dict[str, tuple[Arg, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def from_introspection(cls, raw: Any) -> Schema:
+        """Build from the reply of ``query-qmp-schema``; raise ValueError when it is not one."""
+        if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+            raise ValueError("query-qmp-schema did not return a list of objects")
+        self = cls(raw)
+        self.types = {str(e.get("name")): e for e in raw}
+        for e in raw:
+            meta = e.get("meta-type")
+            if meta == "command":
+                self.commands[e["name"]] = CommandInfo(
+                    e["name"], self._object_args(e.get("arg-type")), self.describe(e.get("ret-type")),
+                    tuple(e.get("features", ())), bool(e.get("allow-oob")))
+            elif meta == "event":
+                self.events[e["name"]] = self._object_args(e.get("arg-type"))
+        return self
+
+    # -- resolving ------------------------------------------------------
+
+    def _object_args(self, type_name: str | None) -> tuple[Arg, ...]:
+        entry = self.types.get(str(type_name))
+        if not entry or entry.get("meta-type") != "object":
+            return ()
+        return tuple(
+            Arg(m["name"], self.describe(m["type"]), "default" in m, tuple(m.get("features", ())))
+            for m in entry.get("members", ()))
+
+    def members_of(self, type_name: str) -> tuple[Arg, ...]:
+        """Members of an object type (by introspection name)."""
+        return self._object_args(type_name)
+
+    def enum_values(self, type_name: str) -> list[str]:
+        entry = self.types.get(str(type_name), {})
+        return list(entry.get("values", ()))
+
+    def enum_features(self, type_name: str) -> dict[str, tuple[str, ...]]:
+        """Value -> features, from ``members`` (QEMU 8.0 and later)."""
+        entry = self.types.get(str(type_name), {})
+        return {m["name"]: tuple(m.get("features", ())) for m in entry.get("members", ())
+                if m.get("features")}
+
+    def describe(self, type_name: Any, depth: int = 0) -> str:
+        """A readable name for an introspection type."""
+        if type_name is None:
+            return "none"
+        entry = self.types.get(str(type_name))
+        if entry is None or depth > 4:
+            return str(type_name)
+        meta = entry.get("meta-type")
+        if meta == "builtin":
+            return str(entry.get("json-type", type_name)) if entry["name"] not in INT_NAMES else "int"
+        if meta == "enum":
+            return "enum(" + "|".join(entry.get("values", ())) + ")"
+        if meta == "array":
+            return "[" + self.describe(entry.get("element-type"), depth + 1) + "]"
+        if meta == "alternate":
+            return " or ".join(self.describe(m["type"], depth + 1) for m in entry.get("members", ()))
+        if meta == "object":
+            return "object"
+        return str(meta)
+
+    def command_arg(self, command: str, arg: str) -> Arg | None:
+        info = self.commands.get(command)
+        return next((a for a in info.args if a.name == arg), None) if info else None
+
+    def _arg_type_name(self, command: str, arg: str) -> str | None:
+        entry = self.types.get(command)
+        obj = self.types.get(str(entry.get("arg-type"))) if entry else None
+        for m in (obj or {}).get("members", ()):
+            if m["name"] == arg:
+                return str(m["type"])
+        return None
+
+    # -- migration questions -------------------------------------------
+
+    def has(self, command: str) -> bool:
+        return command in self.commands
+
+    @property
+    def capabilities(self) -> list[str]:
+        """Migration capabilities this QEMU knows, in its order."""
+        enum_name = self._capability_enum()
+        return self.enum_values(enum_name) if enum_name else []
+
+    def _capability_enum(self) -> str | None:
+        arr = self._arg_type_name("migrate-set-capabilities", "capabilities")
+        elem = self.types.get(str(arr), {}).get("element-type")
+        for m in self.types.get(str(elem), {}).get("members", ()):
+            if m["name"] == "capability":
+                return str(m["type"])
+        return None
+
+    def capability_features(self, capability: str) -> tuple[str, ...]:
+        """Features of a capability: from this QEMU when it says, else from migration.json."""
+        enum_name = self._capability_enum()
+        live = self.enum_features(enum_name) if enum_name else {}
+        if capability in live:
+            return live[capability]
+        if self._enum_has_members(enum_name):
+            return ()
+        return records.enum_features("MigrationCapability").get(capability, ())
+
+    def _enum_has_members(self, enum_name: str | None) -> bool:
+        return bool(self.types.get(str(enum_name), {}).get("members"))
+
+    @property
+    def parameters(self) -> dict[str, Arg]:
+        """Settable migration parameters (members of migrate-set-parameters), by name."""
+        info = self.commands.get("migrate-set-parameters")
+        return {a.name: a for a in info.args} if info else {}
+
+    def parameter_features(self, name: str) -> tuple[str, ...]:
+        arg = self.parameters.get(name)
+        if arg is not None and arg.features:
+            return arg.features
+        for m in records.members("MigrateSetParameters"):
+            if m.name == name:
+                return m.features
+        return ()
+
+    @property
+    def statuses(self) -> list[str]:
+        """Values of MigrationStatus this QEMU can report."""
+        for arg in self.events.get("MIGRATION", ()):
+            if arg.name == "status" and arg.type.startswith("enum("):
+                return arg.type[5:-1].split("|")
+        return records.enum_values("MigrationStatus")
+
+    def digest(self) -> str:
+        """A short stable fingerprint of this schema (for recordings)."""
+        blob = json.dumps(self.raw, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+async def load_schema(session: Any) -> Schema:
+    """Fetch and resolve the schema of a connected session."""
+    return Schema.from_introspection(await session.execute("query-qmp-schema", timeout=10))

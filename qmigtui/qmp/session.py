@@ -1,0 +1,339 @@
+"""A QMP session to one QEMU: commands with timeouts, events, hooks, reconnect, read-only.
+
+Built on ``qemu.qmp.QMPClient``. The session owns recovery: when the peer goes
+away or sends something malformed, qemu.qmp drops the link and refuses every
+call until ``disconnect()``; the session does that, keeps the reason, and
+reconnects with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import os
+import stat
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from qemu.qmp import ConnectError, ExecInterruptedError, ExecuteError, QMPClient, StateError
+from qemu.qmp.protocol import Runstate
+
+from qmigtui.model.text import clean
+from qmigtui.qmp.endpoint import Endpoint
+from qmigtui.qmp.errors import (
+    CommandRejected,
+    CommandTimeout,
+    EndpointError,
+    NotConnected,
+    ReadOnlyRefused,
+)
+
+_qmp_log = logging.getLogger("qemu.qmp")
+_qmp_log.addHandler(logging.NullHandler())
+_qmp_log.propagate = False  # its warnings would scribble over the terminal UI
+
+# A tap sees every message: (kind, message) with kind in greeting/command/response/event.
+Tap = Callable[[str, dict[str, Any]], None]
+StateListener = Callable[["ConnState", "str | None"], None]
+
+SECOND_MONITOR_HINT = (
+    "another client (libvirt, say) may hold this monitor; give QEMU a second one with "
+    "-qmp unix:/run/qmigtui.sock,server=on,wait=off"
+)
+
+
+class ConnState(enum.Enum):
+    """How a session stands with its QEMU."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    GONE = "gone"
+    CLOSED = "closed"
+
+
+def is_query(command: str) -> bool:
+    """Commands read-only mode lets through: queries and the capabilities handshake."""
+    return command.startswith(("query-", "x-query-")) or command == "qmp_capabilities"
+
+
+class EventQueue:
+    """A bounded queue of events: the oldest are dropped (and counted) when a consumer lags."""
+
+    def __init__(self, maxlen: int = 2000):
+        self._items: deque[dict[str, Any]] = deque(maxlen=maxlen)
+        self._ready = asyncio.Event()
+        self.dropped = 0
+
+    def put(self, event: dict[str, Any]) -> None:
+        if len(self._items) == self._items.maxlen:
+            self.dropped += 1
+        self._items.append(event)
+        self._ready.set()
+
+    async def get(self) -> dict[str, Any]:
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        return self._items.popleft()
+
+    def get_nowait(self) -> dict[str, Any] | None:
+        return self._items.popleft() if self._items else None
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class _Client(QMPClient):
+    """QMPClient with a tap on every message and a flag for 'transport is up'."""
+
+    def __init__(self, name: str, tap: Callable[[str, Any], None]):
+        super().__init__(name)
+        self._tap = tap
+        self.transport_up = False
+
+    async def _event_dispatch(self, msg: Any) -> None:
+        """Events reach the session through the tap, into bounded queues, not qemu.qmp's own."""
+
+    async def _establish_session(self) -> None:
+        self.transport_up = True
+        await super()._establish_session()
+
+    def _cb_outbound(self, msg: Any) -> Any:
+        self._tap("command", msg)
+        return msg
+
+    def _cb_inbound(self, msg: Any) -> Any:
+        kind = "event" if "event" in msg else "greeting" if "QMP" in msg else "response"
+        self._tap(kind, msg)
+        return msg
+
+
+class Session:
+    """One QMP endpoint, kept connected."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        name: str = "source",
+        *,
+        read_only: bool = False,
+        timeout: float = 5.0,
+        greeting_timeout: float = 3.0,
+        reconnect: bool = True,
+        max_backoff: float = 5.0,
+    ):
+        self.endpoint = endpoint
+        self.name = name
+        self.read_only = read_only
+        self.timeout = timeout
+        self.greeting_timeout = greeting_timeout
+        self.reconnect = reconnect
+        self.max_backoff = max_backoff
+        self.state = ConnState.CONNECTING
+        self.last_error: str | None = None
+        self.greeting: dict[str, Any] = {}
+        self.connects = 0
+        self.hook_errors = 0
+        self.last_hook_error: str | None = None
+        self._client: _Client | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._taps: list[Tap] = []
+        self._state_listeners: list[StateListener] = []
+        self._queues: list[EventQueue] = []
+        self._closing = False
+
+    # -- observers -------------------------------------------------------
+
+    def add_tap(self, tap: Tap) -> None:
+        """Call ``tap(kind, message)`` for every greeting, command, response and event."""
+        self._taps.append(tap)
+
+    def on_state(self, listener: StateListener) -> None:
+        """Call ``listener(state, reason)`` on every change of connection state."""
+        self._state_listeners.append(listener)
+
+    def subscribe(self, maxlen: int = 2000) -> EventQueue:
+        """A new bounded queue that receives every event from now on."""
+        queue = EventQueue(maxlen)
+        self._queues.append(queue)
+        return queue
+
+    @property
+    def qemu_version(self) -> str:
+        v = self.greeting.get("QMP", {}).get("version", {}).get("qemu", {})
+        try:
+            return f"{int(v['major'])}.{int(v['minor'])}.{int(v['micro'])}"
+        except (KeyError, TypeError, ValueError):
+            return "unknown"
+
+    # -- lifecycle -------------------------------------------------------
+
+    async def connect(self) -> None:
+        """First connection; raise EndpointError with a one-line reason when it fails."""
+        self._closing = False
+        self._set_state(ConnState.CONNECTING, None)
+        try:
+            client = await self._open()
+        except EndpointError as e:
+            self._set_state(ConnState.GONE, str(e))
+            raise
+        self._adopt(client)
+
+    async def close(self) -> None:
+        """Disconnect and stop reconnecting."""
+        self._closing = True
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._supervisor
+            self._supervisor = None
+        if self._client is not None:
+            await self._discard(self._client)
+            self._client = None
+        self._set_state(ConnState.CLOSED, None)
+
+    async def execute(self, command: str, arguments: dict[str, Any] | None = None,
+                      timeout: float | None = None) -> Any:
+        """Run one command and return QEMU's ``return`` value.
+
+        Raises ReadOnlyRefused (nothing sent), NotConnected, CommandTimeout, or
+        CommandRejected carrying QEMU's own ``desc``.
+        """
+        if self.read_only and not is_query(command):
+            raise ReadOnlyRefused(command)
+        client = self._client
+        if client is None or self.state is not ConnState.CONNECTED:
+            why = f" ({self.last_error})" if self.last_error else ""
+            raise NotConnected(f"{self.name} is {self.state.value}{why}")
+        limit = self.timeout if timeout is None else timeout
+        try:
+            return await asyncio.wait_for(client.execute(command, arguments), limit)
+        except ExecuteError as e:
+            raise CommandRejected(command, e.error_class, str(e)) from None
+        except asyncio.TimeoutError:
+            raise CommandTimeout(f"{command}: no answer from {self.name} in {limit:g} s") from None
+        except (ExecInterruptedError, StateError, ConnectionError, EOFError):
+            raise NotConnected(f"{command}: lost the connection to {self.name}") from None
+
+    # -- internals -------------------------------------------------------
+
+    def _set_state(self, state: ConnState, reason: str | None) -> None:
+        changed = (state, reason) != (self.state, self.last_error)
+        self.state = state
+        if reason is not None or state is ConnState.CONNECTED:
+            self.last_error = reason
+        if changed:
+            for listener in list(self._state_listeners):
+                listener(state, reason)
+
+    def _tap(self, kind: str, msg: Any) -> None:
+        try:
+            data = dict(msg)
+        except (TypeError, ValueError):
+            data = {"raw": clean(str(msg), 200)}
+        if kind == "greeting":
+            self.greeting = data
+        elif kind == "event":
+            for queue in self._queues:
+                queue.put(data)
+        for tap in self._taps:
+            try:
+                tap(kind, data)
+            except Exception as e:  # a broken observer must not break the protocol
+                self.hook_errors += 1
+                self.last_hook_error = f"{type(e).__name__}: {e}"
+
+    def _adopt(self, client: _Client) -> None:
+        self._client = client
+        self.connects += 1
+        self._set_state(ConnState.CONNECTED, None)
+        self._supervisor = asyncio.create_task(self._supervise(client), name=f"qmp-{self.name}")
+
+    async def _open(self) -> _Client:
+        ep = self.endpoint
+        if ep.kind == "unix":
+            try:
+                st = os.stat(ep.path)
+            except FileNotFoundError:
+                raise EndpointError(f"{ep}: no such socket") from None
+            except PermissionError:
+                raise EndpointError(f"{ep}: permission denied (run as the user QEMU runs as, "
+                                    "or as root)") from None
+            if not stat.S_ISSOCK(st.st_mode):
+                raise EndpointError(f"{ep}: not a socket")
+        client = _Client(self.name, self._tap)
+        try:
+            await asyncio.wait_for(client.connect(ep.address), self.greeting_timeout)
+        except asyncio.TimeoutError:
+            await self._discard(client)
+            if client.transport_up:
+                raise EndpointError(f"{ep}: no QMP greeting within {self.greeting_timeout:g} s; "
+                                    f"{SECOND_MONITOR_HINT}") from None
+            raise EndpointError(f"{ep}: no answer within {self.greeting_timeout:g} s") from None
+        except ConnectError as e:
+            await self._discard(client)
+            raise EndpointError(_describe_connect_error(ep, e.exc)) from None
+        except OSError as e:
+            await self._discard(client)
+            raise EndpointError(_describe_connect_error(ep, e)) from None
+        return client
+
+    async def _discard(self, client: _Client) -> str | None:
+        """Disconnect a client; return the reason it had failed, if any."""
+        try:
+            await client.disconnect()
+        except Exception as e:  # the root cause of a broken link comes back here
+            return _describe_drop(e)
+        return None
+
+    async def _supervise(self, client: _Client) -> None:
+        while client.runstate is Runstate.RUNNING:
+            await client.runstate_changed()
+        if self._closing:
+            return
+        reason = await self._discard(client) or f"{self.name} closed the connection"
+        self._client = None
+        if not self.reconnect:
+            self._set_state(ConnState.GONE, reason)
+            return
+        self._set_state(ConnState.RECONNECTING, reason)
+        delay = 0.2
+        while not self._closing:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.max_backoff)
+            try:
+                fresh = await self._open()
+            except EndpointError as e:
+                gone = any(s in str(e) for s in ("no such socket", "refused", "not a socket"))
+                self._set_state(ConnState.GONE if gone else ConnState.RECONNECTING, str(e))
+                continue
+            self._supervisor = None
+            self._adopt(fresh)
+            return
+
+
+def _describe_connect_error(ep: Endpoint, exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return f"{ep}: no such socket"
+    if isinstance(exc, PermissionError):
+        return f"{ep}: permission denied (run as the user QEMU runs as, or as root)"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"{ep}: connection refused (is QEMU running with this -qmp?)"
+    if isinstance(exc, OSError):
+        return f"{ep}: {clean(exc.strerror or str(exc), 200)}"
+    if isinstance(exc, EOFError):
+        return f"{ep}: closed before a QMP greeting; not a QMP monitor, or {SECOND_MONITOR_HINT}"
+    return f"{ep}: not a QMP monitor ({clean(str(exc) or type(exc).__name__, 200)})"
+
+
+def _describe_drop(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "QEMU closed the connection"
+    if isinstance(exc, OSError):
+        return f"connection lost: {clean(exc.strerror or str(exc), 200)}"
+    return f"protocol error: {clean(str(exc) or type(exc).__name__, 200)}"
+

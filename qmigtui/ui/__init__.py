@@ -1,0 +1,1 @@
+"""The Textual app: panes, dialogs and key bindings. Renders Snapshots, calls control ops."""

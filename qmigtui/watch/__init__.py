@@ -1,0 +1,1 @@
+"""The Watcher: owns the endpoint sessions, polls and listens, and publishes Snapshots."""

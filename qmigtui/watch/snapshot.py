@@ -1,0 +1,76 @@
+"""Immutable pictures of what the watcher knows, for the UI to render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from qmigtui.analysis.history import History
+from qmigtui.model.records import Record
+
+TERMINAL = ("none", "completed", "failed", "cancelled")
+ACTIVE = ("setup", "active", "postcopy-active", "postcopy-paused", "postcopy-recover",
+          "pre-switchover", "device", "wait-unplug", "cancelling", "colo",
+          "postcopy-recover-setup")
+
+
+@dataclass(frozen=True)
+class EventLine:
+    """One QMP event as received: QEMU's timestamp, the side, name and data."""
+
+    side: str
+    name: str
+    data: dict[str, Any]
+    qemu_time: float  # QEMU's own timestamp (unix seconds); NaN when the peer sent none
+    received: float  # our monotonic clock when it arrived
+
+
+@dataclass(frozen=True)
+class SideState:
+    """One endpoint: connection, latest migration info, configuration and what it supports."""
+
+    name: str
+    endpoint: str
+    connection: str  # connected / reconnecting / gone / connecting / closed
+    reason: str | None = None
+    qemu_version: str = ""
+    info: Record | None = None
+    capabilities: dict[str, bool] = field(default_factory=dict)
+    parameters: Record | None = None
+    supported_commands: frozenset[str] = frozenset()
+    capability_features: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    parameter_features: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    passes: int = 0
+    error: str | None = None  # last failure of a poll (protocol or timeout)
+    polled: float = 0.0
+
+    @property
+    def status(self) -> str:
+        return (self.info.status if self.info is not None else None) or "none"
+
+    @property
+    def connected(self) -> bool:
+        return self.connection == "connected"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the UI shows at one moment."""
+
+    sides: tuple[SideState, ...]
+    events: tuple[EventLine, ...]
+    histories: dict[str, History]
+    seq: int = 0
+    read_only: bool = False
+    lab: bool = False
+
+    def side(self, name: str) -> SideState | None:
+        return next((s for s in self.sides if s.name == name), None)
+
+    @property
+    def source(self) -> SideState:
+        return self.sides[0]
+
+    @property
+    def destination(self) -> SideState | None:
+        return self.side("destination")

@@ -1,0 +1,226 @@
+"""The Watcher: sessions in, Snapshots out.
+
+Polls ``query-migrate`` on every side without overlap (the next poll is armed
+only after the previous one finished), polls at once on a MIGRATION event,
+re-reads capabilities and parameters on (re)connect, and keeps a history ring
+per side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from qmigtui.analysis.history import History, Sample
+from qmigtui.model.records import parse_list, parse_record
+from qmigtui.qmp.errors import QmpError
+from qmigtui.qmp.schema import Schema, load_schema
+from qmigtui.qmp.session import ConnState, EventQueue, Session
+from qmigtui.watch.snapshot import TERMINAL, EventLine, SideState, Snapshot
+
+Listener = Callable[[Snapshot], None]
+
+
+class Side:
+    """Mutable working state of one endpoint inside the watcher."""
+
+    def __init__(self, session: Session, capacity: int):
+        self.session = session
+        self.history = History(capacity)
+        self.state = SideState(session.name, str(session.endpoint), session.state.value)
+        self.schema: Schema | None = None
+        self.queue: EventQueue = session.subscribe()
+        self.poll_now = asyncio.Event()
+        self.config_stale = True
+
+
+class Watcher:
+    """Owns the sessions of one migration (source, and destination when given)."""
+
+    def __init__(self, sessions: list[Session], interval: float = 1.0, *,
+                 history_capacity: int = 7200, max_events: int = 1000, lab: bool = False):
+        if not sessions:
+            raise ValueError("at least one endpoint is needed")
+        self.interval = interval
+        self.lab = lab
+        self.sides = {s.name: Side(s, history_capacity) for s in sessions}
+        self.events: deque[EventLine] = deque(maxlen=max_events)
+        self._listeners: list[Listener] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._seq = 0
+        self._publish_pending = False
+        self.snapshot = self._make_snapshot()
+        for side in self.sides.values():
+            side.session.on_state(self._state_listener(side))
+
+    @property
+    def read_only(self) -> bool:
+        return any(s.session.read_only for s in self.sides.values())
+
+    def session(self, name: str) -> Session:
+        return self.sides[name].session
+
+    def schema(self, name: str) -> Schema | None:
+        return self.sides[name].schema
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    # -- lifecycle ---------------------------------------------------------
+
+    async def start(self) -> None:
+        """Begin watching (sessions must be connected or reconnecting)."""
+        for side in self.sides.values():
+            self._tasks.append(asyncio.create_task(self._poll_loop(side)))
+            self._tasks.append(asyncio.create_task(self._event_loop(side)))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def close(self) -> None:
+        """Stop watching and close every session."""
+        await self.stop()
+        for side in self.sides.values():
+            await side.session.close()
+
+    def poke(self, name: str | None = None, config: bool = False) -> None:
+        """Poll now (and re-read capabilities and parameters when ``config``)."""
+        for side in self.sides.values():
+            if name is None or side.state.name == name:
+                side.config_stale = side.config_stale or config
+                side.poll_now.set()
+
+    # -- loops ---------------------------------------------------------------
+
+    async def _poll_loop(self, side: Side) -> None:
+        while True:
+            if side.session.state is ConnState.CONNECTED:
+                await self._poll(side)
+            side.poll_now.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(side.poll_now.wait(), self.interval)
+
+    async def _poll(self, side: Side) -> None:
+        session = side.session
+        try:
+            if side.schema is None:
+                side.schema = await load_schema(session)
+                s = side.schema
+                side.state = replace(
+                    side.state, qemu_version=session.qemu_version,
+                    supported_commands=frozenset(s.commands),
+                    capability_features={c: s.capability_features(c) for c in s.capabilities},
+                    parameter_features={p: s.parameter_features(p) for p in s.parameters})
+            if side.config_stale:
+                await self._read_config(side)
+            raw = await session.execute("query-migrate")
+        except QmpError as e:
+            side.state = replace(side.state, error=str(e))
+            self._publish()
+            return
+        except ValueError as e:  # a schema that is not one
+            side.state = replace(side.state, error=f"bad schema: {e}")
+            self._publish()
+            return
+        info = parse_record("MigrationInfo", raw)
+        previous = side.state.status
+        if previous in TERMINAL and info.status not in TERMINAL and len(side.history):
+            side.history.clear()  # a new migration: a new history
+            side.state = replace(side.state, passes=0)
+        now = time.monotonic()
+        if info.status not in (None, "none"):
+            side.history.append(Sample.from_info(now, time.time(), info))
+        side.state = replace(side.state, info=info, error=None, polled=now)
+        self._publish()
+
+    async def _read_config(self, side: Side) -> None:
+        session = side.session
+        caps = parse_list("MigrationCapabilityStatus",
+                          await session.execute("query-migrate-capabilities"))
+        params = parse_record("MigrationParameters",
+                              await session.execute("query-migrate-parameters"))
+        side.state = replace(side.state, parameters=params,
+                             capabilities={c.capability: bool(c.state) for c in caps
+                                           if c.capability is not None})
+        side.config_stale = False
+
+    async def _event_loop(self, side: Side) -> None:
+        while True:
+            raw = await side.queue.get()
+            name = str(raw.get("event", "?"))[:64]
+            payload = raw.get("data")
+            data: dict[str, Any] = payload if isinstance(payload, dict) else {}
+            self.events.append(EventLine(side.state.name, name, data, _qemu_time(raw),
+                                         time.monotonic()))
+            if name == "MIGRATION_PASS" and isinstance(data.get("pass"), int):
+                side.state = replace(side.state, passes=data["pass"])
+            if name == "MIGRATION":
+                self._apply_status_event(side, data.get("status"))
+                side.poll_now.set()
+            self._publish()
+
+    def _apply_status_event(self, side: Side, status: Any) -> None:
+        """Show an announced status at once; the poll it triggers fills in the numbers."""
+        if not isinstance(status, str):
+            return
+        info = side.state.info
+        values = dict(info.values) if info is not None else {}
+        values["status"] = status[:64]
+        base = info if info is not None else parse_record("MigrationInfo", {})
+        side.state = replace(side.state, info=replace(base, values=values))
+
+    def _state_listener(self, side: Side) -> Callable[[ConnState, str | None], None]:
+        def listener(state: ConnState, reason: str | None) -> None:
+            if state is ConnState.CONNECTED:
+                side.schema = None  # a restarted QEMU may be another version
+                side.config_stale = True
+                side.poll_now.set()
+            side.state = replace(side.state, connection=state.value,
+                                 reason=reason if state is not ConnState.CONNECTED else None)
+            self._publish()
+        return listener
+
+    # -- publishing ------------------------------------------------------
+
+    def _make_snapshot(self) -> Snapshot:
+        return Snapshot(
+            sides=tuple(s.state for s in self.sides.values()),
+            events=tuple(self.events),
+            histories={name: s.history for name, s in self.sides.items()},
+            seq=self._seq,
+            read_only=self.read_only,
+            lab=self.lab,
+        )
+
+    def _publish(self) -> None:
+        """Publish soon: a burst of events and polls in one loop turn makes one Snapshot."""
+        if not self._publish_pending:
+            self._publish_pending = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._publish_pending = False
+        self._seq += 1
+        self.snapshot = self._make_snapshot()
+        for listener in list(self._listeners):
+            listener(self.snapshot)
+
+
+def _qemu_time(raw: dict[str, Any]) -> float:
+    ts = raw.get("timestamp")
+    if isinstance(ts, dict):
+        s, us = ts.get("seconds"), ts.get("microseconds")
+        if isinstance(s, int) and isinstance(us, int) and not isinstance(s, bool):
+            return s + us / 1e6
+    return math.nan
