@@ -38,7 +38,7 @@ class Rig:
         try:
             for name, path in (("source", lab.source_socket),
                                ("destination", lab.destination_socket)):
-                s = Session(parse_endpoint(path), name, read_only=read_only, timeout=10)
+                s = Session(parse_endpoint(path), name, timeout=10)
                 await s.connect()
                 sessions.append(s)
             src, dst = sessions
@@ -60,7 +60,8 @@ class Rig:
         except BaseException:
             lab.stop()
             raise
-        # read-only applies to what the operator does; the lab set-up above is ours
+        for s in sessions:  # read-only guards what the operator does; the set-up above is ours
+            s.read_only = read_only
         watcher = Watcher(sessions, interval, lab=True)
         controller = Controller(watcher)
         controller.lab_link = lab

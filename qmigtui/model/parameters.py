@@ -91,9 +91,14 @@ def parse_input(name: str, text: str) -> Any:
         except json.JSONDecodeError as e:
             raise ValueError(f"{name}: not valid JSON ({e.msg} at column {e.colno})") from None
         try:
-            parse_value(qtype, value)
+            parsed = parse_value(qtype, value)
         except ParseError as e:
             raise ValueError(f"{name}: {e}") from None
+        for i, node in enumerate(parsed):
+            problems = node.all_errors() | {m: "missing" for m in node.missing}
+            if problems:
+                where, what = next(iter(problems.items()))
+                raise ValueError(f"{name}: item {i + 1}: {where}: {what}")
         _check_bitmap_mapping(name, value)
         return value
     if qtype == "bool":

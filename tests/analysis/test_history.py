@@ -1,0 +1,37 @@
+"""The history ring: bounded whatever the run length, with derived rates."""
+
+from __future__ import annotations
+
+import math
+
+from qmigtui.analysis.history import History, sample_from_reply
+
+
+def reply(transferred: int, remaining: int, dirty_pages: int = 100) -> dict:
+    return {"status": "active", "ram": {"transferred": transferred, "remaining": remaining,
+                                        "total": 1 << 30, "dirty-pages-rate": dirty_pages,
+                                        "page-size": 4096}}
+
+
+def test_ring_keeps_only_its_capacity_in_order():
+    h = History(capacity=5)
+    for i in range(12):
+        h.append(sample_from_reply(float(i), 0.0, reply(i * 100, 1000 - i)))
+    assert len(h) == 5 and h.total_seen == 12
+    assert h.series("t") == [7.0, 8.0, 9.0, 10.0, 11.0]
+    assert h.latest("remaining") == 989 and h.series("remaining", last=2) == [990, 989]
+
+
+def test_throughput_and_dirty_rate_are_derived_and_resets_are_not_negative():
+    h = History(capacity=10)
+    for t, tr in [(0, 0), (1, 1000), (2, 3000), (3, 10)]:
+        h.append(sample_from_reply(float(t), 0.0, reply(tr, 0)))
+    rates = h.throughput()
+    assert math.isnan(rates[0]) and rates[1:3] == [1000, 2000] and math.isnan(rates[3])
+    assert h.dirty_bytes_rate() == [409600.0] * 4
+
+
+def test_missing_fields_are_nan_not_errors():
+    h = History(capacity=3)
+    h.append(sample_from_reply(0.0, 0.0, {"status": "setup"}))
+    assert math.isnan(h.latest("transferred")) and h.statuses() == ["setup"]

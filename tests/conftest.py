@@ -1,0 +1,61 @@
+"""Shared fixtures: real QEMU availability (fail in CI, skip elsewhere) and lab rigs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qmigtui.lab.pair import LabConfig, qemu_available
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+MIGRATION_JSON = SHARED / "qapi" / "migration.json"
+
+
+def require(condition: bool, why: str) -> None:
+    """Skip when a real part is missing here; in CI (CI=true) fail instead."""
+    if condition:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{why} (CI must have it)")
+    pytest.skip(why)
+
+
+@pytest.fixture
+def need_qemu() -> None:
+    require(qemu_available(), "qemu-system-x86_64 is not installed")
+
+
+@pytest.fixture
+async def make_rig(need_qemu: None) -> AsyncIterator[Callable[..., Any]]:
+    """Start lab rigs; every one is closed (QEMUs stopped) when the test ends."""
+    from qmigtui.control.rig import Rig
+    rigs: list[Rig] = []
+
+    async def make(config: LabConfig | None = None, **kw: Any) -> Rig:
+        rig = await Rig.start(config or LabConfig(mem_mib=128, working_set_mib=8,
+                                                  dirty_rate_mib_s=2), **kw)
+        rigs.append(rig)
+        return rig
+
+    yield make
+    for rig in rigs:
+        await rig.close()
+
+
+def lab_qemu_pids() -> list[int]:
+    out = subprocess.run(["pgrep", "-f", "qmigtui-lab-"], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_qemu_left_behind() -> Any:
+    """After the whole suite, no lab QEMU started by it may still run."""
+    before = set(lab_qemu_pids())
+    yield
+    left = set(lab_qemu_pids()) - before
+    assert not left, f"lab processes left running: {sorted(left)}"

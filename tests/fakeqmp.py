@@ -1,0 +1,80 @@
+"""An in-process fake QMP peer (a test double, not QEMU) for error paths a real QEMU won't produce."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+GREETING = {"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 22}, "package": ""},
+                    "capabilities": []}}
+
+
+class FakeQmp:
+    """A Unix-socket server speaking just enough QMP; ``script`` decides each reply.
+
+    ``script(command, args)`` returns a reply dict, raw bytes to send, or None (no reply).
+    """
+
+    def __init__(self, path: str, script: Callable[[str, dict[str, Any]], Any] | None = None,
+                 greeting: bytes | None = None):
+        self.path = path
+        self.script = script or (lambda cmd, args: {"return": {}})
+        self.greeting = greeting if greeting is not None else json.dumps(GREETING).encode() + b"\r\n"
+        self.received: list[str] = []
+        self.writers: list[asyncio.StreamWriter] = []
+        self.server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> FakeQmp:
+        self.server = await asyncio.start_unix_server(self._serve, self.path)
+        return self
+
+    async def stop(self) -> None:
+        for w in self.writers:
+            w.close()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+    async def send(self, data: bytes) -> None:
+        """Push bytes to every client (events, garbage)."""
+        for w in self.writers:
+            w.write(data)
+            await w.drain()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.append(writer)
+        if self.greeting:
+            writer.write(self.greeting)
+            await writer.drain()
+        decoder, buf = json.JSONDecoder(), ""
+        try:
+            while chunk := await reader.read(65536):
+                buf += chunk.decode(errors="replace")
+                msgs = []
+                while buf.strip():
+                    try:
+                        msg, end = decoder.raw_decode(buf.lstrip())
+                    except json.JSONDecodeError:
+                        break  # incomplete: wait for more (qemu.qmp sends no newline)
+                    buf = buf.lstrip()[end:]
+                    msgs.append(msg)
+                for msg in msgs:
+                    await self._answer(writer, msg)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def _answer(self, writer: asyncio.StreamWriter, msg: dict[str, Any]) -> None:
+        cmd = msg.get("execute", "")
+        self.received.append(cmd)
+        reply = {"return": {}} if cmd == "qmp_capabilities" else self.script(cmd, msg.get("arguments", {}))
+        if reply is None:
+            return
+        if isinstance(reply, bytes):
+            writer.write(reply)
+        else:
+            writer.write(json.dumps(reply | {"id": msg.get("id")}).encode() + b"\r\n")
+        await writer.drain()

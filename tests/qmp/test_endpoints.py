@@ -1,0 +1,140 @@
+"""Endpoint forms and the one-line errors (exit status 2, no traceback) of ``qmigtui``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from qmigtui.qmp.endpoint import parse_endpoint
+from tests.fakeqmp import FakeQmp
+
+
+@pytest.mark.parametrize(("text", "kind", "where"), [
+    ("unix:/run/q.sock", "unix", "/run/q.sock"), ("/run/q.sock", "unix", "/run/q.sock"),
+    ("q.sock", "unix", "q.sock"), ("tcp:127.0.0.1:4444", "tcp", ("127.0.0.1", 4444)),
+    ("localhost:4444", "tcp", ("localhost", 4444)), ("[::1]:4444", "tcp", ("::1", 4444)),
+    ("tcp:[::1]:5", "tcp", ("::1", 5)),
+])
+def test_endpoint_forms(text, kind, where):
+    ep = parse_endpoint(text)
+    assert ep.kind == kind and ep.address == where and ep.warning() is None
+
+
+def test_remote_tcp_endpoint_warns_that_qmp_is_plain_text():
+    assert "no authentication" in parse_endpoint("tcp:192.0.2.7:4444").warning()
+    with pytest.raises(ValueError, match="out of range"):
+        parse_endpoint("tcp:h:70000")
+    with pytest.raises(ValueError, match="expected tcp:HOST:PORT"):
+        parse_endpoint("tcp:nonsense")
+
+
+def run_cli(*args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "qmigtui", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], needle: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_no_such_socket(tmp_path):
+    assert_one_line_error(run_cli("status", str(tmp_path / "nope.sock")), "no such socket")
+    assert_one_line_error(run_cli(str(tmp_path / "nope.sock")), "no such socket")
+
+
+def test_connection_refused_on_a_dead_socket_and_a_closed_port(tmp_path):
+    path = tmp_path / "dead.sock"
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(str(path))
+    s.close()
+    assert_one_line_error(run_cli("status", str(path)), "connection refused")
+    t = socket.socket()
+    t.bind(("127.0.0.1", 0))
+    port = t.getsockname()[1]
+    t.close()
+    assert_one_line_error(run_cli("status", f"tcp:127.0.0.1:{port}"), "connection refused")
+
+
+def test_not_a_socket(tmp_path):
+    (tmp_path / "file").write_text("x")
+    assert_one_line_error(run_cli("status", str(tmp_path / "file")), "not a socket")
+
+
+def test_permission_denied(tmp_path):
+    path = tmp_path / "root-only.sock"
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(str(path))
+    s.listen()
+    os.chmod(tmp_path, 0o700)
+    try:
+        if os.geteuid() == 0:  # root reads anything: ask as an ordinary user
+            proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                   sys.executable, "-m", "qmigtui", "status", str(path)],
+                                  capture_output=True, text=True, timeout=20,
+                                  env=dict(os.environ, PYTHONPATH=os.getcwd()))
+            if "qmigtui" not in proc.stderr:
+                pytest.skip(f"cannot run as another user here: {proc.stderr.strip()[:100]}")
+        else:
+            proc = run_cli("status", str(path))
+        assert_one_line_error(proc, "permission denied")
+    finally:
+        s.close()
+
+
+def test_no_greeting_names_the_likely_cause_and_the_fix(tmp_path):
+    path = tmp_path / "silent.sock"
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(str(path))
+    s.listen()  # accepts (in the backlog) and never speaks, as a monitor held by libvirt
+    try:
+        proc = run_cli("status", "--timeout", "1", str(path))
+        assert_one_line_error(proc, "no QMP greeting within 1 s")
+        assert "libvirt" in proc.stderr and "-qmp unix:" in proc.stderr
+    finally:
+        s.close()
+
+
+async def _peer_says(tmp_path, greeting: bytes) -> subprocess.CompletedProcess[str]:
+    fake = await FakeQmp(str(tmp_path / "peer.sock"), greeting=greeting).start()
+    try:
+        return await asyncio.to_thread(run_cli, "status", str(tmp_path / "peer.sock"))
+    finally:
+        await fake.stop()
+
+
+async def test_not_a_qmp_peer(tmp_path):
+    proc = await _peer_says(tmp_path, b"SSH-2.0-OpenSSH_9.2\r\n")
+    assert_one_line_error(proc, "not a QMP monitor")
+    proc = await _peer_says(tmp_path, b'{"hello": "world"}\r\n')
+    assert_one_line_error(proc, "not a QMP monitor")
+
+
+async def test_status_prints_every_member_and_json(tmp_path):
+    from tests.model.test_records import REAL_QEMU_72_COMPLETED
+    fake = await FakeQmp(str(tmp_path / "q.sock"),
+                         lambda cmd, a: {"return": REAL_QEMU_72_COMPLETED | {"new-thing": 1}}).start()
+    try:
+        out = (await asyncio.to_thread(run_cli, "status", str(tmp_path / "q.sock"))).stdout
+        for needle in ("status", "completed", "ram.transferred", "2.9 MiB (3021624)", "ram.mbps",
+                       "ram.dirty-sync-missed-zero-copy", "downtime", "new-thing (other)"):
+            assert needle in out
+        js = (await asyncio.to_thread(run_cli, "status", "--json", str(tmp_path / "q.sock"))).stdout
+        assert '"transferred": 3021624' in js
+    finally:
+        await fake.stop()
+
+
+def test_version_and_help():
+    from qmigtui import __version__
+    assert run_cli("--version").stdout.strip() == f"qmigtui {__version__}"
+    for args in (["--help"], ["lab", "--help"], ["status", "--help"]):
+        proc = run_cli(*args)
+        assert proc.returncode == 0 and "usage: qmigtui" in proc.stdout

@@ -1,0 +1,94 @@
+"""Session behaviour against an in-process fake QMP peer: garbage, silence, reconnect, read-only."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from qmigtui.model import qapi_spec
+from qmigtui.qmp.endpoint import parse_endpoint
+from qmigtui.qmp.errors import CommandRejected, CommandTimeout, NotConnected, ReadOnlyRefused
+from qmigtui.qmp.session import ConnState, Session, is_query
+from tests.fakeqmp import FakeQmp
+from tests.helpers import wait_for
+
+
+@pytest.fixture
+async def fake(tmp_path):
+    replies = {"query-migrate": {"return": {"status": "active"}}}
+
+    def script(cmd, args):
+        if cmd == "hang":
+            return None
+        if cmd == "refuse":
+            return {"error": {"class": "GenericError", "desc": "nope\x1b[31m red"}}
+        return replies.get(cmd, {"return": {}})
+    server = await FakeQmp(str(tmp_path / "fake.sock"), script).start()
+    yield server
+    await server.stop()
+
+
+async def test_execute_events_and_taps(fake):
+    s = Session(parse_endpoint(fake.path), "source")
+    seen = []
+    s.add_tap(lambda kind, msg: seen.append(kind))
+    await s.connect()
+    queue = s.subscribe()
+    assert await s.execute("query-migrate") == {"status": "active"}
+    await fake.send(b'{"event": "MIGRATION", "data": {"status": "setup"}, '
+                    b'"timestamp": {"seconds": 1, "microseconds": 2}}\r\n')
+    event = await asyncio.wait_for(queue.get(), 2)
+    assert event["data"] == {"status": "setup"}
+    assert seen[:1] == ["greeting"] and {"command", "response", "event"} <= set(seen)
+    with pytest.raises(CommandRejected) as e:
+        await s.execute("refuse")
+    assert e.value.desc == "nope[31m red"
+    with pytest.raises(CommandTimeout, match="no answer"):
+        await s.execute("hang", timeout=0.3)
+    assert await s.execute("query-migrate") == {"status": "active"}
+    await s.close()
+
+
+async def test_malformed_message_drops_the_link_reports_why_and_reconnects(fake):
+    s = Session(parse_endpoint(fake.path), "source")
+    states = []
+    s.on_state(lambda st, why: states.append((st, why)))
+    await s.connect()
+    await fake.send(b'{"event": "MIGRATION", "data": \r\n')
+    await wait_for(lambda: s.state is ConnState.RECONNECTING or s.connects > 1, 5, "link dropped")
+    assert any(st is ConnState.RECONNECTING and "protocol error" in (why or "") for st, why in states)
+    await wait_for(lambda: s.state is ConnState.CONNECTED and s.connects == 2, 5, "reconnected")
+    assert await s.execute("query-migrate") == {"status": "active"}
+    await s.close()
+
+
+async def test_peer_gone_then_back_on_the_same_socket(tmp_path):
+    path = str(tmp_path / "bounce.sock")
+    first = await FakeQmp(path).start()
+    s = Session(parse_endpoint(path), "source", max_backoff=0.3)
+    await s.connect()
+    await first.stop()
+    import os
+    os.unlink(path)
+    await wait_for(lambda: s.state is ConnState.GONE, 5, "gone")
+    assert "no such socket" in s.last_error
+    with pytest.raises(NotConnected):
+        await s.execute("query-migrate")
+    second = await FakeQmp(path).start()
+    await wait_for(lambda: s.state is ConnState.CONNECTED, 5, "back")
+    await s.close()
+    await second.stop()
+
+
+async def test_read_only_sends_no_mutating_command_of_migration_json(fake):
+    s = Session(parse_endpoint(fake.path), "source", read_only=True)
+    await s.connect()
+    mutating = [c for c in qapi_spec.COMMANDS if not is_query(c)]
+    assert len(mutating) >= 20
+    for command in mutating:
+        with pytest.raises(ReadOnlyRefused):
+            await s.execute(command)
+    assert await s.execute("query-migrate") == {"status": "active"}
+    assert fake.received == ["qmp_capabilities", "query-migrate"]
+    await s.close()
