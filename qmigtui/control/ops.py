@@ -235,13 +235,18 @@ class Controller:
             src = await self.fresh_status("source")
         await self.send("source", "migrate", {"uri": connect, "resume": True})
 
-    async def set_capability(self, side: str, capability: str, state: bool) -> bool:
-        """Set a capability on one side; returns the state read back."""
+    async def set_capability(self, side: str, capability: str, state: bool,
+                             check_peer: bool = True) -> bool:
+        """Set a capability on one side; returns the state read back.
+
+        ``check_peer=False`` when the caller changes every side in turn.
+        """
         if self.watcher.read_only:
             raise ControlError("read-only mode")
         sides = self.watcher.sides
         current = sides[side].state.capabilities
         other = next((s.state.capabilities for n, s in sides.items() if n != side), None)
+        other = other if check_peer else None
         problems = capmodel.check_change(capability, state, current, other)
         if problems:
             raise ControlError(f"{capability}: {problems[0]}; nothing sent")

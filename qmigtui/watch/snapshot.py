@@ -23,6 +23,7 @@ class EventLine:
     data: dict[str, Any]
     qemu_time: float  # QEMU's own timestamp (unix seconds); NaN when the peer sent none
     received: float  # our monotonic clock when it arrived
+    seq: int = 0  # order of arrival across both sides
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ class Watcher:
         self._tasks: list[asyncio.Task[None]] = []
         self._seq = 0
         self._publish_pending = False
+        self._event_seq = 0
         self.snapshot = self._make_snapshot()
         for side in self.sides.values():
             side.session.on_state(self._state_listener(side))
@@ -161,8 +162,9 @@ class Watcher:
             name = str(raw.get("event", "?"))[:64]
             payload = raw.get("data")
             data: dict[str, Any] = payload if isinstance(payload, dict) else {}
+            self._event_seq += 1
             self.events.append(EventLine(side.state.name, name, data, _qemu_time(raw),
-                                         time.monotonic()))
+                                         time.monotonic(), self._event_seq))
             if name == "MIGRATION_PASS" and isinstance(data.get("pass"), int):
                 side.state = replace(side.state, passes=data["pass"])
             if name == "MIGRATION":

@@ -56,7 +56,8 @@ def test_every_return_example_in_the_schema_parses_without_errors():
         type_name = RETURNS.get(command)
         if type_name is None:
             continue
-        records = parse_list(type_name, reply) if isinstance(reply, list) else [parse_record(type_name, reply)]
+        is_list = isinstance(reply, list)
+        records = parse_list(type_name, reply) if is_list else [parse_record(type_name, reply)]
         for r in records:
             assert r.all_errors() == {}, (command, r.all_errors())
         seen.add(command)

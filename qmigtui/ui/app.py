@@ -1,0 +1,325 @@
+"""The qmigtui app: five panes over a Snapshot, a status line, and the migration actions."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from qmigtui.control.connect import Backend
+from qmigtui.control.ops import ControlError
+from qmigtui.ui.config_panes import CapabilitiesPane, ParametersPane
+from qmigtui.ui.dialogs import AskText, Confirm, EditParameter, StartMigration
+from qmigtui.ui.events_pane import EventsPane
+from qmigtui.ui.graphs_pane import GraphsPane
+from qmigtui.ui.status_pane import StatusPane
+from qmigtui.watch.snapshot import Snapshot
+
+PANES = (("status", "1 Status"), ("graphs", "2 Graphs"), ("capabilities", "3 Capabilities"),
+         ("parameters", "4 Parameters"), ("events", "5 Events"))
+MIGRATION_ACTIONS = ("migrate", "postcopy", "pause", "recover", "continue", "cancel")
+WIDE = (120, 36)
+
+BackendFactory = Callable[[], Awaitable[Backend]]
+
+
+class MigrationApp(App[int]):
+    """Watch and drive one migration (source, and destination when given)."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "qmigtui"
+    BINDINGS = [
+        Binding("m", "migrate", "Migrate", id="migrate"),
+        Binding("p", "postcopy", "Postcopy", id="postcopy"),
+        Binding("z", "pause", "Pause", id="pause"),
+        Binding("r", "recover", "Recover", id="recover"),
+        Binding("n", "continue", "Continue", id="continue"),
+        Binding("x", "cancel", "Cancel", id="cancel"),
+        Binding("slash", "filter_events", "Filter", id="filter", show=False),
+        Binding("1", "focus_pane('status')", "Status", show=False, id="pane1"),
+        Binding("2", "focus_pane('graphs')", "Graphs", show=False, id="pane2"),
+        Binding("3", "focus_pane('capabilities')", "Caps", show=False, id="pane3"),
+        Binding("4", "focus_pane('parameters')", "Params", show=False, id="pane4"),
+        Binding("5", "focus_pane('events')", "Events", show=False, id="pane5"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, backend_factory: BackendFactory | None = None, *, theme: str | None = None,
+                 title: str = "qmigtui"):
+        super().__init__()
+        self.backend_factory = backend_factory
+        self.backend: Backend | None = None
+        self.snapshot: Snapshot | None = None
+        self.current_pane = "status"
+        self.sub_title = title
+        self.startup_error: str | None = None
+        if theme:
+            self.theme = theme
+
+    # -- layout -------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static("connecting…", id="topline")
+        with Container(id="panes"):
+            for pane_id, title in PANES:
+                widget = {"status": StatusPane, "graphs": GraphsPane,
+                          "capabilities": CapabilitiesPane, "parameters": ParametersPane,
+                          "events": EventsPane}[pane_id](id=pane_id, classes="pane")
+                widget.border_title = title
+                yield widget
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if not self.is_headless:  # an SSH disconnect (SIGHUP) or SIGTERM quits cleanly
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(sig, lambda: self.run_worker(self.action_quit()))
+        self._apply_layout()
+        self.query_one("#status").add_class("-current")
+        if self.backend_factory is not None:
+            self.open_backend()
+
+    def on_resize(self) -> None:
+        self._apply_layout()
+
+    def _apply_layout(self) -> None:
+        wide = self.size.width >= WIDE[0] and self.size.height >= WIDE[1]
+        self.set_class(wide, "-wide")
+        self.set_class(not wide, "-narrow")
+
+    # -- backend --------------------------------------------------------------
+
+    @work(exclusive=True, group="backend", exit_on_error=False)
+    async def open_backend(self) -> None:
+        assert self.backend_factory is not None
+        try:
+            backend = await asyncio.wait_for(self.backend_factory(), 120)
+        except Exception as e:  # shown, not raised: the app must not die on a bad endpoint
+            self.startup_error = str(e) or type(e).__name__
+            self.query_one("#topline", Static).update(f"cannot start: {self.startup_error}")
+            self.notify(self.startup_error, severity="error", timeout=30)
+            return
+        self.attach(backend)
+
+    def attach(self, backend: Backend) -> None:
+        """Start rendering what a backend's watcher publishes."""
+        self.backend = backend
+        self.query_one(StatusPane).lab_note = backend.lab_note if backend.rig else None
+        backend.watcher.subscribe(self._on_snapshot)
+        self.apply_snapshot(backend.watcher.snapshot)
+
+    def _on_snapshot(self, snap: Snapshot) -> None:
+        self.apply_snapshot(snap)
+
+    def apply_snapshot(self, snap: Snapshot) -> None:
+        """Render one Snapshot in every pane and the status line."""
+        self.snapshot = snap
+        self.query_one(StatusPane).show(snap)
+        self.query_one(GraphsPane).show(snap)
+        self.query_one(CapabilitiesPane).show(snap)
+        self.query_one(ParametersPane).show(snap)
+        self.query_one(EventsPane).show(snap)
+        self.query_one("#topline", Static).update(self._topline(snap))
+        self.refresh_bindings()
+
+    def _topline(self, snap: Snapshot) -> str:
+        parts = []
+        for side in snap.sides:
+            state = side.status if side.connected else side.connection
+            parts.append(f"{side.name}: {state}")
+        flags = []
+        if snap.read_only:
+            flags.append("READ-ONLY")
+        if snap.lab:
+            flags.append("LAB")
+        if any(s.connected and s.capabilities.get("events") is False for s in snap.sides):
+            flags.append("events off: turn on 'events' in 3")
+        return "  ·  ".join(parts + flags)
+
+    async def _shutdown(self) -> None:
+        if self.backend is not None:
+            backend, self.backend = self.backend, None
+            await backend.close()
+
+    async def action_quit(self) -> None:
+        await self._shutdown()
+        self.exit(0)
+
+    # -- actions ----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in MIGRATION_ACTIONS:
+            if self.backend is None:
+                return None
+            return True if self.backend.controller.can(action).ok else None
+        return True
+
+    def action_focus_pane(self, pane_id: str) -> None:
+        for pane in self.query(".pane"):
+            pane.set_class(pane.id == pane_id, "-current")
+        self.current_pane = pane_id
+        self.query_one(f"#{pane_id}").focus()
+
+    def action_help(self) -> None:
+        lines = [f"{b.key:<10} {b.description}" for b in self.BINDINGS if isinstance(b, Binding)]
+        self.notify("\n".join(lines) + "\nctrl+p    every action (command palette)",
+                    title="Keys", timeout=15)
+
+    def action_filter_events(self) -> None:
+        events = self.query_one(EventsPane)
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                events.set_filter(text)
+                self.action_focus_pane("events")
+        self.push_screen(AskText("Show events containing:", events.filter), done)
+
+    def _explain(self, action: str) -> bool:
+        if self.backend is None:
+            self.notify("not connected yet", severity="warning")
+            return False
+        permission = self.backend.controller.can(action)
+        if not permission.ok:
+            self.notify(f"{action}: {permission.why}", severity="warning")
+        return permission.ok
+
+    def _run(self, key: str, make: Callable[[], Awaitable[Any]], done: str) -> None:
+        assert self.backend is not None
+        controller = self.backend.controller
+
+        async def go() -> None:
+            try:
+                await controller.once(key, make())
+            except ControlError as e:
+                self.notify(str(e), severity="error", timeout=10)
+                return
+            self.notify(done)
+        self.run_worker(go(), group=key, exit_on_error=False)
+
+    def _confirm_then(self, action: str, question: str, detail: str,
+                      make: Callable[[], Awaitable[Any]], done: str) -> None:
+        if not self._explain(action):
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._run(action, make, done)
+        self.push_screen(Confirm(question, detail), answered)
+
+    def action_migrate(self) -> None:
+        if not self._explain("migrate"):
+            return
+        assert self.backend is not None
+        controller = self.backend.controller
+        lab = controller.lab_link
+        default = lab.migrate_uri if lab is not None else "tcp:DEST-HOST:4444"
+
+        def chosen(uri: str | None) -> None:
+            if not uri:
+                return
+            if uri.startswith("exec:"):
+                def confirmed(yes: bool | None) -> None:
+                    if yes:
+                        self._start(uri)
+                self.push_screen(Confirm("QEMU will run this command on the source host:", uri[5:]),
+                                 confirmed)
+                return
+            self._start(uri)
+        self.push_screen(StartMigration(default, controller.has_side("destination")), chosen)
+
+    def _start(self, uri: str) -> None:
+        assert self.backend is not None
+        controller = self.backend.controller
+        self._run("migrate", lambda: controller.start_migration(uri), f"migration started to {uri}")
+
+    def action_postcopy(self) -> None:
+        assert self.backend is not None
+        c = self.backend.controller
+        self._confirm_then("postcopy", "Switch to postcopy?",
+                           "The guest resumes on the destination; from then on a network failure "
+                           "pauses it until recovered.\nsends: migrate-start-postcopy",
+                           c.start_postcopy, "switched to postcopy")
+
+    def action_pause(self) -> None:
+        assert self.backend is not None
+        c = self.backend.controller
+        self._confirm_then("pause", "Pause the postcopy migration?",
+                           "sends: migrate-pause (source); recover with r", c.pause, "pause sent")
+
+    def action_recover(self) -> None:
+        assert self.backend is not None
+        c = self.backend.controller
+        plan = "\n".join(c.recovery_plan())
+        if not c.has_side("destination"):
+            self.notify("Recovery needs the destination too. Run there, then here:\n" + plan,
+                        title="Recover", timeout=60)
+            return
+        self._confirm_then("recover", "Recover the paused postcopy? In this order:", plan,
+                           c.recover, "recovery sent; watch for postcopy-active")
+
+    def action_continue(self) -> None:
+        assert self.backend is not None
+        c = self.backend.controller
+        if self._explain("continue"):
+            self._run("continue", c.continue_, "continue sent")
+
+    def action_cancel(self) -> None:
+        assert self.backend is not None
+        c = self.backend.controller
+        self._confirm_then("cancel", "Cancel the migration?",
+                           "The guest keeps running on the source.\nsends: migrate_cancel",
+                           c.cancel, "cancel sent")
+
+    # -- pane messages ----------------------------------------------------------
+
+    def on_capabilities_pane_toggle(self, message: CapabilitiesPane.Toggle) -> None:
+        if self.backend is None:
+            return
+        controller = self.backend.controller
+        if self.backend.watcher.read_only:
+            self.notify("read-only mode: nothing sent", severity="warning")
+            return
+
+        async def toggle() -> None:
+            for side in message.sides:
+                await controller.set_capability(side, message.capability, message.state,
+                                                check_peer=len(message.sides) == 1)
+        state = "on" if message.state else "off"
+        self._run(f"cap:{message.capability}", toggle,
+                  f"{message.capability} {state} on {', '.join(message.sides)}")
+
+    def on_parameters_pane_edit(self, message: ParametersPane.Edit) -> None:
+        if self.backend is None:
+            return
+        if self.backend.watcher.read_only:
+            self.notify("read-only mode: nothing sent", severity="warning")
+            return
+        controller = self.backend.controller
+
+        def edited(text: str | None) -> None:
+            if text is None:
+                return
+            self._run(f"param:{message.name}",
+                      lambda: controller.set_parameter(message.side, message.name, text),
+                      f"{message.name} set on {message.side}")
+        self.push_screen(EditParameter(message.name, message.side, message.current), edited)
+
+    # -- command palette ----------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.action not in ("quit", "help"):
+                action = binding.action
+                yield SystemCommand(f"{binding.description} ({binding.key})",
+                                    f"qmigtui: {action}",
+                                    lambda a=action: self.run_action(a))

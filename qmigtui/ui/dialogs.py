@@ -1,0 +1,142 @@
+"""Modal dialogs: confirmation, start a migration, edit a parameter, filter events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from qmigtui.model import parameters as parammodel
+
+DIALOG_CSS = """
+ModalScreen { align: center middle; }
+ModalScreen > Vertical {
+    width: 80%; max-width: 90; height: auto; padding: 1 2;
+    border: thick $primary; background: $surface;
+}
+ModalScreen .hint { color: $text-muted; }
+ModalScreen .error { color: $error; }
+ModalScreen Horizontal { height: auto; margin-top: 1; }
+ModalScreen Button { margin-right: 2; }
+"""
+
+
+class Confirm(ModalScreen[bool]):
+    """Yes or no, with the exact commands that will be sent."""
+
+    DEFAULT_CSS = DIALOG_CSS
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+
+    def __init__(self, question: str, detail: str = ""):
+        super().__init__()
+        self.question, self.detail = question, detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question)
+            if self.detail:
+                yield Static(self.detail, classes="hint", markup=False)
+            with Horizontal():
+                yield Button("Yes (y)", id="yes", variant="warning")
+                yield Button("No (n)", id="no", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class StartMigration(ModalScreen["str | None"]):
+    """Ask for the URI (socket, unix, exec, file, rdma) to migrate to."""
+
+    DEFAULT_CSS = DIALOG_CSS
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, default_uri: str, has_destination: bool):
+        super().__init__()
+        self.default_uri, self.has_destination = default_uri, has_destination
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Start a migration to:")
+            yield Input(self.default_uri, id="uri",
+                        placeholder="tcp:HOST:PORT, unix:/path, exec:CMD, file:/path, rdma:HOST:PORT")
+            hint = ("The destination gets migrate-incoming on the matching address first."
+                    if self.has_destination else "Start the destination with -incoming first.")
+            yield Static(hint, classes="hint")
+            yield Static("", id="error", classes="error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        uri = event.value.strip()
+        if not uri or ":" not in uri:
+            self.query_one("#error", Static).update("a URI looks like tcp:HOST:PORT or unix:/path")
+            return
+        self.dismiss(uri)
+
+
+class EditParameter(ModalScreen["str | None"]):
+    """Edit one parameter; the input is checked as it is typed and nothing invalid is sent."""
+
+    DEFAULT_CSS = DIALOG_CSS
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, name: str, side: str, current: Any):
+        super().__init__()
+        self.param, self.side, self.current = name, side, current
+
+    def compose(self) -> ComposeResult:
+        meta = parammodel.info(self.param)
+        try:
+            qtype = parammodel.qapi_type(self.param)
+        except KeyError:
+            qtype = "str"
+        rng = f" range {meta.lo}..{meta.hi}" if meta.lo is not None and meta.hi is not None else ""
+        with Vertical():
+            yield Label(f"{self.param} on {self.side}" + ("  ● takes effect now" if meta.live else ""))
+            yield Static(f"{meta.help} ({qtype}, {meta.unit}{rng})", classes="hint")
+            yield Input(parammodel.format_input(self.param, self.current), id="value")
+            yield Static("", id="error", classes="error")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one("#error", Static).update(self._problem(event.value))
+
+    def _problem(self, text: str) -> str:
+        try:
+            parammodel.parse_input(self.param, text)
+        except ValueError as e:
+            return str(e)
+        return ""
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        problem = self._problem(event.value)
+        if problem:
+            self.query_one("#error", Static).update(problem)
+            return
+        self.dismiss(event.value)
+
+
+class AskText(ModalScreen["str | None"]):
+    """One line of text (the events filter)."""
+
+    DEFAULT_CSS = DIALOG_CSS
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, prompt: str, value: str = ""):
+        super().__init__()
+        self.prompt, self.value = prompt, value
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.prompt)
+            yield Input(self.value, id="text")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)

@@ -1,0 +1,126 @@
+"""Pane 2: throughput, remaining, dirty rate and expected downtime over time (plotext).
+
+plotext keeps global state, so it is only called from the app's thread; a plot
+is rebuilt only when new samples arrived or the pane changed size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import plotext as plt
+from rich.console import Group
+from rich.text import Text
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from qmigtui.analysis.history import History
+from qmigtui.model import units
+from qmigtui.watch.snapshot import Snapshot
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    title: str
+    series: Callable[[History], list[float]]
+    unit: Callable[[float], str]
+    scale: float = 1.0
+    optional: bool = False  # shown only when QEMU reports it
+
+
+GRAPHS = (
+    GraphSpec("throughput MiB/s", lambda h: h.throughput(), units.format_rate, MIB),
+    GraphSpec("remaining MiB", lambda h: h.series("remaining"), units.format_bytes, MIB),
+    GraphSpec("dirty rate MiB/s", lambda h: h.dirty_bytes_rate(), units.format_rate, MIB),
+    GraphSpec("expected downtime ms", lambda h: h.series("expected_downtime"), units.format_ms),
+    GraphSpec("cpu throttle %", lambda h: h.series("throttle"), lambda v: f"{v:.0f} %", 1, True),
+    GraphSpec("xbzrle cache miss rate", lambda h: h.series("xbzrle_cache_miss_rate"),
+              lambda v: f"{v:.2f}", 1, True),
+    GraphSpec("xbzrle encoding rate", lambda h: h.series("xbzrle_encoding_rate"),
+              lambda v: f"{v:.2f}", 1, True),
+    GraphSpec("xbzrle overflow", lambda h: h.series("xbzrle_overflow"), lambda v: f"{v:.0f}", 1, True),
+    GraphSpec("compression rate", lambda h: h.series("compression_rate"), lambda v: f"{v:.2f}", 1, True),
+    GraphSpec("multifd MiB", lambda h: h.series("multifd_bytes"), units.format_bytes, MIB, True),
+    GraphSpec("vfio transferred MiB", lambda h: h.series("vfio_transferred"), units.format_bytes, MIB, True),
+)
+
+
+def _has_data(values: list[float]) -> bool:
+    return any(not math.isnan(v) and v != 0 for v in values)
+
+
+def render_plot(xs: list[float], ys: list[float], width: int, height: int,
+                color: str) -> str:
+    """One plot as text with ANSI colours (x in seconds since the first sample)."""
+    plt.clear_figure()
+    plt.plotsize(width, height)
+    plt.theme("clear")
+    plt.frame(False)
+    plt.xaxes(True, False)
+    plt.yaxes(True, False)
+    points = [(x, y) for x, y in zip(xs, ys, strict=True) if not math.isnan(y)]
+    if points:
+        plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille", color=color)
+    return str(plt.build())
+
+
+class GraphsPane(Vertical):
+    """Graphs of the source side's history (the destination's numbers mirror it)."""
+
+    DEFAULT_CSS = """
+    GraphsPane { padding: 0 1; }
+    GraphsPane > Static { height: 1fr; }
+    """
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self._key: tuple[object, ...] = ()
+        self._snap: Snapshot | None = None
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(id="graphs-body")
+
+    def show(self, snap: Snapshot) -> None:
+        self._snap = snap
+        self._redraw()
+
+    def on_resize(self) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
+        snap = self._snap
+        if snap is None or not self.size.width:
+            return
+        history = snap.histories.get(snap.source.name)
+        if history is None:
+            return
+        key = (history.total_seen, len(history), self.size, self.app.theme)
+        if key == self._key:
+            return
+        self._key = key
+        body = self.query_one("#graphs-body", Static)
+        if len(history) < 2:
+            body.update(Text("graphs appear once a migration is running", style="dim"))
+            return
+        width, height = self.size.width - 2, self.size.height
+        specs = [g for g in GRAPHS if not g.optional or _has_data(g.series(history))]
+        per_graph = 6 if height < 20 else 8
+        fit = max(1, height // per_graph)
+        specs = specs[:fit]
+        each = max(4, height // len(specs))
+        t = history.series("t")
+        xs = [x - t[0] for x in t]
+        colors = ["cyan", "green", "red", "yellow", "magenta", "blue"]
+        parts = []
+        for i, spec in enumerate(specs):
+            raw = spec.series(history)
+            last = next((v for v in reversed(raw) if not math.isnan(v)), math.nan)
+            label = "-" if math.isnan(last) else spec.unit(last)
+            ys = [v / spec.scale for v in raw]
+            parts.append(Text.assemble((spec.title, "bold"), "  now ", (label, "bold reverse")))
+            parts.append(Text.from_ansi(render_plot(xs, ys, width, each - 1, colors[i % len(colors)])))
+        body.update(Group(*parts))

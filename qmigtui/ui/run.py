@@ -1,0 +1,33 @@
+"""Start the app on endpoints or on a lab pair, and always let go of them on the way out."""
+
+from __future__ import annotations
+
+from qmigtui.control.connect import open_endpoints, open_lab
+from qmigtui.lab.pair import LabConfig
+from qmigtui.ui.app import MigrationApp
+
+
+def _run(app: MigrationApp) -> int:
+    try:
+        code = app.run()
+    finally:
+        backend = app.backend
+        if backend is not None and backend.rig is not None:
+            backend.rig.lab.stop()  # the app's loop is gone: stop the lab synchronously
+    if app.startup_error:
+        print(f"qmigtui: {app.startup_error}")
+        return 2
+    return code or 0
+
+
+def run_monitor(endpoints: list[tuple[str, str]], *, interval: float, read_only: bool,
+                theme: str | None) -> int:
+    title = " → ".join(text for _, text in endpoints)
+    return _run(MigrationApp(lambda: open_endpoints(endpoints, interval, read_only),
+                             theme=theme, title=title))
+
+
+def run_lab(config: LabConfig, *, interval: float, theme: str | None) -> int:
+    title = (f"lab: {config.mem_mib} MiB guest, {config.working_set_mib:g} MiB working set "
+             f"at {config.dirty_rate_mib_s:g} MiB/s")
+    return _run(MigrationApp(lambda: open_lab(config, interval), theme=theme, title=title))

@@ -1,0 +1,165 @@
+"""Pane 1: the state of each side, its numbers, and why it failed or paused."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from qmigtui.analysis.history import History
+from qmigtui.model import units
+from qmigtui.ui.progress import ProgressTracker
+from qmigtui.watch.snapshot import SideState, Snapshot
+
+STATUS_STYLE = {
+    "none": "dim", "setup": "bold $accent", "active": "bold $primary",
+    "completed": "bold $success", "failed": "bold $error", "cancelled": "bold $warning",
+    "cancelling": "$warning", "postcopy-active": "bold $secondary",
+    "postcopy-paused": "bold reverse $error", "postcopy-recover": "bold $warning",
+    "pre-switchover": "bold reverse $warning", "device": "bold $warning",
+    "wait-unplug": "bold $warning", "colo": "bold $accent",
+}
+CONNECTION_STYLE = {"connected": "$success", "reconnecting": "$warning", "gone": "bold $error",
+                    "connecting": "$warning", "closed": "dim"}
+WAIT_UNPLUG_TEXT = ("waiting for the guest to unplug its failover primary NIC "
+                    "(UNPLUG_PRIMARY comes when it is done)")
+
+
+def bar(share: float, width: int) -> str:
+    filled = round(share * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def _mib_s(v: float) -> str:
+    return "-" if v is None or math.isnan(v) else units.format_rate(v)
+
+
+class StatusPane(VerticalScroll):
+    """Per side: connection, status, progress, every number that matters, and errors."""
+
+    DEFAULT_CSS = """
+    StatusPane { padding: 0 1; }
+    StatusPane > Static { width: 1fr; }
+    """
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self._trackers: dict[str, ProgressTracker] = {}
+        self.lab_note: Callable[[str], str] | None = None
+        self.verdict: dict[str, str] = {}
+        self.rendered: Group = Group()
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(id="status-body")
+
+    def show(self, snap: Snapshot) -> None:
+        parts = [self._side(side, snap.histories.get(side.name)) for side in snap.sides]
+        self.rendered = Group(*parts)
+        self.query_one("#status-body", Static).update(self.rendered)
+
+    def _style(self, key: str, table: dict[str, str]) -> str:
+        style = table.get(key, "bold")
+        for var in ("primary", "secondary", "accent", "success", "warning", "error"):
+            style = style.replace(f"${var}", self.app.theme_variables.get(var, "white"))
+        return style
+
+    def _side(self, side: SideState, history: History | None) -> Group:
+        status = side.status
+        title = Text.assemble(
+            (f"{side.name.upper():<12}", "bold"),
+            (f" {status} ", self._style(status, STATUS_STYLE)),
+            "  ",
+            (f"● {side.connection}", self._style(side.connection, CONNECTION_STYLE)),
+            (f"  QEMU {side.qemu_version}" if side.qemu_version else "", "dim"),
+        )
+        lines: list[object] = [title]
+        if side.reason and side.connection != "connected":
+            lines.append(Text(f"  {side.reason}", style=self._style("failed", STATUS_STYLE)))
+        if side.error:
+            lines.append(Text(f"  poll: {side.error}", style=self._style("cancelled", STATUS_STYLE)))
+        info = side.info
+        if info is None:
+            return Group(*lines)
+        tracker = self._trackers.setdefault(side.name, ProgressTracker())
+        share = tracker.update(info)
+        ram = info.ram
+        width = max(10, min(40, self.size.width - 34))
+        if ram is not None and status != "none":
+            sync = ram.dirty_sync_count or side.passes or 0
+            lines.append(Text.assemble(
+                ("  ", ""), (bar(share, width), self._style(status, STATUS_STYLE)),
+                f" {share * 100:5.1f}% sent once · pass {max(sync, 1)}"))
+        if side.name in self.verdict:
+            lines.append(Text(f"  {self.verdict[side.name]}", style="bold"))
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column(no_wrap=True)
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column(no_wrap=True)
+        rows = self._rows(info, history)
+        for i in range(0, len(rows), 2):
+            a = rows[i]
+            b = rows[i + 1] if i + 1 < len(rows) else ("", "")
+            table.add_row(a[0], a[1], b[0], b[1])
+        lines.append(table)
+        if info.blocked_reasons:
+            lines.append(Text("  blocked: " + "; ".join(info.blocked_reasons), style="bold"))
+        if status == "wait-unplug":
+            lines.append(Text(f"  {WAIT_UNPLUG_TEXT}"))
+        if info.error_desc:
+            lines.append(Text(f"  error: {info.error_desc}", style=self._style("failed", STATUS_STYLE)))
+        elif status in ("postcopy-paused", "failed") and self.lab_note is not None:
+            note = self.lab_note(side.name)
+            if note:
+                lines.append(Text(f"  QEMU said: {note}", style=self._style("failed", STATUS_STYLE)))
+        if info.extra:
+            lines.append(Text("  other: " + ", ".join(f"{k}={v}" for k, v in info.extra.items())[:200],
+                              style="dim"))
+        return Group(*lines, Text(""))
+
+    def _rows(self, info, history: History | None) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+        ram = info.ram
+        rows: list[tuple[str, str]] = []
+        if ram is not None:
+            rows += [("transferred", units.format_bytes(ram.transferred)),
+                     ("remaining", units.format_bytes(ram.remaining)),
+                     ("total", units.format_bytes(ram.total))]
+            enough = history is not None and len(history) > 1
+            measured = history.throughput(last=3)[-1] if history is not None and enough else math.nan
+            mbps = ram.mbps
+            rows.append(("throughput", units.format_rate(mbps * 1e6 / 8) if mbps is not None else "-"))
+            if not math.isnan(measured):
+                rows.append(("measured", _mib_s(measured)))
+            page = ram.page_size or 4096
+            if ram.dirty_pages_rate is not None:
+                rows.append(("dirty rate", f"{units.format_count(ram.dirty_pages_rate)} pages/s "
+                                           f"({units.format_rate(ram.dirty_pages_rate * page)})"))
+        rows += [("total time", units.format_ms(info.total_time)),
+                 ("setup time", units.format_ms(info.setup_time))]
+        if info.downtime is not None:
+            rows.append(("downtime", units.format_ms(info.downtime)))
+        elif info.expected_downtime is not None:
+            rows.append(("exp. downtime", units.format_ms(info.expected_downtime)))
+        if info.cpu_throttle_percentage is not None:
+            rows.append(("cpu throttle", f"{info.cpu_throttle_percentage} %"))
+        for key, label in (("dirty-limit-throttle-time-per-round", "dirty-limit/round"),
+                           ("dirty-limit-ring-full-time", "ring full")):
+            if info.get(key) is not None:
+                rows.append((label, f"{info.get(key)} us"))
+        if ram is not None and (ram.postcopy_requests or info.status.startswith("postcopy")):
+            rows.append(("pc requests", str(ram.postcopy_requests or 0)))
+        if info.postcopy_blocktime is not None:
+            rows.append(("blocktime", units.format_ms(info.postcopy_blocktime)))
+        if info.socket_address:
+            addr = info.socket_address[0]
+            text = f"{addr.host}:{addr.port}" if addr.host else str(addr.path or addr.type)
+            rows.append(("socket", text))
+        xb = info.xbzrle_cache
+        if xb is not None:
+            rows.append(("xbzrle miss", f"{(xb.cache_miss_rate or 0) * 100:.1f} %"))
+        return rows
