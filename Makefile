@@ -31,7 +31,7 @@ test: $(STAMP) qemu lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 demo: $(STAMP) qemu
-	$(VENV)/bin/qmigtui lab --scenario converge
+	$(VENV)/bin/qmigtui lab
 
 bench: $(STAMP) qemu
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -7,7 +7,7 @@ import signal
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
@@ -88,11 +88,13 @@ class MigrationApp(App[int]):
         if self.backend_factory is not None:
             self.open_backend()
 
-    def on_resize(self) -> None:
-        self._apply_layout()
+    def on_resize(self, event: events.Resize) -> None:
+        self._apply_layout(event.size.width, event.size.height)
 
-    def _apply_layout(self) -> None:
-        wide = self.size.width >= WIDE[0] and self.size.height >= WIDE[1]
+    def _apply_layout(self, width: int | None = None, height: int | None = None) -> None:
+        width = self.size.width if width is None else width
+        height = self.size.height if height is None else height
+        wide = width >= WIDE[0] and height >= WIDE[1]
         self.set_class(wide, "-wide")
         self.set_class(not wide, "-narrow")
 
@@ -145,13 +147,13 @@ class MigrationApp(App[int]):
             flags.append("events off: turn on 'events' in 3")
         return "  ·  ".join(parts + flags)
 
-    async def _shutdown(self) -> None:
+    async def _close_backend(self) -> None:
         if self.backend is not None:
             backend, self.backend = self.backend, None
             await backend.close()
 
     async def action_quit(self) -> None:
-        await self._shutdown()
+        await self._close_backend()
         self.exit(0)
 
     # -- actions ----------------------------------------------------------------

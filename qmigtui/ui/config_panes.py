@@ -23,9 +23,9 @@ class CapabilitiesPane(DataTable):  # type: ignore[type-arg]
     """Every capability of this QEMU, on/off per side; space/enter toggles on every side."""
 
     BINDINGS = [
-        Binding("space,enter", "toggle('all')", "Toggle", id="cap.toggle"),
-        Binding("s", "toggle('source')", "Source only", id="cap.source"),
-        Binding("d", "toggle('destination')", "Dest only", id="cap.dest"),
+        Binding("space,enter", "flip('all')", "Toggle", id="cap.toggle"),
+        Binding("s", "flip('source')", "Source only", id="cap.source"),
+        Binding("d", "flip('destination')", "Dest only", id="cap.dest"),
     ]
 
     class Toggle(Message):
@@ -65,7 +65,7 @@ class CapabilitiesPane(DataTable):  # type: ignore[type-arg]
             else:
                 self.add_row(name, *values, flags, capmodel.describe(name), key=name)
 
-    def action_toggle(self, which: str) -> None:
+    def action_flip(self, which: str) -> None:
         if self._snap is None or not self.row_count:
             return
         name = str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)

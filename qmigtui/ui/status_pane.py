@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
@@ -77,7 +77,7 @@ class StatusPane(VerticalScroll):
             (f"● {side.connection}", self._style(side.connection, CONNECTION_STYLE)),
             (f"  QEMU {side.qemu_version}" if side.qemu_version else "", "dim"),
         )
-        lines: list[object] = [title]
+        lines: list[RenderableType] = [title]
         if side.reason and side.connection != "connected":
             lines.append(Text(f"  {side.reason}", style=self._style("failed", STATUS_STYLE)))
         if side.error:

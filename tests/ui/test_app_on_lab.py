@@ -35,7 +35,8 @@ async def test_status_pane_follows_a_real_migration_to_completed(lab_app):
         assert units.format_bytes(info.ram.total) in shown
         await wait_for(lambda: app.snapshot.source.status == "completed", 60, "completed")
         await pilot.pause(0.3)
-        final = parse_record("MigrationInfo", await backend.watcher.session("source").execute("query-migrate"))
+        source = backend.watcher.session("source")
+        final = parse_record("MigrationInfo", await source.execute("query-migrate"))
         shown = text_of(app.query_one(StatusPane).rendered)
         assert "completed" in shown and "100.0% sent once" in shown
         assert units.format_bytes(final.ram.transferred) in shown
@@ -45,7 +46,7 @@ async def test_status_pane_follows_a_real_migration_to_completed(lab_app):
 
 
 async def test_cancel_key_asks_then_cancels(lab_app):
-    async with lab_app(SLOW) as (app, pilot, backend):
+    async with lab_app(SLOW) as (app, pilot, _backend):
         await start_by_keys(app, pilot)
         await wait_for(lambda: app.snapshot.source.status == "active", 20, "active")
         await pilot.press("x")
@@ -79,7 +80,7 @@ async def test_postcopy_pause_and_recover_by_keys_to_completed(lab_app):
 
 async def test_continue_from_pre_switchover(lab_app):
     async with lab_app(LabConfig(mem_mib=128, working_set_mib=8, dirty_rate_mib_s=2),
-                       capabilities={"pause-before-switchover": True}) as (app, pilot, backend):
+                       capabilities={"pause-before-switchover": True}) as (app, pilot, _backend):
         await start_by_keys(app, pilot)
         await wait_for(lambda: app.snapshot.source.status == "pre-switchover", 30, "pre-switchover")
         await pilot.press("n")
@@ -126,7 +127,7 @@ async def _eq(coro, value):
 
 
 async def test_qemu_refusal_is_shown_with_its_own_words(lab_app):
-    async with lab_app(SLOW) as (app, pilot, backend):
+    async with lab_app(SLOW) as (app, pilot, _backend):
         await start_by_keys(app, pilot)
         await wait_for(lambda: app.snapshot.source.status == "active", 20, "active")
         await pilot.press("3")
