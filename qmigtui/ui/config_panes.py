@@ -19,7 +19,46 @@ def _cell(value: bool | None) -> str:
     return "-" if value is None else ("on" if value else "off")
 
 
-class CapabilitiesPane(DataTable):  # type: ignore[type-arg]
+SIDE_LABELS = {"source": "src", "destination": "dst"}
+
+
+class SideTable(DataTable):  # type: ignore[type-arg]
+    """A table with one row per name and one column per side, updated cell by cell."""
+
+    def __init__(self, **kw: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kw)  # type: ignore[arg-type]
+        self._snap: Snapshot | None = None
+        self._sides: tuple[str, ...] = ()
+
+    def _columns(self, snap: Snapshot, lead: tuple[tuple[str, str], ...],
+                 tail: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+        """(Re)build the columns when the sides changed; return the side names."""
+        self._snap = snap
+        sides = tuple(s.name for s in snap.sides)
+        if sides != self._sides:
+            self.clear(columns=True)
+            for label, key in (*lead, *((SIDE_LABELS.get(n, n), n) for n in sides), *tail):
+                self.add_column(label, key=key)
+            self._sides = sides
+        return sides
+
+    def _put_row(self, name: str, changing: dict[str, str], row: list[str]) -> None:
+        """Update the ``changing`` cells of an existing row, or add ``row`` as a new one."""
+        if name not in self.rows:
+            self.add_row(*row, key=name)
+            return
+        for key, value in changing.items():
+            if self.get_cell(name, key) != value:
+                self.update_cell(name, key, value)
+
+    def cursor_name(self) -> str | None:
+        """The name of the row under the cursor (None while the table is empty)."""
+        if not self.row_count:
+            return None
+        return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+
+
+class CapabilitiesPane(SideTable):
     """Every capability of this QEMU, on/off per side; space/enter toggles on every side."""
 
     BINDINGS = [
@@ -33,42 +72,21 @@ class CapabilitiesPane(DataTable):  # type: ignore[type-arg]
             super().__init__()
             self.capability, self.sides, self.state = capability, sides, state
 
-    def __init__(self, **kw: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kw)  # type: ignore[arg-type]
-        self._snap: Snapshot | None = None
-        self._sides: tuple[str, ...] = ()
-
     def show(self, snap: Snapshot) -> None:
-        self._snap = snap
-        sides = tuple(s.name for s in snap.sides)
+        sides = self._columns(snap, (("capability", "name"),), (("", "flags"), ("what it does", "help")))
         src = snap.source
-        names = list(src.capability_features) or list(src.capabilities)
-        if sides != self._sides:
-            self.clear(columns=True)
-            self.add_column("capability", key="name")
-            for side in sides:
-                self.add_column({"source": "src", "destination": "dst"}.get(side, side), key=side)
-            self.add_column("", key="flags")
-            self.add_column("what it does", key="help")
-            self._sides = sides
-        for name in names:
+        for name in list(src.capability_features) or list(src.capabilities):
             values = [_cell(s.capabilities.get(name)) for s in snap.sides]
             flags = _flags(src.capability_features.get(name, ()))
             if name == "events" and any(v == "off" for v in values):
                 flags = (flags + " turn on!").strip()
-            if name in self.rows:
-                for side, value in zip(sides, values, strict=True):
-                    if self.get_cell(name, side) != value:
-                        self.update_cell(name, side, value)
-                if self.get_cell(name, "flags") != flags:
-                    self.update_cell(name, "flags", flags)
-            else:
-                self.add_row(name, *values, flags, capmodel.describe(name), key=name)
+            self._put_row(name, dict(zip(sides, values, strict=True)) | {"flags": flags},
+                          [name, *values, flags, capmodel.describe(name)])
 
     def action_flip(self, which: str) -> None:
-        if self._snap is None or not self.row_count:
+        name = self.cursor_name()
+        if self._snap is None or name is None:
             return
-        name = str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
         sides = tuple(s.name for s in self._snap.sides if s.connected and name in s.capabilities)
         if which != "all":
             sides = tuple(s for s in sides if s == which)
@@ -80,7 +98,7 @@ class CapabilitiesPane(DataTable):  # type: ignore[type-arg]
         self.post_message(self.Toggle(name, sides, state))
 
 
-class ParametersPane(DataTable):  # type: ignore[type-arg]
+class ParametersPane(SideTable):
     """Every parameter with readable values; enter edits it, live-tunable ones are marked ●."""
 
     BINDINGS = [
@@ -93,42 +111,23 @@ class ParametersPane(DataTable):  # type: ignore[type-arg]
             super().__init__()
             self.name, self.side, self.current = name, side, current
 
-    def __init__(self, **kw: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kw)  # type: ignore[arg-type]
-        self._snap: Snapshot | None = None
-        self._sides: tuple[str, ...] = ()
-
     def show(self, snap: Snapshot) -> None:
-        self._snap = snap
-        sides = tuple(s.name for s in snap.sides)
+        sides = self._columns(snap, (("parameter", "name"), ("", "live")), (("", "flags"),))
         src = snap.source
-        names = list(src.parameter_features) or list(src.parameters.values if src.parameters else [])
-        if sides != self._sides:
-            self.clear(columns=True)
-            self.add_column("parameter", key="name")
-            self.add_column("", key="live")
-            for side in sides:
-                self.add_column({"source": "src", "destination": "dst"}.get(side, side), key=side)
-            self.add_column("", key="flags")
-            self._sides = sides
-        for name in names:
+        for name in list(src.parameter_features) or list(src.parameters.values if src.parameters else []):
             values = [parammodel.format_value(name, s.parameters.get(name) if s.parameters else None)
                       for s in snap.sides]
-            if name in self.rows:
-                for side, value in zip(sides, values, strict=True):
-                    if self.get_cell(name, side) != value:
-                        self.update_cell(name, side, value)
-            else:
-                live = "●" if parammodel.info(name).live else ""
-                self.add_row(name, live, *values, _flags(src.parameter_features.get(name, ())), key=name)
+            live = "●" if parammodel.info(name).live else ""
+            self._put_row(name, dict(zip(sides, values, strict=True)),
+                          [name, live, *values, _flags(src.parameter_features.get(name, ()))])
 
     def action_edit(self, side: str) -> None:
-        if self._snap is None or not self.row_count:
+        name = self.cursor_name()
+        if self._snap is None or name is None:
             return
         state = self._snap.side(side)
         if state is None:
             self.app.notify(f"no {side} endpoint", severity="warning")
             return
-        name = str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
         current = state.parameters.get(name) if state.parameters else None
         self.post_message(self.Edit(name, side, current))
