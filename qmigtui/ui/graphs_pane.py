@@ -107,17 +107,20 @@ class GraphsPane(Vertical):
             body.update(Text("graphs appear once a migration is running", style="dim"))
             return
         width, height = self.size.width - 2, self.size.height
-        specs = [g for g in GRAPHS if not g.optional or _has_data(g.series(history))]
-        per_graph = 6 if height < 20 else 8
-        fit = max(1, height // per_graph)
-        specs = specs[:fit]
-        each = max(4, height // len(specs))
+        fit = max(1, height // (6 if height < 20 else 8))
+        shown: list[tuple[GraphSpec, list[float]]] = []
+        for spec in GRAPHS:  # each series computed once, and only until the pane is full
+            if len(shown) == fit:
+                break
+            raw = spec.series(history)
+            if not spec.optional or _has_data(raw):
+                shown.append((spec, raw))
+        each = max(4, height // len(shown))
         t = history.series("t")
         xs = [x - t[0] for x in t]
         colors = ["cyan", "green", "red", "yellow", "magenta", "blue"]
         parts = []
-        for i, spec in enumerate(specs):
-            raw = spec.series(history)
+        for i, (spec, raw) in enumerate(shown):
             last = next((v for v in reversed(raw) if not math.isnan(v)), math.nan)
             label = "-" if math.isnan(last) else spec.unit(last)
             ys = [v / spec.scale for v in raw]
