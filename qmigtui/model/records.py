@@ -8,6 +8,7 @@ Parsing never raises, whatever the input.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,22 +50,23 @@ class Member:
         return "unstable" in self.features
 
 
-def members(type_name: str) -> list[Member]:
-    """The members of a struct or union base, in schema order."""
-    spec = STRUCTS.get(type_name) or UNIONS.get(type_name)
-    if spec is None:
+@functools.cache
+def members(type_name: str) -> tuple[Member, ...]:
+    """The members of a struct, or the base of a union, in schema order (cached: parsed every poll)."""
+    if type_name in UNIONS:
+        data = UNIONS[type_name]["base"]
+    elif type_name in STRUCTS:
+        data = STRUCTS[type_name]["data"]
+    else:
         raise KeyError(type_name)
-    data = spec.get("base", {}) | spec.get("data", {}) if type_name in UNIONS else spec["data"]
     out = []
     for raw_name, raw_type in data.items():
-        if type_name in UNIONS and raw_name in spec.get("data", {}):
-            continue
         features: tuple[str, ...] = ()
         if isinstance(raw_type, dict):
             features = tuple(raw_type.get("features", ()))
             raw_type = raw_type["type"]
         out.append(Member(raw_name.lstrip("*"), raw_type, raw_name.startswith("*"), features))
-    return out
+    return tuple(out)
 
 
 def enum_values(enum_name: str) -> list[str]:
