@@ -148,19 +148,23 @@ def format_status(command: str, reply: Any, as_json: bool = False) -> str:
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 
 
+async def check_endpoints(endpoints: list[tuple[str, str]], read_only: bool) -> None:
+    """Connect to each endpoint once and let go again, so a bad one fails before the app opens.
+
+    Raises QmpError or ValueError with a one-line reason.
+    """
+    for name, text in endpoints:
+        session = await _connect(text, name, 3.0, read_only)
+        await session.close()  # in the loop that opened it
+
+
 def _run_monitor(ns: argparse.Namespace) -> int:
     from qmigtui.qmp.errors import QmpError
+    endpoints = [("source", ns.source)] + ([("destination", ns.dest)] if ns.dest else [])
+    if ns.interval <= 0:
+        return _fail("--interval must be above 0")
     try:
-        endpoints = [("source", ns.source)] + ([("destination", ns.dest)] if ns.dest else [])
-        if ns.interval <= 0:
-            return _fail("--interval must be above 0")
-
-        async def connect_all() -> list[Any]:
-            return [await _connect(text, name, 3.0, ns.read_only) for name, text in endpoints]
-
-        sessions = asyncio.run(connect_all())
-        for s in sessions:  # connected once to check; the app connects its own
-            asyncio.run(s.close())
+        asyncio.run(check_endpoints(endpoints, ns.read_only))
     except (QmpError, ValueError) as e:
         return _fail(str(e))
     from qmigtui.ui.run import run_monitor

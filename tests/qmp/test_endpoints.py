@@ -132,6 +132,17 @@ async def test_status_prints_every_member_and_json(tmp_path):
         await fake.stop()
 
 
+async def test_monitor_checks_a_reachable_endpoint_and_lets_it_go(tmp_path):
+    from qmigtui.cli import check_endpoints
+    fake = await FakeQmp(str(tmp_path / "q.sock")).start()
+    try:
+        await check_endpoints([("source", str(tmp_path / "q.sock"))], read_only=True)
+        await check_endpoints([("source", str(tmp_path / "q.sock"))], read_only=False)
+        assert fake.received == ["qmp_capabilities", "qmp_capabilities"]
+    finally:
+        await fake.stop()
+
+
 def test_version_and_help():
     from qmigtui import __version__
     assert run_cli("--version").stdout.strip() == f"qmigtui {__version__}"
