@@ -311,7 +311,6 @@ class Session:
                 gone = any(s in str(e) for s in ("no such socket", "refused", "not a socket"))
                 self._set_state(ConnState.GONE if gone else ConnState.RECONNECTING, str(e))
                 continue
-            self._supervisor = None
             self._adopt(fresh)
             return
 
