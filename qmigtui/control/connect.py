@@ -12,7 +12,7 @@ from qmigtui.control.rig import Rig
 from qmigtui.lab.pair import LabConfig
 from qmigtui.qmp.endpoint import parse_endpoint
 from qmigtui.qmp.errors import QmpError
-from qmigtui.qmp.session import Session
+from qmigtui.qmp.session import Session, connect_all
 from qmigtui.watch.watcher import Watcher
 
 
@@ -43,16 +43,8 @@ class Backend:
 async def open_endpoints(endpoints: list[tuple[str, str]], interval: float,
                          read_only: bool) -> Backend:
     """Connect to the given endpoints (name, text) and start watching them."""
-    sessions = []
-    try:
-        for name, text in endpoints:
-            session = Session(parse_endpoint(text), name, read_only=read_only)
-            await session.connect()
-            sessions.append(session)
-    except BaseException:
-        for s in sessions:
-            await s.close()
-        raise
+    sessions = await connect_all([Session(parse_endpoint(text), name, read_only=read_only)
+                                  for name, text in endpoints])
     watcher = Watcher(sessions, interval)
     await watcher.start()
     return Backend(watcher, Controller(watcher))

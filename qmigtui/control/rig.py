@@ -6,10 +6,10 @@ import contextlib
 from typing import Any
 
 from qmigtui.control.ops import Controller
-from qmigtui.lab.pair import Lab, LabConfig, LabError, wait_guest_ready
+from qmigtui.lab.pair import Lab, LabConfig, wait_guest_ready
 from qmigtui.qmp.endpoint import parse_endpoint
 from qmigtui.qmp.errors import QmpError
-from qmigtui.qmp.session import Session
+from qmigtui.qmp.session import Session, close_all, connect_all
 from qmigtui.watch.watcher import Watcher
 
 
@@ -34,14 +34,12 @@ class Rig:
         ``capabilities`` are set on both sides, ``parameters`` on the source.
         """
         lab = Lab(config).start()
-        sessions: list[Session] = []
+        sessions = [Session(parse_endpoint(path), name, timeout=10)
+                    for name, path in (("source", lab.source_socket),
+                                       ("destination", lab.destination_socket))]
+        src, dst = sessions
         try:
-            for name, path in (("source", lab.source_socket),
-                               ("destination", lab.destination_socket)):
-                s = Session(parse_endpoint(path), name, timeout=10)
-                await s.connect()
-                sessions.append(s)
-            src, dst = sessions
+            await connect_all(sessions)
             await wait_guest_ready(src.execute, lab.config.mem_mib)
             caps = {"events": True} | (capabilities or {})
             params = dict(parameters or {})
@@ -52,12 +50,8 @@ class Rig:
                     {"capability": k, "state": v} for k, v in caps.items()]})
             if params:
                 await src.execute("migrate-set-parameters", params)
-        except (QmpError, LabError, OSError):
-            for s in sessions:
-                await s.close()
-            lab.stop()
-            raise
         except BaseException:
+            await close_all(sessions)
             lab.stop()
             raise
         for s in sessions:  # read-only guards what the operator does; the set-up above is ours

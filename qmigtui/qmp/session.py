@@ -315,6 +315,25 @@ class Session:
             return
 
 
+async def connect_all(sessions: list[Session]) -> list[Session]:
+    """Connect each session in order; if one fails, close those already open and re-raise."""
+    opened: list[Session] = []
+    try:
+        for session in sessions:
+            await session.connect()
+            opened.append(session)
+    except BaseException:
+        await close_all(opened)
+        raise
+    return sessions
+
+
+async def close_all(sessions: list[Session]) -> None:
+    """Close every session (each close is safe to repeat)."""
+    for session in sessions:
+        await session.close()
+
+
 def _describe_connect_error(ep: Endpoint, exc: BaseException) -> str:
     if isinstance(exc, FileNotFoundError):
         return f"{ep}: no such socket"
