@@ -282,13 +282,25 @@ class Session:
             raise EndpointError(_describe_connect_error(ep, e)) from None
         return client
 
-    async def _discard(self, client: _Client) -> str | None:
-        """Disconnect a client; return the reason it had failed, if any."""
-        try:
-            await client.disconnect()
-        except Exception as e:  # the root cause of a broken link comes back here
-            return _describe_drop(e)
-        return None
+    async def _discard(self, client: _Client, grace: float = 2.0) -> str | None:
+        """Disconnect a client; return the reason it had failed, if any.
+
+        A QEMU that stopped reading its monitor (stopped, wedged) would hold
+        qemu.qmp's final flush forever; after ``grace`` seconds the transport is
+        aborted, so closing never hangs.
+        """
+        task = asyncio.ensure_future(client.disconnect())
+        done, _ = await asyncio.wait({task}, timeout=grace)
+        if not done:
+            writer = getattr(client, "_writer", None)  # qemu.qmp offers no public abort
+            if writer is not None:
+                writer.transport.abort()
+            done, _ = await asyncio.wait({task}, timeout=grace)
+        if not done:
+            task.cancel()
+            return f"{self.name} did not let go of the connection"
+        exc = task.exception()  # the root cause of a broken link comes back here
+        return _describe_drop(exc) if exc is not None else None
 
     async def _supervise(self, client: _Client) -> None:
         while client.runstate is Runstate.RUNNING:
