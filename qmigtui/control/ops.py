@@ -18,6 +18,7 @@ from qmigtui.model import capabilities as capmodel
 from qmigtui.model import parameters as parammodel
 from qmigtui.model.records import parse_list, parse_record
 from qmigtui.qmp.errors import CommandRejected, QmpError
+from qmigtui.watch.snapshot import TERMINAL
 from qmigtui.watch.watcher import Watcher
 
 AuditHook = Callable[[str, str, dict[str, Any] | None, str], None]
@@ -35,7 +36,9 @@ class Permission:
     why: str = ""
 
 
+STARTABLE = TERMINAL  # a new migration may start from these
 PAUSABLE = ("postcopy-active", "postcopy-recover")
+CONTINUABLE = ("pre-switchover", "device")
 CANCELLABLE = ("setup", "active", "postcopy-active", "pre-switchover", "device",
                "wait-unplug", "postcopy-paused", "postcopy-recover")
 
@@ -110,7 +113,7 @@ class Controller:
         if not src_side.connected and action not in ("recover",):
             return Permission(False, f"source is {src_side.connection}")
         rules = {
-            "migrate": (src in ("none", "completed", "failed", "cancelled"),
+            "migrate": (src in STARTABLE,
                         f"a migration is already {src}"),
             "cancel": (src in CANCELLABLE, f"nothing to cancel (source is {src})"),
             "postcopy": (src == "active", f"postcopy can start only from active (source is {src})"),
@@ -118,7 +121,7 @@ class Controller:
                       f"pause works in postcopy-active (source is {src})"),
             "recover": ("postcopy-paused" in (src, dst),
                         f"nothing to recover (source is {src})"),
-            "continue": (src in ("pre-switchover", "device"),
+            "continue": (src in CONTINUABLE,
                          f"continue works in pre-switchover (source is {src})"),
         }
         ok, why = rules.get(action, (True, ""))
@@ -131,6 +134,17 @@ class Controller:
         if not p.ok:
             raise ControlError(p.why)
 
+    async def _recheck(self, action: str, side: str, allowed: tuple[str, ...]) -> str:
+        """Require ``action`` by the last snapshot, then ask QEMU again just before sending.
+
+        Returns the fresh status; raises ControlError when it left ``allowed`` meanwhile.
+        """
+        self._require(action)
+        status = await self.fresh_status(side)
+        if status not in allowed:
+            raise ControlError(f"{side} is {status} now; nothing sent")
+        return status
+
     # -- actions ------------------------------------------------------------
 
     async def start_migration(self, uri: str | None = None,
@@ -140,9 +154,7 @@ class Controller:
 
         Returns the URI the source was sent to.
         """
-        self._require("migrate")
-        if await self.fresh_status("source") not in ("none", "completed", "failed", "cancelled"):
-            raise ControlError("a migration started meanwhile; nothing sent")
+        await self._recheck("migrate", "source", STARTABLE)
         if self.has_side("destination"):
             uri = await self._prepare_incoming(uri, incoming_uri)
         args: dict[str, Any] = {"channels": channels} if channels else {"uri": uri}
@@ -172,30 +184,19 @@ class Controller:
         return uri
 
     async def cancel(self) -> None:
-        self._require("cancel")
-        status = await self.fresh_status("source")
-        if status not in CANCELLABLE:
-            raise ControlError(f"source is {status} now; nothing sent")
+        await self._recheck("cancel", "source", CANCELLABLE)
         await self.send("source", "migrate_cancel")
 
     async def start_postcopy(self) -> None:
-        self._require("postcopy")
-        if await self.fresh_status("source") != "active":
-            raise ControlError("source left active; nothing sent")
+        await self._recheck("postcopy", "source", ("active",))
         await self.send("source", "migrate-start-postcopy")
 
     async def pause(self, side: str = "source") -> None:
-        self._require("pause")
-        status = await self.fresh_status(side)
-        if status not in PAUSABLE:
-            raise ControlError(f"{side} is {status} now; nothing sent")
+        await self._recheck("pause", side, PAUSABLE)
         await self.send(side, "migrate-pause")
 
     async def continue_(self) -> None:
-        self._require("continue")
-        status = await self.fresh_status("source")
-        if status not in ("pre-switchover", "device"):
-            raise ControlError(f"source is {status} now; nothing sent")
+        status = await self._recheck("continue", "source", CONTINUABLE)
         await self.send("source", "migrate-continue", {"state": status})
 
     def recovery_plan(self, uri: str | None = None) -> list[str]:
