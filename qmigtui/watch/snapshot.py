@@ -9,9 +9,6 @@ from qmigtui.analysis.history import History
 from qmigtui.model.records import Record
 
 TERMINAL = ("none", "completed", "failed", "cancelled")
-ACTIVE = ("setup", "active", "postcopy-active", "postcopy-paused", "postcopy-recover",
-          "pre-switchover", "device", "wait-unplug", "cancelling", "colo",
-          "postcopy-recover-setup")
 
 
 @dataclass(frozen=True)
