@@ -8,6 +8,7 @@ unstable.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -126,7 +127,7 @@ class Schema:
     def has(self, command: str) -> bool:
         return command in self.commands
 
-    @property
+    @functools.cached_property
     def capabilities(self) -> list[str]:
         """Migration capabilities this QEMU knows, in its order."""
         enum_name = self._capability_enum()
@@ -153,7 +154,7 @@ class Schema:
     def _enum_has_members(self, enum_name: str | None) -> bool:
         return bool(self.types.get(str(enum_name), {}).get("members"))
 
-    @property
+    @functools.cached_property
     def parameters(self) -> dict[str, Arg]:
         """Settable migration parameters (members of migrate-set-parameters), by name."""
         info = self.commands.get("migrate-set-parameters")
