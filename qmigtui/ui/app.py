@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from qmigtui.control.connect import Backend
-from qmigtui.control.ops import ControlError
+from qmigtui.control.ops import ControlError, Controller
 from qmigtui.ui.config_panes import CapabilitiesPane, ParametersPane
 from qmigtui.ui.dialogs import AskText, Confirm, EditParameter, StartMigration
 from qmigtui.ui.events_pane import EventsPane
@@ -283,12 +283,18 @@ class MigrationApp(App[int]):
 
     # -- pane messages ----------------------------------------------------------
 
-    def on_capabilities_pane_toggle(self, message: CapabilitiesPane.Toggle) -> None:
+    def _writable(self) -> Controller | None:
+        """The controller when changes may be sent; otherwise say why and return None."""
         if self.backend is None:
-            return
-        controller = self.backend.controller
+            return None
         if self.backend.watcher.read_only:
             self.notify("read-only mode: nothing sent", severity="warning")
+            return None
+        return self.backend.controller
+
+    def on_capabilities_pane_toggle(self, message: CapabilitiesPane.Toggle) -> None:
+        controller = self._writable()
+        if controller is None:
             return
 
         async def toggle() -> None:
@@ -300,12 +306,9 @@ class MigrationApp(App[int]):
                   f"{message.capability} {state} on {', '.join(message.sides)}")
 
     def on_parameters_pane_edit(self, message: ParametersPane.Edit) -> None:
-        if self.backend is None:
+        controller = self._writable()
+        if controller is None:
             return
-        if self.backend.watcher.read_only:
-            self.notify("read-only mode: nothing sent", severity="warning")
-            return
-        controller = self.backend.controller
 
         def edited(text: str | None) -> None:
             if text is None:
