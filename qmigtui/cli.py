@@ -37,14 +37,17 @@ def _monitor_parser() -> argparse.ArgumentParser:
 
 
 def add_lab_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--mem", type=int, default=256, help="guest memory, MiB (default 256)")
-    p.add_argument("--working-set", type=float, default=64,
-                   help="memory the guest keeps dirtying, MiB (default 64)")
-    p.add_argument("--dirty-rate", type=float, default=20,
-                   help="how fast the guest dirties it, MiB/s (default 20)")
+    from qmigtui.lab.pair import LabConfig
+    d = LabConfig()  # one place for the lab's defaults
+    p.add_argument("--mem", type=int, default=d.mem_mib, help=f"guest memory, MiB (default {d.mem_mib})")
+    p.add_argument("--working-set", type=float, default=d.working_set_mib,
+                   help=f"memory the guest keeps dirtying, MiB (default {d.working_set_mib:g})")
+    p.add_argument("--dirty-rate", type=float, default=d.dirty_rate_mib_s,
+                   help=f"how fast the guest dirties it, MiB/s (default {d.dirty_rate_mib_s:g})")
     p.add_argument("--bandwidth", default=None,
                    help="max-bandwidth set on the source, e.g. 50M (bytes/s; default QEMU's)")
-    p.add_argument("--accel", default="tcg", choices=("tcg", "kvm"), help="accelerator (default tcg)")
+    p.add_argument("--accel", default=d.accel, choices=("tcg", "kvm"),
+                   help=f"accelerator (default {d.accel})")
 
 
 def _lab_parser() -> argparse.ArgumentParser:

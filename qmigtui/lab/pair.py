@@ -35,8 +35,8 @@ class LabConfig:
     """What the lab guest looks like and how the link behaves."""
 
     mem_mib: int = 256
-    working_set_mib: float = 32
-    dirty_rate_mib_s: float = 10
+    working_set_mib: float = 64
+    dirty_rate_mib_s: float = 20
     bandwidth: int | None = None  # max-bandwidth in bytes/s, set on the source at start
     accel: str = "tcg"
     qemu: str = "qemu-system-x86_64"
