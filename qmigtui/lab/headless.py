@@ -19,6 +19,7 @@ async def run_headless(config: LabConfig, interval: float = 0.5, limit: float = 
         await rig.controller.start_migration()
         started = time.monotonic()
         status = "setup"
+        info = None
         while time.monotonic() - started < limit:
             await asyncio.sleep(interval)
             info = rig.watcher.snapshot.source.info
