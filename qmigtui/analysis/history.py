@@ -93,19 +93,24 @@ class History:
         self._next = 0
         self._count = 0
 
-    def _indices(self) -> Iterator[int]:
-        start = (self._next - self._count) % self.capacity
-        for k in range(self._count):
+    def _indices(self, last: int | None = None) -> Iterator[int]:
+        count = self._count if not last else min(last, self._count)
+        start = (self._next - count) % self.capacity
+        for k in range(count):
             yield (start + k) % self.capacity
 
     def series(self, name: str, last: int | None = None) -> list[float]:
         """Values of one field, oldest first (optionally only the last N)."""
         col = self._cols[name]
-        values = [col[i] for i in self._indices()]
-        return values[-last:] if last else values
+        count = self._count if not last else min(last, self._count)
+        start = (self._next - count) % self.capacity
+        end = start + count
+        if end <= self.capacity:
+            return col[start:end].tolist()
+        return col[start:].tolist() + col[:end - self.capacity].tolist()
 
-    def statuses(self) -> list[str]:
-        return [self._status[i] for i in self._indices()]
+    def statuses(self, last: int | None = None) -> list[str]:
+        return [self._status[i] for i in self._indices(last)]
 
     def latest(self, name: str) -> float:
         if not self._count:

@@ -1,0 +1,393 @@
+"""Will it converge, when will it end, and what to do: one verdict per moment of a migration.
+
+Plain data in (the History of the source, a Context of settings), a Forecast out:
+a verdict word, a one-line summary, ETA with a range, predicted downtime, the
+numbers behind it, and advice each of which maps to one action of the app.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from qmigtui.analysis.footprint import Footprint, simulate
+from qmigtui.analysis.history import History
+from qmigtui.analysis.run import PassStart, Run
+from qmigtui.analysis.stall import stalled_pass
+from qmigtui.model import units
+
+NOT_CONVERGING_RATIO = 0.95  # dirty/bandwidth at which passes stop shrinking in practice
+FLAT = 0.9  # a pass start at 90 % or more of the previous one is no real headway
+MIN_BANDWIDTH = 1024.0  # bytes/s under which nothing is really moving
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the forecast needs besides the samples: settings and what this QEMU offers."""
+
+    status: str = "none"
+    destination_status: str = "none"
+    downtime_limit_ms: float = 300.0
+    max_bandwidth: float = math.nan  # bytes/s
+    throttle_max: float = 99.0
+    capabilities: dict[str, bool] = field(default_factory=dict)
+    destination_capabilities: dict[str, bool] = field(default_factory=dict)
+    commands: frozenset[str] = frozenset()
+    measurements: tuple[tuple[float, float], ...] = ()  # (window s, bytes/s) from calc-dirty-rate
+    pass_walls: tuple[float, ...] = ()  # wall times of the source's MIGRATION_PASS events
+    blocktime_ms: float = math.nan  # postcopy-blocktime on the destination
+    error: str = ""  # error-desc of a side, when QEMU gave one
+    failed_side: str = ""
+
+
+@dataclass(frozen=True)
+class Advice:
+    """One thing the operator can do now; ``action`` names the app action that does it."""
+
+    action: str  # set-parameter | postcopy | dirty-limit | cancel | continue | recover | measure | capability
+    label: str
+    why: str
+    target: str = ""  # parameter or capability name
+    value: Any = None  # what to set it to
+
+
+@dataclass(frozen=True)
+class Forecast:
+    verdict: str  # idle, gathering, first-pass, converging, at-risk, not-converging, stalled, throttling,
+    #               switchover, postcopy, paused, recovering, completed, failed, cancelled
+    summary: str
+    eta: float | None = None  # seconds to completion, middle estimate
+    eta_low: float | None = None
+    eta_high: float | None = None  # inf: no upper bound known
+    switchover_in: float | None = None
+    downtime_ms: float | None = None  # predicted stop-and-copy time
+    downtime_limit_ms: float | None = None
+    reasons: tuple[tuple[str, str], ...] = ()  # numbers used, for the detail view
+    advice: tuple[Advice, ...] = ()
+    steps: tuple[str, ...] = ()  # recovery steps in words (paused postcopy)
+
+    @property
+    def converging(self) -> bool | None:
+        if self.verdict in ("converging", "first-pass"):
+            return True
+        if self.verdict in ("not-converging", "stalled"):
+            return False
+        return None
+
+
+def _fmt_s(seconds: float | None) -> str:
+    if seconds is None or math.isnan(seconds):
+        return "?"
+    if math.isinf(seconds):
+        return "never"
+    return units.format_ms(seconds * 1000)
+
+
+def eta_text(f: Forecast) -> str:
+    """``ETA 42 s (35 s–51 s)`` or empty."""
+    if f.eta is None:
+        return ""
+    text = f"ETA {_fmt_s(f.eta)}"
+    if f.eta_low is not None and f.eta_high is not None:
+        text += f" ({_fmt_s(f.eta_low)}–{_fmt_s(f.eta_high)})"
+    return text
+
+
+def forecast(history: History | None, ctx: Context) -> Forecast:
+    """The verdict for the source side of one migration."""
+    status = ctx.status
+    if status in ("completed", "failed", "cancelled"):
+        return _ended(status, ctx)
+    if status in ("none", "cancelling"):
+        return preflight(ctx) if ctx.measurements and status == "none" else \
+            Forecast("idle", "no migration running" if status == "none" else "cancelling")
+    if status in ("postcopy-paused", "postcopy-recover") or "postcopy-paused" in (ctx.destination_status,):
+        return _paused(status, ctx)
+    if status in ("pre-switchover", "device"):
+        return Forecast("switchover", f"paused at {status}: waiting for continue",
+                        advice=(Advice("continue", "continue to switchover",
+                                       "pause-before-switchover is on and QEMU waits"),
+                                _cancel()))
+    if status == "wait-unplug":
+        return Forecast("switchover", "waiting for the guest to unplug its failover NIC",
+                        advice=(_cancel(),))
+    run = Run(history) if history is not None else None
+    if run is None or len(run) < 2:
+        return Forecast("gathering", "gathering samples", advice=(_cancel(),) if status != "setup" else ())
+    if status.startswith("postcopy"):
+        return _postcopy(run, ctx)
+    return _precopy(run, ctx)
+
+
+# -- precopy ------------------------------------------------------------------
+
+
+def _pass_points(run: Run, starts: list[PassStart]) -> list[tuple[float, float]]:
+    """(pass length, bytes QEMU found newly dirty at its end) for passes seen whole."""
+    points = []
+    for a, b in itertools.pairwise(starts):
+        length = b.t - a.t
+        if b.sync == a.sync + 1 and length >= 1.0 and b.dirty_rate > 0:
+            points.append((length, b.dirty_rate * length))
+    return points
+
+
+def footprint_of(run: Run, starts: list[PassStart], measurements: tuple[tuple[float, float], ...],
+                 throttled: bool = False) -> Footprint | None:
+    """Recent passes and measurements together; while QEMU throttles the guest, the passes
+    alone decide the rate (a measurement from before the throttle overstates it).
+
+    A pass that re-sends the whole hot set shows only ``hot set / pass length``, a lower
+    bound of the rate: a short measuring window is what shows the real one.
+    """
+    passes = _pass_points(run, starts)[-3:]
+    measured = [(s, r * s) for s, r in measurements]
+    both = Footprint.fit(passes + measured)
+    if throttled and len(passes) >= 2:
+        recent = Footprint.fit(passes)
+        assert recent is not None and both is not None
+        return Footprint(recent.rate, min(recent.cap, both.cap))
+    return both
+
+
+def _precopy(run: Run, ctx: Context) -> Forecast:
+    bw, bw_low, bw_high = run.bandwidth()
+    remaining = run.last("remaining")
+    limit = ctx.downtime_limit_ms
+    if math.isnan(bw) or math.isnan(remaining):
+        return Forecast("gathering", "gathering samples", advice=(_cancel(),))
+    if bw < MIN_BANDWIDTH:
+        return Forecast("stalled", "nothing sent in the last few seconds: is the link up?",
+                        reasons=(("bandwidth", units.format_rate(bw)),),
+                        advice=(_cancel(),), downtime_limit_ms=limit)
+    threshold = bw * limit / 1000
+    starts = run.pass_starts(ctx.pass_walls)
+    current = starts[-1] if starts else None
+    elapsed = run.last("t") - current.t if current else 0.0
+    throttle = run.last("throttle")
+    fp = footprint_of(run, starts, ctx.measurements, throttled=throttle > 0)
+    reasons: list[tuple[str, str]] = [
+        ("bandwidth", f"{units.format_rate(bw)} ({units.format_rate(bw_low)}–{units.format_rate(bw_high)})"),
+        ("remaining", units.format_bytes(remaining)),
+        ("switchover at", f"< {units.format_bytes(threshold)} (bandwidth × downtime-limit "
+                          f"{units.format_ms(limit)})"),
+        ("pass", f"{current.sync if current else 1}, {_fmt_s(elapsed)} in")]
+    if fp is not None:
+        reasons.append(("guest dirties", units.format_rate(fp.rate)
+                        + (f", hot set {units.format_bytes(fp.cap)}" if math.isfinite(fp.cap) else "")))
+    if not math.isnan(throttle):
+        reasons.append(("cpu throttle", f"{throttle:.0f} % of max {ctx.throttle_max:.0f} %"))
+    first_pass = current is None or current.sync <= 1
+    if fp is None:
+        rest = max(0.0, remaining - threshold) / bw
+        return Forecast(
+            "first-pass" if first_pass else "gathering",
+            f"first pass: {units.format_bytes(remaining)} to send, ends in ~{_fmt_s(rest)}; "
+            "dirty rate known after it" + ("" if "calc-dirty-rate" not in ctx.commands
+                                           else " (or measure it now)"),
+            eta=None, switchover_in=None, downtime_limit_ms=limit, reasons=tuple(reasons),
+            advice=tuple(a for a in (_measure(ctx), _cancel()) if a is not None))
+    outlook = simulate(remaining, elapsed, bw, threshold, fp)
+    ratio = fp.rate / bw
+    reasons.append(("dirty / bandwidth", f"{ratio:.2f}"))
+    stuck, why = _stuck(run, starts, ratio)
+    if why:
+        reasons.append(("headway", why))
+    if stuck or not outlook.converges:
+        return _not_converging(ctx, fp, bw, remaining, starts, throttle, tuple(reasons), stuck)
+    low = simulate(remaining, elapsed, bw_high if bw_high > bw else bw * 1.1, threshold, fp.scaled(0.9))
+    high = simulate(remaining, elapsed, bw_low if 0 < bw_low < bw else bw * 0.9, threshold,
+                    fp.scaled(1.1))
+    down = outlook.final_bytes / bw
+    reasons.append(("passes to go", str(outlook.passes)))
+    eta = outlook.seconds + down
+    verdict = "first-pass" if first_pass else "converging"
+    summary = (f"{'first pass, ' if first_pass else ''}converging: switchover in "
+               f"{_fmt_s(outlook.seconds)}, downtime ~{_fmt_s(down)} (limit {units.format_ms(limit)})")
+    return Forecast(verdict, summary, eta=eta,
+                    eta_low=low.seconds + low.final_bytes / bw if low.converges else eta,
+                    eta_high=high.seconds + high.final_bytes / bw if high.converges else math.inf,
+                    switchover_in=outlook.seconds, downtime_ms=down * 1000, downtime_limit_ms=limit,
+                    reasons=tuple(reasons), advice=(_cancel(),))
+
+
+def _stuck(run: Run, starts: list[PassStart], ratio: float) -> tuple[str, str]:
+    """("stalled" | "model" | "", why): passes stopped making new lows, or the model
+    says so at two pass starts in a row (or at one whose start was no lower than the last)."""
+    later = [s for s in starts if s.sync >= 2]
+    stalled = stalled_pass(starts) is not None
+    if len(later) < 2:
+        return ("stalled", "no new low at the last pass starts") if stalled else ("", "")
+    last, prev = later[-1], later[-2]
+    why = (f"pass {last.sync} started at {units.format_bytes(last.remaining)}, "
+           f"pass {prev.sync} at {units.format_bytes(prev.remaining)}")
+    flat = last.remaining >= FLAT * prev.remaining
+    prev_bw = run.bandwidth(prev.index)[0] if prev.index > 0 else math.nan
+    prev_ratio = prev.dirty_rate / prev_bw if prev_bw > 0 else 0.0
+    if ratio >= NOT_CONVERGING_RATIO and (flat or prev_ratio >= NOT_CONVERGING_RATIO):
+        return "model", why
+    return ("stalled", f"no new low at the last pass starts: {why}") if stalled else ("", why)
+
+
+def _not_converging(ctx: Context, fp: Footprint, bw: float, remaining: float,
+                    starts: list[PassStart], throttle: float, reasons: tuple[tuple[str, str], ...],
+                    stuck: str) -> Forecast:
+    """Confirmed (``stuck``): not-converging, stalled or throttling; else only at risk."""
+    later = [s.remaining for s in starts if s.sync >= 2][-3:] or [remaining]
+    hot = max(later)  # a sample comes after its sync: the largest is the closest to the whole set
+    need_ms = _round_up_ms(hot / bw * 1000 * 1.2)
+    limit = ctx.downtime_limit_ms
+    why = f"guest dirties {units.format_rate(fp.rate)}, link carries {units.format_rate(bw)}"
+    reasons += (("downtime needed", f"{units.format_ms(need_ms)} to send "
+                                    f"{units.format_bytes(hot)} at once"),)
+    auto = ctx.capabilities.get("auto-converge")
+    if not stuck:
+        verdict = "at-risk"
+        summary = f"may not converge: {why}; the next pass will tell"
+    elif auto and not math.isnan(throttle) and throttle < ctx.throttle_max:
+        verdict = "throttling"
+        summary = (f"not converging yet; auto-converge throttles the guest "
+                   f"({throttle:.0f} % of max {ctx.throttle_max:.0f} %): {why}")
+    else:
+        verdict = "stalled" if stuck == "stalled" else "not-converging"
+        summary = f"{'stalled' if stuck == 'stalled' else 'not converging'}: {why}"
+        if auto:
+            summary += f" (throttle already at its max {ctx.throttle_max:.0f} %)"
+    return Forecast(verdict, summary, eta=None, eta_high=math.inf, downtime_ms=need_ms,
+                    downtime_limit_ms=limit, reasons=reasons,
+                    advice=_remedies(ctx, fp, bw, need_ms))
+
+
+def _remedies(ctx: Context, fp: Footprint, bw: float, need_ms: float) -> tuple[Advice, ...]:
+    out: list[Advice] = []
+    cap = ctx.max_bandwidth
+    if not math.isnan(cap) and cap > 0 and bw >= 0.8 * cap:
+        target = _round_up(fp.rate * 1.5, MiB)
+        out.append(Advice("set-parameter", f"raise max-bandwidth to {units.format_rate(target)}",
+                          f"the link runs at its cap {units.format_rate(cap)}; the guest dirties "
+                          f"{units.format_rate(fp.rate)}", "max-bandwidth", units.format_size_input(target)))
+    if need_ms > ctx.downtime_limit_ms:
+        out.append(Advice("set-parameter", f"raise downtime-limit to {units.format_ms(need_ms)}",
+                          "the hot set then fits in one stop-and-copy", "downtime-limit",
+                          f"{int(need_ms)}ms"))
+    if ctx.capabilities.get("postcopy-ram") and ctx.status == "active":
+        out.append(Advice("postcopy", "switch to postcopy",
+                          "the guest runs on the destination at once; pages follow on demand"))
+    if "set-vcpu-dirty-limit" in ctx.commands:
+        per = max(1, int(bw * 0.5 / MiB))
+        out.append(Advice("dirty-limit", f"limit vCPU dirty rate to {per} MB/s",
+                          "needs KVM's dirty ring; QEMU says so when it is off",
+                          "dirty-rate", per))
+    out.append(_cancel())
+    return tuple(out)
+
+
+def _round_up(value: float, step: float) -> int:
+    return int(math.ceil(value / step) * step)
+
+
+def _round_up_ms(ms: float) -> float:
+    return float(_round_up(ms, 100 if ms < 2000 else 500))
+
+
+def _cancel() -> Advice:
+    return Advice("cancel", "cancel the migration", "the guest keeps running on the source")
+
+
+def _measure(ctx: Context) -> Advice | None:
+    if "calc-dirty-rate" not in ctx.commands:
+        return None
+    return Advice("measure", "measure the dirty rate now",
+                  "calc-dirty-rate (page-sampling) tells how fast the guest dirties memory")
+
+
+# -- before a migration ------------------------------------------------------------
+
+
+def preflight(ctx: Context) -> Forecast:
+    """Before starting: can precopy converge with this dirty rate and bandwidth cap?"""
+    fp = Footprint.fit((s, r * s) for s, r in ctx.measurements)
+    cap = ctx.max_bandwidth
+    if fp is None:
+        return Forecast("idle", "no migration running")
+    reasons = [("guest dirties", units.format_rate(fp.rate)
+                + (f", hot set {units.format_bytes(fp.cap)}" if math.isfinite(fp.cap) else "")),
+               ("max-bandwidth", units.format_rate(cap) if not math.isnan(cap) else "unknown")]
+    if math.isnan(cap) or cap <= 0:
+        return Forecast("idle", f"guest dirties {units.format_rate(fp.rate)}", reasons=tuple(reasons))
+    threshold = cap * ctx.downtime_limit_ms / 1000
+    ok = fp.rate < NOT_CONVERGING_RATIO * cap or fp.cap <= threshold
+    advice: list[Advice] = []
+    if ok:
+        summary = (f"precopy can converge: guest dirties {units.format_rate(fp.rate)}, "
+                   f"max-bandwidth {units.format_rate(cap)}")
+    else:
+        summary = (f"precopy will not converge: guest dirties {units.format_rate(fp.rate)}, "
+                   f"max-bandwidth {units.format_rate(cap)}")
+        target = _round_up(fp.rate * 1.5, MiB)
+        advice.append(Advice("set-parameter", f"raise max-bandwidth to {units.format_rate(target)}",
+                             "if the link can carry it", "max-bandwidth", units.format_size_input(target)))
+        for cap_name, why in (("postcopy-ram", "lets you switch to postcopy when precopy stalls"),
+                              ("auto-converge", "throttles the guest's vCPUs until it converges"),
+                              ("dirty-limit", "caps each vCPU's dirty rate (needs KVM dirty ring)")):
+            if cap_name in ctx.capabilities and not ctx.capabilities[cap_name]:
+                advice.append(Advice("capability", f"turn on {cap_name} first", why, cap_name, True))
+    return Forecast("idle", summary, reasons=tuple(reasons), advice=tuple(advice))
+
+
+# -- postcopy -------------------------------------------------------------------------
+
+
+def _postcopy(run: Run, ctx: Context) -> Forecast:
+    bw, bw_low, bw_high = run.bandwidth()
+    remaining = run.last("remaining")
+    t, req = run.col("t"), run.col("postcopy_requests")
+    k = max(0, len(t) - 6)
+    dt = t[-1] - t[k]
+    req_rate = (req[-1] - req[k]) / dt if dt > 0 and not math.isnan(req[-1] - req[k]) else math.nan
+    reasons = [("left", units.format_bytes(remaining)), ("background rate", units.format_rate(bw))]
+    if not math.isnan(req_rate):
+        reasons.append(("page requests", f"{req_rate:.0f}/s"))
+    if not math.isnan(ctx.blocktime_ms):
+        reasons.append(("vCPU blocktime", units.format_ms(ctx.blocktime_ms)))
+    if math.isnan(bw) or bw < MIN_BANDWIDTH or math.isnan(remaining):
+        return Forecast("postcopy", "postcopy: nothing moving; the guest waits for pages",
+                        reasons=tuple(reasons), advice=(_pause(),))
+    eta = remaining / bw
+    summary = (f"postcopy: {units.format_bytes(remaining)} left at {units.format_rate(bw)}, "
+               f"done in ~{_fmt_s(eta)}")
+    if not math.isnan(req_rate):
+        summary += f"; {req_rate:.0f} page requests/s"
+    return Forecast("postcopy", summary, eta=eta,
+                    eta_low=remaining / bw_high if bw_high > 0 else eta,
+                    eta_high=remaining / bw_low if bw_low > 0 else math.inf,
+                    reasons=tuple(reasons), advice=(_pause(),))
+
+
+def _pause() -> Advice:
+    return Advice("pause", "pause postcopy", "stops the stream; recover it later on a new link")
+
+
+def _paused(status: str, ctx: Context) -> Forecast:
+    if status == "postcopy-recover" or ctx.destination_status == "postcopy-recover":
+        return Forecast("recovering", "postcopy recovering: waiting for the new link")
+    side = ctx.failed_side or "the link"
+    text = f"postcopy paused ({side} failed)"
+    if ctx.error:
+        text += f": {ctx.error}"
+    steps = ("make the network between the hosts work again",
+             "on the destination: migrate-recover with a new listening URI",
+             "on the source, once it is postcopy-paused too: migrate with resume=true to that URI",
+             "press r to do both from here")
+    return Forecast("paused", text, steps=steps,
+                    advice=(Advice("recover", "recover the postcopy",
+                                   "migrate-recover on the destination, then migrate resume"),))
+
+
+def _ended(status: str, ctx: Context) -> Forecast:
+    if status == "failed":
+        return Forecast("failed", "failed" + (f": {ctx.error}" if ctx.error else ""))
+    return Forecast(status, status)

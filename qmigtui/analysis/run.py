@@ -1,0 +1,117 @@
+"""The samples of one migration as plain columns, and where its passes start."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qmigtui.analysis.history import History
+
+WINDOW_S = 5.0  # bandwidth is measured over this much of the latest history
+PAGE = 4096.0
+
+
+def _finite(v: float) -> bool:
+    return not math.isnan(v)
+
+
+@dataclass(frozen=True)
+class PassStart:
+    """The first sample of a precopy pass (a new dirty-bitmap sync)."""
+
+    index: int  # into the Run's columns
+    sync: int  # QEMU's dirty-sync-count
+    t: float  # estimated time of the sync (monotonic seconds)
+    remaining: float  # bytes left at the sync (estimated from the sample)
+    dirty_rate: float  # bytes/s QEMU reported with it (over the pass that ended)
+
+
+LAST = 1800  # samples a forecast looks at (30 min at the default interval)
+
+
+class Run:
+    """Columns of the current migration: samples after the last counter reset only."""
+
+    def __init__(self, history: History, last: int | None = LAST):
+        cols = {name: history.series(name, last) for name in (
+            "t", "wall", "transferred", "remaining", "total", "dirty_pages_rate", "page_size",
+            "dirty_sync_count", "throttle", "postcopy_requests", "postcopy_blocktime",
+            "expected_downtime", "mbps")}
+        statuses = history.statuses(last)
+        start = 0
+        tx = cols["transferred"]
+        for i in range(1, len(tx)):  # counters that go back mean QEMU started over
+            if _finite(tx[i]) and _finite(tx[i - 1]) and tx[i] < tx[i - 1]:
+                start = i
+        self.cols = {k: v[start:] for k, v in cols.items()}
+        self.statuses = statuses[start:]
+
+    def __len__(self) -> int:
+        return len(self.statuses)
+
+    def col(self, name: str) -> list[float]:
+        return self.cols[name]
+
+    def last(self, name: str) -> float:
+        values = self.cols[name]
+        return values[-1] if values else math.nan
+
+    def bandwidth(self, end: int | None = None, window: float = WINDOW_S) -> tuple[float, float, float]:
+        """Bytes/s sent over the window ending at sample ``end``: (mean, low, high).
+
+        Low and high are the slowest and fastest sample-to-sample rates inside it.
+        """
+        t, tx = self.cols["t"], self.cols["transferred"]
+        end = len(t) - 1 if end is None else end
+        if end < 1:
+            return math.nan, math.nan, math.nan
+        first = end
+        while first > 0 and t[end] - t[first - 1] <= window:
+            first -= 1
+        while first < end and not _finite(tx[first]):  # setup samples carry no ram stats yet
+            first += 1
+        if first >= end:
+            return math.nan, math.nan, math.nan
+        steps = [(tx[k] - tx[k - 1]) / (t[k] - t[k - 1]) for k in range(first + 1, end + 1)
+                 if t[k] > t[k - 1] and _finite(tx[k]) and _finite(tx[k - 1])]
+        dt = t[end] - t[first]
+        if not steps or dt <= 0 or not (_finite(tx[end]) and _finite(tx[first])):
+            return math.nan, math.nan, math.nan
+        mean = max(0.0, (tx[end] - tx[first]) / dt)
+        return mean, max(0.0, min(steps)), max(steps)
+
+    def dirty_rate(self, index: int) -> float:
+        pages = self.cols["dirty_pages_rate"][index]
+        size = self.cols["page_size"][index]
+        return pages * (size if _finite(size) and size > 0 else PAGE)
+
+    def pass_starts(self, pass_walls: Sequence[float] = ()) -> list[PassStart]:
+        """Samples where dirty-sync-count went up.
+
+        With the wall times of MIGRATION_PASS events the sync time is known and the
+        size at the sync is the sample's remaining plus what was sent since; without
+        them the sync is taken halfway from the previous sample.
+        """
+        t, wall = self.cols["t"], self.cols["wall"]
+        sync, rem, tx = self.cols["dirty_sync_count"], self.cols["remaining"], self.cols["transferred"]
+        out: list[PassStart] = []
+        prev = math.nan
+        for i in range(len(t)):
+            s = sync[i]
+            if not _finite(s):
+                continue
+            if not _finite(prev) or s > prev:
+                at, size = t[i], rem[i]
+                if i > 0 and out:
+                    event = next((w for w in reversed(pass_walls) if wall[i - 1] < w <= wall[i]), None)
+                    if event is None:
+                        at = (t[i - 1] + t[i]) / 2
+                    else:
+                        lag = wall[i] - event
+                        at = t[i] - lag
+                        step = (tx[i] - tx[i - 1]) / (t[i] - t[i - 1]) if t[i] > t[i - 1] else 0.0
+                        size = rem[i] + max(0.0, step) * lag if _finite(step) else rem[i]
+                out.append(PassStart(i, int(s), at, size, self.dirty_rate(i)))
+            prev = s
+        return out

@@ -1,0 +1,195 @@
+"""Verdicts, ETA and advice on synthetic series (no QEMU, no Textual)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from qmigtui.analysis.footprint import Footprint, simulate
+from qmigtui.analysis.forecast import Context, eta_text, forecast
+from qmigtui.analysis.run import Run
+from qmigtui.analysis.stall import reference_stall_time, stalled_pass
+from tests.analysis.synthetic import MiB, history, precopy, sample
+
+CMDS = frozenset({"calc-dirty-rate", "set-vcpu-dirty-limit"})
+
+
+def run_forecasts(samples, **ctx):
+    """The forecast after every sample, as the watcher makes them."""
+    h = history([])
+    out = []
+    for s in samples:
+        h.append(s)
+        out.append((s["t"], forecast(h, Context(status=s.status, **ctx))))
+    return out
+
+
+def test_footprint_fit_finds_the_rate_and_the_hot_set():
+    fp = Footprint.fit([(1, 10 * MiB), (5, 30 * MiB)])
+    assert fp.rate == 10 * MiB and fp.cap == 30 * MiB
+    assert Footprint.fit([(1, 10 * MiB), (2, 20 * MiB)]).cap == math.inf
+    assert Footprint.fit([]) is None
+    assert Footprint.fit([(0, 5), (math.nan, 1)]) is None
+
+
+def test_simulate_converges_below_bandwidth_and_not_at_a_fixed_point():
+    assert simulate(100 * MiB, 0, 20 * MiB, 6 * MiB, Footprint(10 * MiB)).converges
+    stuck = simulate(100 * MiB, 0, 20 * MiB, 6 * MiB, Footprint(40 * MiB, 64 * MiB))
+    assert not stuck.converges and stuck.seconds == math.inf
+    small_hot_set = simulate(100 * MiB, 0, 20 * MiB, 6 * MiB, Footprint(40 * MiB, 4 * MiB))
+    assert small_hot_set.converges
+    assert not simulate(1, 0, 0, 0, Footprint(1)).converges  # zero bandwidth
+
+
+def test_converging_run_gives_an_eta_within_15_percent_at_the_midpoint_and_no_false_alarm():
+    samples, done = precopy(256 * MiB, 64 * MiB, 12 * MiB, 20 * MiB)
+    assert done is not None
+    start = samples[0]["t"] - 1
+    measured = ((1.0, 12 * MiB), (13.0, 64 * MiB / 13))  # a short window and one a first pass long
+    forecasts = run_forecasts(samples, measurements=measured, commands=CMDS)
+    verdicts = {f.verdict for _, f in forecasts}
+    assert not verdicts & {"not-converging", "stalled", "at-risk"}
+    mid = start + (done - start) / 2
+    t, f = next((t, f) for t, f in reversed(forecasts) if t <= mid)
+    left = done - t
+    assert f.eta is not None and abs(f.eta - left) / left <= 0.15, (f.eta, left)
+    assert f.eta_low <= f.eta <= f.eta_high
+    assert eta_text(f).startswith("ETA ")
+    assert f.downtime_ms <= 300
+
+
+def test_first_pass_without_a_measurement_says_when_the_pass_ends_and_offers_to_measure():
+    samples, _ = precopy(256 * MiB, 64 * MiB, 12 * MiB, 20 * MiB, seconds=5)
+    f = run_forecasts(samples, commands=CMDS)[-1][1]
+    assert f.verdict == "first-pass" and f.eta is None
+    assert "first pass" in f.summary and "measure" in f.summary
+    assert [a.action for a in f.advice] == ["measure", "cancel"]
+
+
+def test_guest_faster_than_link_is_not_converging_with_numbers_and_remedies():
+    samples, done = precopy(256 * MiB, 64 * MiB, 40 * MiB, 20 * MiB, seconds=60)
+    assert done is None
+    forecasts = run_forecasts(samples, max_bandwidth=20 * MiB, commands=CMDS,
+                              capabilities={"postcopy-ram": True}, measurements=((1.0, 40 * MiB),))
+    first = next(t for t, f in forecasts if f.verdict == "not-converging") - samples[0]["t"] + 1
+    assert first < 25  # by the third pass start
+    f = forecasts[-1][1]
+    assert f.verdict == "not-converging" and f.converging is False
+    assert "guest dirties" in f.summary and "link carries" in f.summary
+    actions = [(a.action, a.target) for a in f.advice]
+    assert actions == [("set-parameter", "max-bandwidth"), ("set-parameter", "downtime-limit"),
+                       ("postcopy", ""), ("dirty-limit", "dirty-rate"), ("cancel", "")]
+    downtime = next(a for a in f.advice if a.target == "downtime-limit")
+    needed_ms = int(downtime.value.removesuffix("ms"))
+    assert 64 * 1000 / 20 <= needed_ms <= 2 * 64 * 1000 / 20  # the hot set at link speed, with margin
+    bandwidth = next(a for a in f.advice if a.target == "max-bandwidth")
+    assert bandwidth.value == "60M"  # 1.5 x the dirty rate, whole MiB
+
+
+def test_remedies_follow_what_is_possible():
+    samples, _ = precopy(256 * MiB, 64 * MiB, 40 * MiB, 20 * MiB, seconds=40)
+    # no postcopy-ram, no dirty-limit command, link well under its cap: only downtime and cancel
+    f = run_forecasts(samples, max_bandwidth=100 * MiB)[-1][1]
+    assert [a.action for a in f.advice] == ["set-parameter", "cancel"]
+    # at its cap, with no measurement: passes show only a lower bound of the rate, still above the cap
+    f = run_forecasts(samples, max_bandwidth=20 * MiB)[-1][1]
+    assert f.advice[0].target == "max-bandwidth" and int(f.advice[0].value.removesuffix("M")) > 20
+
+
+def test_auto_converge_below_its_max_is_throttling_and_at_max_is_not_converging():
+    kw = dict(capabilities={"auto-converge": True}, throttle_max=99)
+    rising, _ = precopy(256 * MiB, 64 * MiB, 40 * MiB, 20 * MiB, seconds=40, throttle=40)
+    f = run_forecasts(rising, **kw)[-1][1]
+    assert f.verdict == "throttling" and "40 % of max 99 %" in f.summary
+    maxed, _ = precopy(256 * MiB, 64 * MiB, 40 * MiB, 20 * MiB, seconds=40, throttle=99)
+    f = run_forecasts(maxed, **kw)[-1][1]
+    assert f.verdict == "not-converging" and "throttle already at its max" in f.summary
+
+
+def test_zero_bandwidth_is_a_stall_not_a_crash():
+    samples = [sample(1000 + i, transferred=50 * MiB, remaining=200 * MiB, total=256 * MiB,
+                      dirty_sync_count=1, dirty_pages_rate=0) for i in range(8)]
+    f = run_forecasts(samples)[-1][1]
+    assert f.verdict == "stalled" and "link" in f.summary
+
+
+def test_counters_reset_by_a_new_migration_start_a_new_run():
+    old, _ = precopy(256 * MiB, 64 * MiB, 40 * MiB, 20 * MiB, seconds=40)
+    new, _ = precopy(256 * MiB, 16 * MiB, 4 * MiB, 20 * MiB, seconds=6, start=2000)
+    h = history(old + new)
+    assert len(Run(h)) == len(new)
+    ctx = Context(status="active", measurements=((1.0, 4 * MiB),))
+    assert forecast(h, ctx) == forecast(history(new), ctx)
+
+
+def test_missing_fields_and_setup_samples_give_gathering_not_errors():
+    samples = [sample(1000, "setup"), sample(1001, "active")]
+    assert run_forecasts(samples)[-1][1].verdict == "gathering"
+    assert forecast(None, Context(status="active")).verdict == "gathering"
+    setup_then_numbers = [sample(1000, "setup")] + [
+        sample(1001 + i, transferred=i * 20 * MiB, remaining=200 * MiB - i * 20 * MiB,
+               total=256 * MiB, dirty_sync_count=1) for i in range(3)]
+    assert run_forecasts(setup_then_numbers)[-1][1].verdict == "first-pass"
+
+
+def test_postcopy_reports_bytes_left_rate_requests_and_eta():
+    samples = [sample(1000 + i, "postcopy-active", transferred=i * 10 * MiB,
+                      remaining=100 * MiB - i * 10 * MiB, postcopy_requests=50 * i) for i in range(5)]
+    f = run_forecasts(samples, blocktime_ms=12)[-1][1]
+    assert f.verdict == "postcopy"
+    assert f.eta == pytest.approx(6.0)
+    assert "50 page requests/s" in f.summary
+    assert ("vCPU blocktime", "12 ms") in f.reasons
+
+
+def test_paused_postcopy_names_the_failed_side_quotes_qemu_and_lists_steps():
+    f = forecast(None, Context(status="postcopy-paused", destination_status="postcopy-paused",
+                               failed_side="destination", error="Connection reset by peer"))
+    assert f.verdict == "paused"
+    assert f.summary == "postcopy paused (destination failed): Connection reset by peer"
+    assert any("migrate-recover" in s for s in f.steps) and any("resume" in s for s in f.steps)
+    assert f.advice[0].action == "recover"
+    assert forecast(None, Context(status="postcopy-recover")).verdict == "recovering"
+
+
+def test_pre_switchover_asks_for_continue():
+    f = forecast(None, Context(status="pre-switchover"))
+    assert f.verdict == "switchover" and f.advice[0].action == "continue"
+
+
+def test_preflight_says_whether_precopy_can_converge_and_what_to_turn_on():
+    caps = {"postcopy-ram": False, "auto-converge": False, "events": True}
+    bad = forecast(None, Context(measurements=((1.0, 40 * MiB),), max_bandwidth=20 * MiB,
+                                 capabilities=caps))
+    assert bad.summary.startswith("precopy will not converge")
+    assert [a.target for a in bad.advice] == ["max-bandwidth", "postcopy-ram", "auto-converge"]
+    good = forecast(None, Context(measurements=((1.0, 5 * MiB),), max_bandwidth=20 * MiB))
+    assert good.summary.startswith("precopy can converge") and not good.advice
+    small = forecast(None, Context(measurements=((1.0, 40 * MiB), (4.0, 1 * MiB)),
+                                   max_bandwidth=20 * MiB))
+    assert small.summary.startswith("precopy can converge")  # a 4 MiB hot set fits in 300 ms
+
+
+def test_our_stall_detector_fires_before_the_reference_rule_and_never_on_converging_runs():
+    stuck, _ = precopy(256 * MiB, 64 * MiB, 40 * MiB, 20 * MiB, seconds=120, interval=0.5)
+    t = [s["t"] for s in stuck]
+    ref = reference_stall_time(t, [s["remaining"] for s in stuck])
+    assert ref is not None
+    forecasts = run_forecasts(stuck)
+    ours = next(t for t, f in forecasts if f.verdict in ("not-converging", "stalled"))
+    assert ours < ref
+    for ram, hot, rate in ((256, 64, 12), (256, 16, 8), (128, 96, 16)):
+        ok, done = precopy(ram * MiB, hot * MiB, rate * MiB, 20 * MiB, interval=0.5)
+        assert done is not None
+        h = history(ok)
+        assert stalled_pass(Run(h).pass_starts()) is None
+
+
+def test_reference_rule_on_plain_series():
+    t = list(range(100))
+    falling = [1000 - 10 * i for i in t]
+    assert reference_stall_time(t, falling) is None
+    flat = [500.0] * 100
+    assert reference_stall_time(t, flat) == 40
+    assert reference_stall_time([], []) is None
