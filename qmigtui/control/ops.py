@@ -18,7 +18,7 @@ from qmigtui.model import capabilities as capmodel
 from qmigtui.model import parameters as parammodel
 from qmigtui.model.records import parse_list, parse_record
 from qmigtui.qmp.errors import CommandRejected, QmpError
-from qmigtui.watch.snapshot import TERMINAL
+from qmigtui.watch.snapshot import TERMINAL, DirtyRate
 from qmigtui.watch.watcher import Watcher
 
 AuditHook = Callable[[str, str, dict[str, Any] | None, str], None]
@@ -235,6 +235,70 @@ class Controller:
             await asyncio.sleep(0.2)
             src = await self.fresh_status("source")
         await self.send("source", "migrate", {"uri": connect, "resume": True})
+
+    async def measure_dirty_rate(self, seconds: int = 1, side: str = "source", mode: str = "page-sampling",
+                                 sample_pages: int = 4096) -> DirtyRate:
+        """calc-dirty-rate, wait for the result, keep it for the forecast; bytes/s in the result.
+
+        page-sampling is the default: dirty-bitmap made QEMU 7.2 exit under TCG here.
+        """
+        if not 1 <= seconds <= 60:
+            raise ControlError(f"measuring window {seconds} s is out of range (1-60 s); nothing sent")
+        args: dict[str, Any] = {"calc-time": seconds}
+        if mode != "page-sampling":
+            args["mode"] = mode
+        else:
+            args["sample-pages"] = sample_pages
+        await self.send(side, "calc-dirty-rate", args)
+        deadline = time.monotonic() + seconds + 15
+        while True:
+            await asyncio.sleep(min(0.25, seconds / 4))
+            info = parse_record("DirtyRateInfo", await self.query(side, "query-dirty-rate"))
+            if info.status == "measured":
+                break
+            if time.monotonic() > deadline:
+                raise ControlError(f"{side}: dirty-rate measurement still {info.status} after "
+                                   f"{seconds + 15} s")
+        mib = float(info.dirty_rate or 0)
+        vcpus = tuple(float(v.dirty_rate or 0) * (1 << 20) for v in info.vcpu_dirty_rate or ())
+        result = DirtyRate(side, float(seconds), mib * (1 << 20), str(info.mode or mode), time.time(),
+                           vcpus)
+        self.watcher.add_measurement(result)
+        return result
+
+    async def measure_footprint(self, windows: tuple[int, ...] | None = None, side: str = "source"
+                                ) -> list[DirtyRate]:
+        """A short window and one as long as a first pass would be: the short one gives the
+        rate, the long one whether the guest keeps rewriting a hot set smaller than rate × window
+        (what the passes after the first will have to send again)."""
+        if windows is None:
+            windows = (1, await self.first_pass_seconds(side))
+        return [await self.measure_dirty_rate(w, side) for w in windows]
+
+    async def first_pass_seconds(self, side: str = "source") -> int:
+        """Guest RAM over max-bandwidth, within 2-30 s (4 s when either is unknown)."""
+        try:
+            memory = await self.query(side, "query-memory-size-summary")
+            params = parse_record("MigrationParameters",
+                                  await self.query(side, "query-migrate-parameters"))
+        except ControlError:
+            return 4
+        ram, cap = memory.get("base-memory"), params.max_bandwidth
+        if not isinstance(ram, int) or not cap:
+            return 4
+        return max(2, min(30, round(ram / cap)))
+
+    async def set_dirty_limit(self, rate_mib_s: int, cpu_index: int | None = None,
+                              side: str = "source") -> None:
+        """set-vcpu-dirty-limit for every vCPU (or one); QEMU refuses without KVM's dirty ring."""
+        if self.watcher.read_only:
+            raise ControlError("read-only mode")
+        if rate_mib_s < 1:
+            raise ControlError(f"dirty limit {rate_mib_s} MB/s is out of range (>= 1); nothing sent")
+        args: dict[str, Any] = {"dirty-rate": rate_mib_s}
+        if cpu_index is not None:
+            args["cpu-index"] = cpu_index
+        await self.send(side, "set-vcpu-dirty-limit", args)
 
     async def set_capability(self, side: str, capability: str, state: bool,
                              check_peer: bool = True) -> bool:

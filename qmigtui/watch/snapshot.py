@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from qmigtui.analysis.forecast import Forecast
 from qmigtui.analysis.history import History
 from qmigtui.model.records import Record
 
@@ -21,6 +22,18 @@ class EventLine:
     qemu_time: float  # QEMU's own timestamp (unix seconds); NaN when the peer sent none
     received: float  # our monotonic clock when it arrived
     seq: int = 0  # order of arrival across both sides
+
+
+@dataclass(frozen=True)
+class DirtyRate:
+    """One calc-dirty-rate result: how much the guest dirtied per second over a window."""
+
+    side: str
+    seconds: float  # the measuring window
+    bytes_per_s: float
+    mode: str
+    wall: float  # when it finished (unix seconds)
+    vcpus: tuple[float, ...] = ()  # per-vCPU bytes/s, when QEMU measured per vCPU
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,8 @@ class Snapshot:
     seq: int = 0
     read_only: bool = False
     lab: bool = False
+    forecast: Forecast | None = None  # the verdict for the source side
+    measurements: tuple[DirtyRate, ...] = ()
 
     def side(self, name: str) -> SideState | None:
         return next((s for s in self.sides if s.name == name), None)

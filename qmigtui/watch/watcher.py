@@ -17,14 +17,17 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from qmigtui.analysis.forecast import Forecast, forecast
 from qmigtui.analysis.history import History, Sample
 from qmigtui.model.records import parse_list, parse_record
 from qmigtui.qmp.errors import QmpError
 from qmigtui.qmp.schema import Schema, load_schema
 from qmigtui.qmp.session import ConnState, EventQueue, Session
-from qmigtui.watch.snapshot import TERMINAL, EventLine, SideState, Snapshot
+from qmigtui.watch.context import build_context
+from qmigtui.watch.snapshot import TERMINAL, DirtyRate, EventLine, SideState, Snapshot
 
 Listener = Callable[[Snapshot], None]
+MEASUREMENT_MAX_AGE = 600.0  # seconds a dirty-rate measurement still informs the forecast
 
 
 class Side:
@@ -56,6 +59,10 @@ class Watcher:
         self._seq = 0
         self._publish_pending = False
         self._event_seq = 0
+        self._status_events = 0  # MIGRATION events seen (they may change the forecast)
+        self.measurements: deque[DirtyRate] = deque(maxlen=100)
+        self._forecast_key: tuple[Any, ...] = ()
+        self._forecast: Forecast | None = None
         self.snapshot = self._make_snapshot()
         for side in self.sides.values():
             side.session.on_state(self._state_listener(side))
@@ -72,6 +79,11 @@ class Watcher:
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def add_measurement(self, measurement: DirtyRate) -> None:
+        """Keep a dirty-rate result for the history and the forecast."""
+        self.measurements.append(measurement)
+        self._publish()
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -168,6 +180,7 @@ class Watcher:
             if name == "MIGRATION_PASS" and isinstance(data.get("pass"), int):
                 side.state = replace(side.state, passes=data["pass"])
             if name == "MIGRATION":
+                self._status_events += 1
                 self._apply_status_event(side, data.get("status"))
                 side.poll_now.set()
             self._publish()
@@ -203,7 +216,24 @@ class Watcher:
             seq=self._seq,
             read_only=self.read_only,
             lab=self.lab,
+            forecast=self._current_forecast(),
+            measurements=tuple(self.measurements),
         )
+
+    def _current_forecast(self) -> Forecast | None:
+        """The source's forecast, computed again only when a sample, state or setting changed."""
+        src = next(iter(self.sides.values()))
+        dst = self.sides.get("destination")
+        now = time.time()
+        recent = tuple((m.seconds, m.bytes_per_s) for m in self.measurements
+                       if m.side == src.state.name and now - m.wall < MEASUREMENT_MAX_AGE)
+        key = (src.history.total_seen, src.state, dst.state if dst else None, recent,
+               self._event_seq)
+        if key != self._forecast_key:
+            ctx = build_context(src.state, dst.state if dst else None, recent, self.events)
+            self._forecast = forecast(src.history, ctx)
+            self._forecast_key = key
+        return self._forecast
 
     def _publish(self) -> None:
         """Publish soon: a burst of events and polls in one loop turn makes one Snapshot."""
