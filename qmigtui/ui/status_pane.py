@@ -11,8 +11,10 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from qmigtui.analysis.forecast import Forecast, eta_text
 from qmigtui.analysis.history import History
 from qmigtui.model import units
+from qmigtui.ui.forecast_view import verdict_text
 from qmigtui.ui.progress import ProgressTracker
 from qmigtui.watch.snapshot import SideState, Snapshot
 
@@ -51,14 +53,14 @@ class StatusPane(VerticalScroll):
         super().__init__(**kw)  # type: ignore[arg-type]
         self._trackers: dict[str, ProgressTracker] = {}
         self.lab_note: Callable[[str], str] | None = None
-        self.verdict: dict[str, str] = {}
         self.rendered: Group = Group()
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="status-body")
 
     def show(self, snap: Snapshot) -> None:
-        parts = [self._side(side, snap.histories.get(side.name)) for side in snap.sides]
+        parts = [self._side(side, snap.histories.get(side.name),
+                            snap.forecast if side is snap.source else None) for side in snap.sides]
         self.rendered = Group(*parts)
         self.query_one("#status-body", Static).update(self.rendered)
 
@@ -68,7 +70,7 @@ class StatusPane(VerticalScroll):
             style = style.replace(f"${var}", self.app.theme_variables.get(var, "white"))
         return style
 
-    def _side(self, side: SideState, history: History | None) -> Group:
+    def _side(self, side: SideState, history: History | None, forecast: Forecast | None) -> Group:
         status = side.status
         title = Text.assemble(
             (f"{side.name.upper():<12}", "bold"),
@@ -94,8 +96,9 @@ class StatusPane(VerticalScroll):
             lines.append(Text.assemble(
                 ("  ", ""), (bar(share, width), self._style(status, STATUS_STYLE)),
                 f" {share * 100:5.1f}% sent once · pass {max(sync, 1)}"))
-        if side.name in self.verdict:
-            lines.append(Text(f"  {self.verdict[side.name]}", style="bold"))
+        if forecast is not None and forecast.verdict not in ("completed", "cancelled", "failed") \
+                and forecast.summary != "no migration running":
+            lines.extend(self._forecast_lines(forecast))
         table = Table.grid(padding=(0, 2))
         table.add_column(style="dim", no_wrap=True)
         table.add_column(no_wrap=True)
@@ -121,6 +124,25 @@ class StatusPane(VerticalScroll):
             lines.append(Text("  other: " + ", ".join(f"{k}={v}" for k, v in info.extra.items())[:200],
                               style="dim"))
         return Group(*lines, Text(""))
+
+    def _forecast_lines(self, f: Forecast) -> list[RenderableType]:
+        """Verdict, ETA and the first remedy (e: the reasoning, a: do the remedy)."""
+        lines: list[RenderableType] = [Text.assemble("  ", verdict_text(f))]
+        eta = eta_text(f)
+        extra = [eta] if eta else []
+        if f.downtime_ms is not None and f.downtime_limit_ms is not None and f.verdict != "postcopy":
+            word = "downtime needs" if f.converging is False else "downtime ≤"
+            extra.append(f"{word} {units.format_ms(f.downtime_ms)} "
+                         f"(limit {units.format_ms(f.downtime_limit_ms)})")
+        if extra:
+            lines.append(Text("  " + " · ".join(extra)))
+        tip = next((a for a in f.advice if a.action != "cancel"), None)
+        if tip is not None:
+            lines.append(Text.assemble("  ", ("a", "bold reverse"), f" {tip.label}  ",
+                                       ("e", "bold reverse"), " why"))
+        elif f.reasons:
+            lines.append(Text.assemble("  ", ("e", "bold reverse"), " why", style="dim"))
+        return lines
 
     def _rows(self, info, history: History | None) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
         ram = info.ram

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from qmigtui.analysis.forecast import forecast
 from qmigtui.analysis.history import History, sample_from_reply
 from qmigtui.model.records import enum_features, enum_values, members, parse_record
+from qmigtui.watch.context import build_context
 from qmigtui.watch.snapshot import EventLine, SideState, Snapshot
 
 GIB = 1 << 30
@@ -47,4 +49,6 @@ def fixed_snapshot() -> Snapshot:
                        ("source", "MIGRATION_PASS", {"pass": 1}),
                        ("source", "MIGRATION", {"status": "active"}),
                        ("source", "MIGRATION_PASS", {"pass": 2})]))
-    return Snapshot((source, dest), events, {"source": history, "destination": History(10)}, 1)
+    verdict = forecast(history, build_context(source, dest, ((1.0, 24e6), (10.0, 12e6)), events))
+    return Snapshot((source, dest), events, {"source": history, "destination": History(10)}, 1,
+                    forecast=verdict)

@@ -1,0 +1,90 @@
+"""The reasoning behind the verdict: the numbers used, recovery steps, and every remedy."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from qmigtui.analysis.forecast import Forecast, eta_text
+from qmigtui.model import units
+from qmigtui.watch.snapshot import DirtyRate
+
+VERDICT_STYLE = {
+    "converging": "bold green", "first-pass": "bold green", "at-risk": "bold yellow",
+    "throttling": "bold yellow", "not-converging": "bold red", "stalled": "bold red",
+    "paused": "bold reverse red", "recovering": "bold yellow", "postcopy": "bold magenta",
+    "switchover": "bold yellow", "completed": "bold green", "failed": "bold red",
+}
+
+
+def verdict_text(f: Forecast) -> Text:
+    """``[not-converging] guest dirties …`` for the status pane and the detail view."""
+    return Text.assemble((f" {f.verdict} ", VERDICT_STYLE.get(f.verdict, "bold")), " ", f.summary)
+
+
+class ForecastView(ModalScreen["int | None"]):
+    """Press a remedy's number to do it (after the usual confirmation); escape to close."""
+
+    DEFAULT_CSS = """
+    ForecastView { align: center middle; }
+    ForecastView > VerticalScroll {
+        width: 90%; max-width: 110; height: auto; max-height: 90%; padding: 1 2;
+        border: thick $primary; background: $surface;
+    }
+    """
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("escape,e,q", "dismiss(None)", "Close"),
+        *(Binding(str(n), f"pick({n})", show=False) for n in range(1, 10))]
+
+    def __init__(self, forecast: Forecast, plan: list[str] | None = None,
+                 measurements: tuple[DirtyRate, ...] = ()):
+        super().__init__()
+        self.forecast, self.plan, self.measurements = forecast, plan or [], measurements
+
+    def compose(self) -> ComposeResult:
+        f = self.forecast
+        with VerticalScroll():
+            yield Static(verdict_text(f), id="why-verdict")
+            line = " · ".join(x for x in (
+                eta_text(f),
+                (f"downtime needs {units.format_ms(f.downtime_ms)}" if f.converging is False else
+                 f"downtime ≤ {units.format_ms(f.downtime_ms)} at this bandwidth")
+                if f.downtime_ms is not None else "",
+                f"limit {units.format_ms(f.downtime_limit_ms)}" if f.downtime_limit_ms is not None else "")
+                if x)
+            if line:
+                yield Static(line)
+            if f.reasons:
+                table = Table.grid(padding=(0, 2))
+                table.add_column(style="dim", no_wrap=True)
+                table.add_column()
+                for label, value in f.reasons:
+                    table.add_row(label, value)
+                yield Static(Text("\nnumbers used", style="bold"))
+                yield Static(table, id="why-reasons")
+            if f.steps:
+                steps = "\n".join(f"{i}. {s}" for i, s in enumerate(f.steps, 1))
+                yield Static(Text("\nrecovery", style="bold"))
+                yield Static(steps + ("\n" + "\n".join(self.plan) if self.plan else ""), markup=False)
+            if self.measurements:
+                rows = [f"{units.format_rate(m.bytes_per_s)} over {m.seconds:g} s ({m.side}, {m.mode})"
+                        for m in self.measurements[-5:]]
+                yield Static(Text("\ndirty-rate measurements", style="bold"))
+                yield Static("\n".join(rows), markup=False)
+            if f.advice:
+                yield Static(Text("\nwhat you can do (press its number)", style="bold"))
+                for i, a in enumerate(f.advice, 1):
+                    yield Static(Text.assemble((f"{i}  ", "bold"), a.label, (f"  {a.why}", "dim")),
+                                 classes="remedy")
+            yield Static(Text("\nescape closes", style="dim"))
+
+    def action_pick(self, number: int) -> None:
+        if 1 <= number <= len(self.forecast.advice):
+            self.dismiss(number - 1)

@@ -1,0 +1,52 @@
+"""The verdict and its remedies in the real app, on a real lab migration that cannot converge."""
+
+from __future__ import annotations
+
+from qmigtui.lab.pair import LabConfig
+from qmigtui.model.records import parse_record
+from qmigtui.ui.status_pane import StatusPane
+from tests.helpers import wait_for
+from tests.ui.conftest import text_of
+
+MiB = 1 << 20
+# 128 MiB at 16 MiB/s: an 8 s first pass, then a 32 MiB hot set rewritten at 40 MiB/s every pass
+STUCK = LabConfig(mem_mib=128, working_set_mib=32, dirty_rate_mib_s=40, bandwidth=16 * MiB)
+
+
+async def test_measure_then_not_converging_then_remedies_by_keys_to_completed(lab_app):
+    async with lab_app(STUCK) as (app, pilot, backend):
+        pane = app.query_one(StatusPane)
+        await pilot.press("D")  # measure before starting, as the preflight advice suggests
+        await wait_for(lambda: len(app.snapshot.measurements) >= 2, 40, "two measurements")
+        short = app.snapshot.measurements[0]
+        assert short.seconds == 1 and 28 * MiB <= short.bytes_per_s <= 52 * MiB  # guest: 40 MiB/s
+        await wait_for(lambda: "precopy will not converge" in text_of(pane.rendered), 5, "preflight")
+
+        await pilot.press("m")
+        await wait_for(lambda: app.screen.__class__.__name__ == "StartMigration", 5, "dialog")
+        await pilot.press("enter")
+        await wait_for(lambda: app.snapshot.forecast.verdict in ("not-converging", "stalled"), 60,
+                       "the not-converging verdict")
+        shown = text_of(pane.rendered)
+        assert "guest dirties" in shown and "link carries" in shown and "raise max-bandwidth" in shown
+
+        # a: the first remedy (the link runs at its cap) asks first; "n" sends nothing
+        await pilot.press("a")
+        await wait_for(lambda: app.screen.__class__.__name__ == "Confirm", 5, "confirmation")
+        assert "max-bandwidth" in app.screen.question and "migrate-set-parameters" in app.screen.detail
+        await pilot.press("n")
+        source = backend.watcher.session("source")
+        params = parse_record("MigrationParameters", await source.execute("query-migrate-parameters"))
+        assert params.max_bandwidth == 16 * MiB
+
+        # e: the reasoning, then the downtime remedy by its number; QEMU then completes it
+        await pilot.press("e")
+        await wait_for(lambda: app.screen.__class__.__name__ == "ForecastView", 5, "detail view")
+        view = app.screen
+        assert any(label == "bandwidth" for label, _ in view.forecast.reasons)
+        number = next(i for i, a in enumerate(view.forecast.advice, 1) if a.target == "downtime-limit")
+        await pilot.press(str(number))
+        await wait_for(lambda: app.screen.__class__.__name__ == "Confirm", 5, "confirmation")
+        await pilot.press("y")
+        await wait_for(lambda: app.snapshot.source.status == "completed", 60, "completed")
+
