@@ -59,3 +59,15 @@ def no_qemu_left_behind() -> Any:
     yield
     left = set(lab_qemu_pids()) - before
     assert not left, f"lab processes left running: {sorted(left)}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def state_dir_of_our_own(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The default audit log goes under XDG_STATE_HOME: keep the suite's out of the user's."""
+    old = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = old

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from qmigtui.control.ops import Controller
@@ -28,16 +29,21 @@ class Rig:
     async def start(cls, config: LabConfig | None = None, interval: float = 0.5, *,
                     read_only: bool = False, watch: bool = True,
                     capabilities: dict[str, bool] | None = None,
-                    parameters: dict[str, Any] | None = None) -> Rig:
+                    parameters: dict[str, Any] | None = None,
+                    prepare: Callable[[Session], None] | None = None) -> Rig:
         """Start the lab, connect both sides, wait for the guest, turn on events.
 
-        ``capabilities`` are set on both sides, ``parameters`` on the source.
+        ``capabilities`` are set on both sides, ``parameters`` on the source; ``prepare`` is
+        called with each session before it connects.
         """
         lab = Lab(config).start()
         sessions = [Session(parse_endpoint(path), name, timeout=10)
                     for name, path in (("source", lab.source_socket),
                                        ("destination", lab.destination_socket))]
         src, dst = sessions
+        for s in sessions:
+            if prepare is not None:
+                prepare(s)  # a recorder attaches here, before the first message
         try:
             await connect_all(sessions)
             await wait_guest_ready(src.execute, lab.config.mem_mib)

@@ -14,6 +14,7 @@ import enum
 import logging
 import os
 import stat
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -155,6 +156,18 @@ class Session:
     def on_state(self, listener: StateListener) -> None:
         """Call ``listener(state, reason)`` on every change of connection state."""
         self._state_listeners.append(listener)
+
+    def on_poll_hint(self, listener: Callable[[bool], None]) -> None:
+        """``listener(config)`` when fresh answers wait: query-migrate, or with ``config`` the
+        capabilities and parameters too (only a replay says so)."""
+
+    def now(self) -> tuple[float, float]:
+        """(monotonic, unix) time on this session's clock; a replay answers in recorded time."""
+        return time.monotonic(), time.time()
+
+    def response_time(self) -> tuple[float, float]:
+        """When the answer last returned by ``execute`` was given (a replay: when recorded)."""
+        return self.now()
 
     def subscribe(self, maxlen: int = 2000) -> EventQueue:
         """A new bounded queue that receives every event from now on."""

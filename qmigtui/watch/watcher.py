@@ -41,6 +41,7 @@ class Side:
         self.queue: EventQueue = session.subscribe()
         self.poll_now = asyncio.Event()
         self.config_stale = True
+        self.last_answer: tuple[float, float] = (math.nan, math.nan)
 
 
 class Watcher:
@@ -66,6 +67,7 @@ class Watcher:
         self.snapshot = self._make_snapshot()
         for side in self.sides.values():
             side.session.on_state(self._state_listener(side))
+            side.session.on_poll_hint(self._hint_listener(side.state.name))
 
     @property
     def read_only(self) -> bool:
@@ -118,9 +120,9 @@ class Watcher:
 
     async def _poll_loop(self, side: Side) -> None:
         while True:
+            side.poll_now.clear()  # before polling: a hint that comes during the poll is kept
             if side.session.state is ConnState.CONNECTED:
                 await self._poll(side)
-            side.poll_now.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(side.poll_now.wait(), self.interval)
 
@@ -146,14 +148,18 @@ class Watcher:
             side.state = replace(side.state, error=f"bad schema: {e}")
             self._publish()
             return
+        stamp = session.response_time()
+        if stamp == side.last_answer:  # a replay repeating an answer: nothing new to show
+            return
+        side.last_answer = stamp
         info = parse_record("MigrationInfo", raw)
         previous = side.state.status
         if previous in TERMINAL and info.status not in TERMINAL and len(side.history):
             side.history.clear()  # a new migration: a new history
             side.state = replace(side.state, passes=0)
-        now = time.monotonic()
-        if info.status not in (None, "none"):
-            side.history.append(Sample.from_info(now, time.time(), info))
+        now, wall = stamp
+        if info.status not in (None, "none") and now != side.history.latest("t"):
+            side.history.append(Sample.from_info(now, wall, info))
         side.state = replace(side.state, info=info, error=None, polled=now)
         self._publish()
 
@@ -176,7 +182,7 @@ class Watcher:
             data: dict[str, Any] = payload if isinstance(payload, dict) else {}
             self._event_seq += 1
             self.events.append(EventLine(side.state.name, name, data, _qemu_time(raw),
-                                         time.monotonic(), self._event_seq))
+                                         side.session.now()[0], self._event_seq))
             if name == "MIGRATION_PASS" and isinstance(data.get("pass"), int):
                 side.state = replace(side.state, passes=data["pass"])
             if name == "MIGRATION":
@@ -194,6 +200,11 @@ class Watcher:
         values["status"] = status[:64]
         base = info if info is not None else parse_record("MigrationInfo", {})
         side.state = replace(side.state, info=replace(base, values=values))
+
+    def _hint_listener(self, name: str) -> Callable[[bool], None]:
+        def listener(config: bool) -> None:
+            self.poke(name, config)
+        return listener
 
     def _state_listener(self, side: Side) -> Callable[[ConnState, str | None], None]:
         def listener(state: ConnState, reason: str | None) -> None:

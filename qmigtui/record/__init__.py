@@ -1,0 +1,1 @@
+"""Recording QMP traffic to JSON Lines, and replaying it as if QEMU were there."""

@@ -1,0 +1,130 @@
+"""The recording file: JSON Lines, a header then one line per QMP message or state change.
+
+Header (line 1)::
+
+    {"qmigtui-recording": 1, "qmigtui": "0.1.0", "started": <unix s>,
+     "sides": {"source": {"endpoint": "...", "qemu": "7.2.22", "schema": "<digest>"}, ...}}
+
+Then, in the order they happened::
+
+    {"t": <monotonic s>, "wall": <unix s>, "side": "source", "kind": "command", "msg": {...}}
+
+``kind`` is greeting, command, response, event (the QMP message as sent or
+received) or state (``msg``: ``{"state": "gone", "reason": "..."}``).  Files may
+be gzip-compressed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+FORMAT = 1
+MAGIC = "qmigtui-recording"
+KINDS = ("greeting", "command", "response", "event", "state")
+
+
+class RecordingError(Exception):
+    """A file that cannot be replayed; ``str()`` is one line naming the file and line."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One recorded message."""
+
+    line: int
+    t: float
+    wall: float
+    side: str
+    kind: str
+    msg: dict[str, Any]
+
+
+def open_text(path: Path) -> IO[str]:
+    """Open a recording for reading, gzip or plain."""
+    try:
+        with path.open("rb") as f:
+            gz = f.read(2) == b"\x1f\x8b"
+        if gz:
+            return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+        return path.open("r", encoding="utf-8", errors="replace")
+    except OSError as e:
+        raise RecordingError(f"{path}: {e.strerror or e}") from None
+
+
+def check_header(path: Path, text: str) -> dict[str, Any]:
+    where = f"{path}:1"
+    try:
+        header = json.loads(text)
+    except json.JSONDecodeError:
+        raise RecordingError(f"{where}: not a qmigtui recording (the first line is not JSON)") from None
+    if not isinstance(header, dict) or MAGIC not in header:
+        raise RecordingError(f"{where}: not a qmigtui recording (no '{MAGIC}' header)")
+    version = header[MAGIC]
+    if version != FORMAT:
+        raise RecordingError(f"{where}: recording format {version!r}; this qmigtui reads format {FORMAT}")
+    if not isinstance(header.get("sides"), dict) or not header["sides"]:
+        raise RecordingError(f"{where}: the header names no sides")
+    return header
+
+
+class Reader:
+    """Streams the entries of a recording; ``warning`` is set when its last line was cut short."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.warning: str | None = None
+        with open_text(self.path) as f:
+            first = f.readline()
+        if not first.strip():
+            raise RecordingError(f"{self.path}:1: empty; not a qmigtui recording")
+        if not first.endswith("\n"):
+            raise RecordingError(f"{self.path}:1: the header is cut short; not a complete recording")
+        self.header = check_header(self.path, first)
+        self.sides: dict[str, dict[str, Any]] = self.header["sides"]
+
+    def entries(self) -> Iterator[Entry]:
+        """Every entry in order; a line cut short at the very end (a killed recorder) ends the
+        stream with ``warning`` set; anything else malformed raises RecordingError."""
+        with open_text(self.path) as f:
+            f.readline()
+            number = 1
+            for text in f:
+                number += 1
+                if not text.strip():
+                    continue
+                try:
+                    entry = self._parse(number, text)
+                except RecordingError:
+                    if text.endswith("\n"):
+                        raise
+                    self.warning = (f"{self.path}:{number}: last line cut short (recording "
+                                    f"interrupted); replayed up to line {number - 1}")
+                    return
+                yield entry
+
+    def _parse(self, number: int, text: str) -> Entry:
+        where = f"{self.path}:{number}"
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise RecordingError(f"{where}: not JSON ({e.msg})") from None
+        if not isinstance(raw, dict):
+            raise RecordingError(f"{where}: not a recorded message")
+        t, wall, side, kind, msg = (raw.get(k) for k in ("t", "wall", "side", "kind", "msg"))
+        if not isinstance(t, (int, float)) or not isinstance(wall, (int, float)):
+            raise RecordingError(f"{where}: no time stamps")
+        if side not in self.sides:
+            raise RecordingError(f"{where}: side {side!r} is not in the header")
+        if kind not in KINDS or not isinstance(msg, dict):
+            raise RecordingError(f"{where}: unknown kind {kind!r}")
+        return Entry(number, float(t), float(wall), str(side), str(kind), msg)
+
+
+def dumps(obj: Any) -> str:
+    """One compact JSON line (NaN and other non-JSON values cannot appear in QMP)."""
+    return json.dumps(obj, separators=(",", ":"), default=str)

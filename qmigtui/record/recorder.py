@@ -1,0 +1,116 @@
+"""Write every QMP message of every session to a JSON Lines file, one flushed line at a time.
+
+The header needs each side's QEMU version and schema digest, known only once
+the greeting and the ``query-qmp-schema`` reply went by; lines are held in
+memory until then (or until ``HEADER_WAIT`` seconds passed), then the header
+and those lines are written, and from there every line is written and flushed
+as it comes, so a crash or ``kill -9`` loses at most the line being written.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from qmigtui import __version__
+from qmigtui.qmp.schema import Schema
+from qmigtui.qmp.session import ConnState, Session
+from qmigtui.record.format import FORMAT, MAGIC, dumps
+
+HEADER_WAIT = 10.0
+
+
+class Recorder:
+    """``attach`` sessions before they connect; ``close`` when done (idempotent)."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.lines = 0
+        self.error: str | None = None
+        self._file: IO[str] | None = None
+        self._held: list[str] = []
+        self._sides: dict[str, dict[str, Any]] = {}
+        self._schema_ids: dict[str, str] = {}
+        self._opened = time.monotonic()
+        self._closed = False
+        try:  # fail now, with one line, rather than after a migration
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.open("w").close()
+        except OSError as e:
+            raise OSError(f"cannot record to {self.path}: {e.strerror or e}") from None
+
+    def attach(self, session: Session) -> None:
+        name = session.name
+        self._sides[name] = {"endpoint": str(session.endpoint), "qemu": "", "schema": ""}
+        session.add_tap(lambda kind, msg: self._message(name, kind, msg))
+        session.on_state(lambda state, reason: self._state(name, state, reason))
+
+    # -- taps ---------------------------------------------------------------
+
+    def _message(self, side: str, kind: str, msg: dict[str, Any]) -> None:
+        info = self._sides[side]
+        if kind == "greeting":
+            v = msg.get("QMP", {}).get("version", {}).get("qemu", {})
+            if isinstance(v, dict):
+                info["qemu"] = ".".join(str(v.get(k, "?")) for k in ("major", "minor", "micro"))
+        elif kind == "command" and msg.get("execute") == "query-qmp-schema":
+            self._schema_ids[side] = str(msg.get("id"))
+        elif kind == "response" and side in self._schema_ids and msg.get("id") == self._schema_ids[side]:
+            del self._schema_ids[side]
+            if isinstance(msg.get("return"), list):
+                try:
+                    info["schema"] = Schema.from_introspection(msg["return"]).digest()
+                except (ValueError, TypeError, KeyError):
+                    info["schema"] = "unreadable"
+        self._write(side, kind, msg)
+
+    def _state(self, side: str, state: ConnState, reason: str | None) -> None:
+        self._write(side, "state", {"state": state.value, "reason": reason})
+
+    def _write(self, side: str, kind: str, msg: dict[str, Any]) -> None:
+        if self._closed:
+            return
+        line = dumps({"t": time.monotonic(), "wall": time.time(), "side": side, "kind": kind,
+                      "msg": msg})
+        if self._file is None:
+            self._held.append(line)
+            ready = all(i["schema"] for i in self._sides.values())
+            if not ready and time.monotonic() - self._opened < HEADER_WAIT:
+                return
+            self._open()
+            return
+        self._emit(line)
+
+    def _open(self) -> None:
+        header = {MAGIC: FORMAT, "qmigtui": __version__, "started": time.time(), "sides": self._sides}
+        try:
+            self._file = self.path.open("w", encoding="utf-8")
+        except OSError as e:
+            self.error = f"recording stopped: {e.strerror or e}"
+            self._closed = True
+            return
+        self._emit(dumps(header))
+        held, self._held = self._held, []
+        for line in held:
+            self._emit(line)
+
+    def _emit(self, line: str) -> None:
+        assert self._file is not None
+        try:
+            self._file.write(line + "\n")
+            self._file.flush()
+            self.lines += 1
+        except OSError as e:  # a full disk stops the recording, never the app
+            self.error = f"recording stopped: {e.strerror or e}"
+            self._closed = True
+
+    def close(self) -> None:
+        """Write what is held (the header with what is known) and close the file."""
+        if self._closed:
+            return
+        if self._file is None and (self._held or self._sides):
+            self._open()
+        self._closed = True
+        if self._file is not None:
+            self._file.close()

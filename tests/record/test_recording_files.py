@@ -1,0 +1,77 @@
+"""Bad recordings give one line naming the file and line; good ones read back, plain or gzip."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+
+import pytest
+
+from qmigtui.record.format import FORMAT, MAGIC, Reader, RecordingError
+
+HEADER = {MAGIC: FORMAT, "qmigtui": "0.1.0", "started": 0,
+          "sides": {"source": {"endpoint": "unix:/x", "qemu": "7.2.22", "schema": "0" * 16}}}
+
+
+def line(t: float, kind: str, msg: dict) -> str:
+    return json.dumps({"t": t, "wall": 1e9 + t, "side": "source", "kind": kind, "msg": msg})
+
+
+def write(path, *lines: str, end: str = "\n") -> None:
+    path.write_text("\n".join([json.dumps(HEADER), *lines]) + end)
+
+
+GOOD = [line(1, "command", {"execute": "query-migrate", "id": "a"}),
+        line(1.01, "response", {"return": {"status": "active"}, "id": "a"}),
+        line(2, "event", {"event": "MIGRATION", "data": {"status": "completed"}})]
+
+
+def test_a_good_file_reads_back_plain_and_gzip(tmp_path):
+    plain = tmp_path / "a.jsonl"
+    write(plain, *GOOD)
+    packed = tmp_path / "a.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    for p in (plain, packed):
+        reader = Reader(p)
+        assert [e.kind for e in reader.entries()] == ["command", "response", "event"]
+        assert reader.warning is None
+
+
+def test_a_last_line_cut_short_replays_up_to_the_line_before(tmp_path):
+    p = tmp_path / "cut.jsonl"
+    write(p, *GOOD, GOOD[0][:17], end="")
+    reader = Reader(p)
+    assert len(list(reader.entries())) == 3
+    assert reader.warning == f"{p}:5: last line cut short (recording interrupted); replayed up to line 4"
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("", ":1: empty; not a qmigtui recording"),
+    ('{"qmigtui-recording": 1, "sid', ":1: the header is cut short"),
+    ("hello\n", ":1: not a qmigtui recording (the first line is not JSON)"),
+    ('{"some": "json"}\n', ":1: not a qmigtui recording (no 'qmigtui-recording' header)"),
+    (json.dumps(HEADER | {MAGIC: 99}) + "\n", ":1: recording format 99; this qmigtui reads format 1"),
+    (json.dumps(HEADER) + "\n" + GOOD[0] + "\nnot json at all\n" + GOOD[1] + "\n",
+     ":3: not JSON (Expecting value)"),
+    (json.dumps(HEADER) + "\n" + line(1, "telepathy", {}) + "\n", ":2: unknown kind 'telepathy'"),
+    (json.dumps(HEADER) + "\n" + json.dumps({"t": 1, "wall": 1, "side": "elsewhere", "kind": "event",
+                                             "msg": {}}) + "\n", ":2: side 'elsewhere' is not in the header"),
+])
+def test_bad_files_give_one_line_with_the_line_number(tmp_path, content, message):
+    p = tmp_path / "bad.jsonl"
+    p.write_text(content)
+    with pytest.raises(RecordingError) as e:
+        list(Reader(p).entries())
+    assert str(e.value) == f"{p}{message}" or str(e.value).startswith(f"{p}{message}")
+    out = subprocess.run([sys.executable, "-m", "qmigtui", "replay", str(p), "--headless"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and message in out.stderr and "Traceback" not in out.stderr
+
+
+def test_missing_file_is_one_line(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "qmigtui", "replay", str(tmp_path / "nope.jsonl")],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and out.stderr.strip().endswith("No such file or directory")
