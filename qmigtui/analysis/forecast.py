@@ -56,14 +56,16 @@ class Advice:
 
 @dataclass(frozen=True)
 class Forecast:
-    verdict: str  # idle, gathering, first-pass, converging, at-risk, not-converging, stalled, throttling,
-    #               switchover, postcopy, paused, recovering, completed, failed, cancelled
+    verdict: str  # idle, preflight, gathering, first-pass, converging, at-risk, not-converging,
+    #               stalled, throttling, switchover, postcopy, paused, recovering, completed,
+    #               failed, cancelled
     summary: str
     eta: float | None = None  # seconds to completion, middle estimate
     eta_low: float | None = None
     eta_high: float | None = None  # inf: no upper bound known
     switchover_in: float | None = None
-    downtime_ms: float | None = None  # predicted stop-and-copy time
+    downtime_ms: float | None = None  # stop-and-copy: at most this at the measured bandwidth
+    #                                   (QEMU lifts the cap for it); not converging: what it would need
     downtime_limit_ms: float | None = None
     reasons: tuple[tuple[str, str], ...] = ()  # numbers used, for the detail view
     advice: tuple[Advice, ...] = ()
@@ -107,7 +109,7 @@ def forecast(history: History | None, ctx: Context) -> Forecast:
     if status in ("postcopy-paused", "postcopy-recover") or "postcopy-paused" in (ctx.destination_status,):
         return _paused(status, ctx)
     if status in ("pre-switchover", "device"):
-        return Forecast("switchover", f"paused at {status}: waiting for continue",
+        return Forecast("switchover", f"QEMU waits at {status}: press n to continue",
                         advice=(Advice("continue", "continue to switchover",
                                        "pause-before-switchover is on and QEMU waits"),
                                 _cancel()))
@@ -160,7 +162,7 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
     if math.isnan(bw) or math.isnan(remaining):
         return Forecast("gathering", "gathering samples", advice=(_cancel(),))
     if bw < MIN_BANDWIDTH:
-        return Forecast("stalled", "nothing sent in the last few seconds: is the link up?",
+        return Forecast("stalled", "nothing sent for seconds: is the link up?",
                         reasons=(("bandwidth", units.format_rate(bw)),),
                         advice=(_cancel(),), downtime_limit_ms=limit)
     threshold = bw * limit / 1000
@@ -185,7 +187,7 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
         rest = max(0.0, remaining - threshold) / bw
         return Forecast(
             "first-pass" if first_pass else "gathering",
-            f"first pass: {units.format_bytes(remaining)} to send, ends in ~{_fmt_s(rest)}; "
+            f"{units.format_bytes(remaining)} to send, ends in ~{_fmt_s(rest)}; "
             "dirty rate known after it" + ("" if "calc-dirty-rate" not in ctx.commands
                                            else " (or measure it now)"),
             eta=None, switchover_in=None, downtime_limit_ms=limit, reasons=tuple(reasons),
@@ -205,8 +207,8 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
     reasons.append(("passes to go", str(outlook.passes)))
     eta = outlook.seconds + down
     verdict = "first-pass" if first_pass else "converging"
-    summary = (f"{'first pass, ' if first_pass else ''}converging: switchover in "
-               f"{_fmt_s(outlook.seconds)}, downtime ~{_fmt_s(down)} (limit {units.format_ms(limit)})")
+    summary = (f"{'first pass; ' if first_pass else ''}switchover in {_fmt_s(outlook.seconds)}"
+               f" after {outlook.passes + 1} more pass{'es' if outlook.passes else ''}")
     return Forecast(verdict, summary, eta=eta,
                     eta_low=low.seconds + low.final_bytes / bw if low.converges else eta,
                     eta_high=high.seconds + high.final_bytes / bw if high.converges else math.inf,
@@ -246,14 +248,15 @@ def _not_converging(ctx: Context, fp: Footprint, bw: float, remaining: float,
     auto = ctx.capabilities.get("auto-converge")
     if not stuck:
         verdict = "at-risk"
-        summary = f"may not converge: {why}; the next pass will tell"
-    elif auto and not math.isnan(throttle) and throttle < ctx.throttle_max:
+        summary = f"{why}; the next pass will tell"
+    elif auto and (math.isnan(throttle) or throttle < ctx.throttle_max):
         verdict = "throttling"
-        summary = (f"not converging yet; auto-converge throttles the guest "
-                   f"({throttle:.0f} % of max {ctx.throttle_max:.0f} %): {why}")
+        summary = (f"auto-converge will throttle the guest: {why}" if math.isnan(throttle) else
+                   f"auto-converge throttles the guest ({throttle:.0f} % of max "
+                   f"{ctx.throttle_max:.0f} %): {why}")
     else:
         verdict = "stalled" if stuck == "stalled" else "not-converging"
-        summary = f"{'stalled' if stuck == 'stalled' else 'not converging'}: {why}"
+        summary = why
         if auto:
             summary += f" (throttle already at its max {ctx.throttle_max:.0f} %)"
     return Forecast(verdict, summary, eta=None, eta_high=math.inf, downtime_ms=need_ms,
@@ -317,7 +320,7 @@ def preflight(ctx: Context) -> Forecast:
                 + (f", hot set {units.format_bytes(fp.cap)}" if math.isfinite(fp.cap) else "")),
                ("max-bandwidth", units.format_rate(cap) if not math.isnan(cap) else "unknown")]
     if math.isnan(cap) or cap <= 0:
-        return Forecast("idle", f"guest dirties {units.format_rate(fp.rate)}", reasons=tuple(reasons))
+        return Forecast("preflight", f"guest dirties {units.format_rate(fp.rate)}", reasons=tuple(reasons))
     threshold = cap * ctx.downtime_limit_ms / 1000
     ok = fp.rate < NOT_CONVERGING_RATIO * cap or fp.cap <= threshold
     advice: list[Advice] = []
@@ -335,7 +338,7 @@ def preflight(ctx: Context) -> Forecast:
                               ("dirty-limit", "caps each vCPU's dirty rate (needs KVM dirty ring)")):
             if cap_name in ctx.capabilities and not ctx.capabilities[cap_name]:
                 advice.append(Advice("capability", f"turn on {cap_name} first", why, cap_name, True))
-    return Forecast("idle", summary, reasons=tuple(reasons), advice=tuple(advice))
+    return Forecast("preflight", summary, reasons=tuple(reasons), advice=tuple(advice))
 
 
 # -- postcopy -------------------------------------------------------------------------
@@ -354,11 +357,10 @@ def _postcopy(run: Run, ctx: Context) -> Forecast:
     if not math.isnan(ctx.blocktime_ms):
         reasons.append(("vCPU blocktime", units.format_ms(ctx.blocktime_ms)))
     if math.isnan(bw) or bw < MIN_BANDWIDTH or math.isnan(remaining):
-        return Forecast("postcopy", "postcopy: nothing moving; the guest waits for pages",
+        return Forecast("postcopy", "nothing moving; the guest waits for pages",
                         reasons=tuple(reasons), advice=(_pause(),))
     eta = remaining / bw
-    summary = (f"postcopy: {units.format_bytes(remaining)} left at {units.format_rate(bw)}, "
-               f"done in ~{_fmt_s(eta)}")
+    summary = f"{units.format_bytes(remaining)} left at {units.format_rate(bw)}"
     if not math.isnan(req_rate):
         summary += f"; {req_rate:.0f} page requests/s"
     return Forecast("postcopy", summary, eta=eta,
@@ -373,9 +375,9 @@ def _pause() -> Advice:
 
 def _paused(status: str, ctx: Context) -> Forecast:
     if status == "postcopy-recover" or ctx.destination_status == "postcopy-recover":
-        return Forecast("recovering", "postcopy recovering: waiting for the new link")
+        return Forecast("recovering", "waiting for the new link")
     side = ctx.failed_side or "the link"
-    text = f"postcopy paused ({side} failed)"
+    text = f"{side} failed" if side != "the link" else "the link failed"
     if ctx.error:
         text += f": {ctx.error}"
     steps = ("make the network between the hosts work again",
@@ -389,5 +391,5 @@ def _paused(status: str, ctx: Context) -> Forecast:
 
 def _ended(status: str, ctx: Context) -> Forecast:
     if status == "failed":
-        return Forecast("failed", "failed" + (f": {ctx.error}" if ctx.error else ""))
-    return Forecast(status, status)
+        return Forecast("failed", ctx.error or "QEMU gave no reason here")
+    return Forecast(status, "")

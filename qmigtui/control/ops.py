@@ -272,7 +272,7 @@ class Controller:
         rate, the long one whether the guest keeps rewriting a hot set smaller than rate × window
         (what the passes after the first will have to send again)."""
         if windows is None:
-            windows = (1, await self.first_pass_seconds(side))
+            windows = (2, await self.first_pass_seconds(side))
         return [await self.measure_dirty_rate(w, side) for w in windows]
 
     async def first_pass_seconds(self, side: str = "source") -> int:
