@@ -12,7 +12,7 @@ from typing import Any
 
 from qmigtui import __version__
 
-SUBCOMMANDS = ("lab", "status")
+SUBCOMMANDS = ("lab", "status", "replay", "export")
 EXIT_USAGE = 2
 
 
@@ -26,14 +26,24 @@ def _monitor_parser() -> argparse.ArgumentParser:
         prog="qmigtui",
         description="Watch and drive a QEMU live migration over QMP.",
         epilog="Other commands: qmigtui lab (a real local QEMU pair), "
-               "qmigtui status ENDPOINT (one-shot). See 'qmigtui COMMAND --help'.")
+               "qmigtui status ENDPOINT (one-shot), qmigtui replay FILE, qmigtui export FILE. "
+               "See 'qmigtui COMMAND --help'.")
     p.add_argument("source", help="source QMP endpoint: unix:/path, /path, tcp:HOST:PORT or HOST:PORT")
     p.add_argument("--dest", help="destination QMP endpoint (same forms)")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between polls (default 1)")
     p.add_argument("--read-only", action="store_true", help="send queries only; every action is off")
     p.add_argument("--theme", default=None, help="colour theme")
+    add_record_options(p)
     p.add_argument("--version", action="version", version=f"qmigtui {__version__}")
     return p
+
+
+def add_record_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--record", metavar="FILE",
+                   help="record every QMP message of every side to FILE (JSON Lines)")
+    p.add_argument("--audit-log", metavar="FILE",
+                   help="append every command the app sends, with QEMU's answer, to FILE "
+                        "(default: audit.log in the user's state directory)")
 
 
 def add_lab_options(p: argparse.ArgumentParser) -> None:
@@ -59,6 +69,33 @@ def _lab_parser() -> argparse.ArgumentParser:
                    help="no app: migrate once and print status lines")
     p.add_argument("--interval", type=float, default=0.5, help="seconds between polls (default 0.5)")
     p.add_argument("--theme", default=None, help="colour theme")
+    add_record_options(p)
+    return p
+
+
+def _replay_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="qmigtui replay",
+                                description="Open the app on a recording, read-only: space pauses, "
+                                            "+/- change speed, g jumps to a time, ] to the next "
+                                            "state change.")
+    p.add_argument("file", help="a recording made with --record (plain or gzip)")
+    p.add_argument("--speed", type=float, default=1.0, help="recorded seconds per second (default 1)")
+    p.add_argument("--headless", action="store_true",
+                   help="no app: play to the end and print each state change and the final numbers")
+    p.add_argument("--theme", default=None, help="colour theme")
+    return p
+
+
+def _export_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="qmigtui export",
+                                description="Write a recording's time series (every numeric field of "
+                                            "query-migrate, per side) and its events as tables.")
+    p.add_argument("file", help="a recording made with --record (plain or gzip)")
+    form = p.add_mutually_exclusive_group(required=True)
+    form.add_argument("--csv", action="store_true", help="PREFIX.csv and PREFIX-events.csv")
+    form.add_argument("--json", action="store_true", help="PREFIX.json")
+    p.add_argument("-o", "--output", metavar="PREFIX",
+                   help="where to write (default: the recording's name without its suffixes)")
     return p
 
 
@@ -82,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_lab(_lab_parser().parse_args(args[1:]))
         if args and args[0] == "status":
             return _run_status(_status_parser().parse_args(args[1:]))
+        if args and args[0] == "replay":
+            return _run_replay(_replay_parser().parse_args(args[1:]))
+        if args and args[0] == "export":
+            return _run_export(_export_parser().parse_args(args[1:]))
         return _run_monitor(_monitor_parser().parse_args(args))
     except KeyboardInterrupt:
         return 130
@@ -170,8 +211,64 @@ def _run_monitor(ns: argparse.Namespace) -> int:
         asyncio.run(check_endpoints(endpoints, ns.read_only))
     except (QmpError, ValueError) as e:
         return _fail(str(e))
+    if (problem := _check_files(ns)) is not None:
+        return _fail(problem)
     from qmigtui.ui.run import run_monitor
-    return run_monitor(endpoints, interval=ns.interval, read_only=ns.read_only, theme=ns.theme)
+    return run_monitor(endpoints, interval=ns.interval, read_only=ns.read_only, theme=ns.theme,
+                       record=ns.record, audit=ns.audit_log)
+
+
+def _check_files(ns: argparse.Namespace) -> str | None:
+    """Fail before anything starts when the recording or the audit log cannot be written."""
+    from qmigtui.control.audit import AuditLog
+    from qmigtui.record.recorder import Recorder
+    try:
+        if ns.record:
+            Recorder(ns.record).close()
+        AuditLog(ns.audit_log)
+    except OSError as e:
+        return str(e)
+    return None
+
+
+def _run_replay(ns: argparse.Namespace) -> int:
+    from qmigtui.record.format import Reader, RecordingError
+    if ns.speed <= 0:
+        return _fail("--speed must be above 0")
+    try:
+        reader = Reader(ns.file)
+        for _ in reader.entries():  # the whole file is checked before anything opens
+            pass
+    except RecordingError as e:
+        return _fail(str(e))
+    if reader.warning:
+        print(f"qmigtui: {reader.warning}", file=sys.stderr)
+    if ns.headless:
+        from qmigtui.control.playback import play_headless
+        return play_headless(ns.file, ns.speed)
+    from qmigtui.ui.run import run_replay
+    return run_replay(ns.file, speed=ns.speed, theme=ns.theme)
+
+
+def _run_export(ns: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from qmigtui.record.export import default_prefix, write_csv, write_json
+    from qmigtui.record.format import Reader, RecordingError
+    source = Path(ns.file)
+    prefix = Path(ns.output) if ns.output else default_prefix(source)
+    try:
+        reader = Reader(source)
+        written = write_csv(reader, prefix) if ns.csv else write_json(reader, prefix)
+    except RecordingError as e:
+        return _fail(str(e))
+    except OSError as e:
+        return _fail(f"cannot write {prefix}: {e.strerror or e}")
+    if reader.warning:
+        print(f"qmigtui: {reader.warning}", file=sys.stderr)
+    for path in written:
+        print(path)
+    return 0
 
 
 def _lab_config(ns: argparse.Namespace) -> Any:
@@ -189,11 +286,14 @@ def _run_lab(ns: argparse.Namespace) -> int:
         config.validate()
     except (ValueError, LabError) as e:
         return _fail(str(e))
+    if (problem := _check_files(ns)) is not None:
+        return _fail(problem)
     try:
         if ns.headless:
             from qmigtui.lab.headless import run_headless
-            return asyncio.run(run_headless(config, ns.interval))
+            return asyncio.run(run_headless(config, ns.interval, record=ns.record))
         from qmigtui.ui.run import run_lab
-        return run_lab(config, interval=ns.interval, theme=ns.theme)
+        return run_lab(config, interval=ns.interval, theme=ns.theme, record=ns.record,
+                       audit=ns.audit_log)
     except LabError as e:
         return _fail(str(e))

@@ -9,10 +9,18 @@ from qmigtui.lab.pair import LabConfig
 from qmigtui.model import units
 
 
-async def run_headless(config: LabConfig, interval: float = 0.5, limit: float = 600.0) -> int:
+async def run_headless(config: LabConfig, interval: float = 0.5, limit: float = 600.0,
+                       record: str | None = None) -> int:
     """Migrate once and print a line per poll; exit 0 when completed, 1 otherwise."""
     from qmigtui.control.rig import Rig
-    rig = await Rig.start(config, interval)
+    from qmigtui.record.recorder import Recorder
+    recorder = Recorder(record) if record else None
+    try:
+        rig = await Rig.start(config, interval, prepare=recorder.attach if recorder else None)
+    except BaseException:
+        if recorder is not None:
+            recorder.close()
+        raise
     try:
         print(f"lab: source {rig.lab.source_socket}  destination {rig.lab.destination_socket}",
               flush=True)
@@ -38,3 +46,5 @@ async def run_headless(config: LabConfig, interval: float = 0.5, limit: float = 
         return 0 if status == "completed" else 1
     finally:
         await rig.close()
+        if recorder is not None:
+            recorder.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from qmigtui.control.connect import open_endpoints, open_lab
+from pathlib import Path
+
+from qmigtui.control.connect import open_endpoints, open_lab, open_replay
 from qmigtui.lab.pair import LabConfig
 from qmigtui.ui.app import MigrationApp
 
@@ -21,13 +23,20 @@ def _run(app: MigrationApp) -> int:
 
 
 def run_monitor(endpoints: list[tuple[str, str]], *, interval: float, read_only: bool,
-                theme: str | None) -> int:
+                theme: str | None, record: str | None = None, audit: str | None = None) -> int:
     title = " → ".join(text for _, text in endpoints)
-    return _run(MigrationApp(lambda: open_endpoints(endpoints, interval, read_only),
+    return _run(MigrationApp(lambda: open_endpoints(endpoints, interval, read_only, record, audit),
                              theme=theme, title=title))
 
 
-def run_lab(config: LabConfig, *, interval: float, theme: str | None) -> int:
+def run_lab(config: LabConfig, *, interval: float, theme: str | None, record: str | None = None,
+            audit: str | None = None) -> int:
     title = (f"lab: {config.mem_mib} MiB guest, {config.working_set_mib:g} MiB working set "
              f"at {config.dirty_rate_mib_s:g} MiB/s")
-    return _run(MigrationApp(lambda: open_lab(config, interval), theme=theme, title=title))
+    return _run(MigrationApp(lambda: open_lab(config, interval, record=record, audit=audit),
+                             theme=theme, title=title))
+
+
+def run_replay(path: str | Path, *, speed: float, theme: str | None) -> int:
+    return _run(MigrationApp(lambda: open_replay(path, speed), theme=theme,
+                             title=f"replay: {Path(path).name}"))
