@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +55,13 @@ async def play(path: str | Path, speed: float = 1000.0, quiet: bool = False
 
 
 def play_headless(path: str | Path, speed: float) -> int:
+    """Exit 0, or 2 when the recording turned out bad on the way (the line is named)."""
     _, final, warning = asyncio.run(play(path, speed))
     for name, numbers in final.items():
         print(f"{name}: {numbers['status']}, transferred {units.format_bytes(numbers['transferred'])}, "
               f"total time {units.format_ms(numbers['total-time'])}, "
               f"downtime {units.format_ms(numbers['downtime'])}")
     if warning:
-        print(f"qmigtui: {warning}")
+        print(f"qmigtui: {warning}", file=sys.stderr)
+        return 2 if "cut short" not in warning else 0
     return 0

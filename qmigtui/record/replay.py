@@ -26,6 +26,7 @@ from qmigtui.record.format import Entry, Reader, RecordingError
 POLLED = "query-migrate"
 CONFIG = ("query-migrate-capabilities", "query-migrate-parameters")
 FIRST_ASKED = ("query-qmp-schema", *CONFIG)
+POLL_BACKLOG = 256  # answers kept for a lagging watcher (a jump skips them anyway)
 HANDOFF_WAIT = 0.5  # real seconds the player waits for the watcher to take a due answer
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 100.0, 1000.0)
 
@@ -72,7 +73,7 @@ class ReplaySession(Session):
         self.clock = clock
         self.replay_wall_offset = 0.0  # recorded wall minus recorded monotonic
         self._answers: dict[str, tuple[Entry, Any]] = {}
-        self._polled: deque[tuple[Entry, Any]] = deque()  # due, not yet returned
+        self._polled: deque[tuple[Entry, Any]] = deque(maxlen=POLL_BACKLOG)  # due, not yet returned
         self._last_polled: tuple[Entry, Any] | None = None
         self._current: tuple[float, float] | None = None
         self._pending: dict[str, str] = {}
@@ -195,6 +196,7 @@ class Player:
         for s in self.sessions.values():
             s.replay_wall_offset = self._next.wall - self._next.t
         self.ended = asyncio.Event()
+        self.error: str | None = None
         self._task: asyncio.Task[None] | None = None
 
     def _advance(self) -> Entry | None:
@@ -202,7 +204,15 @@ class Player:
 
     @property
     def warning(self) -> str | None:
-        return self.reader.warning
+        return self.error or self.reader.warning
+
+    @property
+    def speed(self) -> float:
+        return self.clock.speed
+
+    @property
+    def paused(self) -> bool:
+        return self.clock.paused
 
     @property
     def position(self) -> float:
@@ -220,6 +230,13 @@ class Player:
             self._task = None
 
     async def _run(self) -> None:
+        try:
+            await self._play()
+        except RecordingError as e:  # found mid-file: the replay stops there, the app stays
+            self.error = str(e)
+        self.ended.set()
+
+    async def _play(self) -> None:
         while self._next is not None:
             wait = self._next.t - self.clock.now()
             if wait > 0:
@@ -231,7 +248,6 @@ class Player:
             self._next = self._advance()
             if entry.kind in ("response", "event"):
                 await self.sessions[entry.side].taken(HANDOFF_WAIT)
-        self.ended.set()
 
     def _deliver(self, entry: Entry) -> None:
         self.sessions[entry.side].feed(entry)
@@ -251,9 +267,12 @@ class Player:
     def jump_to(self, position: float) -> float:
         """Deliver everything up to ``position`` recorded seconds from the start, at once."""
         target = self.start + position
-        while self._next is not None and self._next.t <= target:
-            self._deliver(self._next)
-            self._next = self._advance()
+        try:
+            while self._next is not None and self._next.t <= target:
+                self._deliver(self._next)
+                self._next = self._advance()
+        except RecordingError as e:
+            self.error, self._next = str(e), None
         self.clock.jump(target)
         for s in self.sessions.values():
             s.skip_polls()
@@ -263,10 +282,14 @@ class Player:
         """Jump to the next MIGRATION event; returns the status it announces (None at the end)."""
         while self._next is not None:
             entry = self._next
-            if entry.kind == "event" and entry.msg.get("event") == "MIGRATION":
+            if entry.kind == "event" and entry.msg.get("event") == "MIGRATION" \
+                    and entry.t > self.clock.now():
                 self.jump_to(entry.t - self.start)
                 data = entry.msg.get("data")
                 return str(data.get("status")) if isinstance(data, dict) else "?"
             self._deliver(entry)
-            self._next = self._advance()
+            try:
+                self._next = self._advance()
+            except RecordingError as e:
+                self.error, self._next = str(e), None
         return None

@@ -1,0 +1,101 @@
+"""The bundled recordings: they replay to what they show, export as tables, and drive the app."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qmigtui.control.connect import open_replay
+from qmigtui.control.playback import play
+from qmigtui.record.export import tables
+from qmigtui.record.format import Reader
+from qmigtui.ui.app import MigrationApp
+from qmigtui.ui.status_pane import StatusPane
+from tests.helpers import wait_for
+from tests.ui.conftest import text_of
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+WALKS = {
+    "converge": ["none", "setup", "active", "completed"],
+    "postcopy-rescue": ["none", "setup", "active", "postcopy-active", "completed"],
+    "auto-converge-max": ["none", "setup", "active"],
+    "postcopy-recover": ["none", "setup", "active", "postcopy-active", "postcopy-paused",
+                         "postcopy-recover", "postcopy-active", "completed"],
+}
+
+
+def example(name: str) -> Path:
+    return EXAMPLES / f"{name}.jsonl.gz"
+
+
+@pytest.mark.parametrize("name", sorted(WALKS))
+async def test_each_example_replays_the_walk_it_is_named_for(name):
+    changes, final, warning = await play(example(name), speed=1000, quiet=True)
+    walk = [s for side, s in changes if side == "source"]
+    assert [s for s in walk if s in WALKS[name]][:len(WALKS[name])] == WALKS[name], walk
+    assert warning is None
+    if name != "auto-converge-max":
+        assert final["source"]["status"] == "completed"
+
+
+async def test_auto_converge_example_throttles_to_its_maximum():
+    samples, _ = tables(Reader(example("auto-converge-max")))
+    throttle = [row.get("cpu-throttle-percentage", 0) for row in samples if row["side"] == "source"]
+    assert max(throttle) == 80 and throttle[0] == 0
+
+
+def test_export_csv_has_a_row_per_sample_and_a_column_per_numeric_field(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "qmigtui", "export", str(example("converge")), "--csv",
+                          "-o", str(tmp_path / "converge")], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    samples_csv, events_csv = (Path(p) for p in out.stdout.split())
+    rows = list(csv.DictReader(samples_csv.open()))
+    answers = sum(1 for e in _answers(example("converge")))
+    assert len(rows) == answers
+    columns = set(rows[0])
+    assert {"side", "t", "status", "ram.transferred", "ram.remaining", "ram.mbps", "total-time"} <= columns
+    done = [r for r in rows if r["side"] == "source" and r["status"] == "completed"][-1]
+    assert int(done["ram.remaining"]) == 0 and int(done["ram.transferred"]) > 100 << 20
+    events = list(csv.DictReader(events_csv.open()))
+    assert any(e["event"] == "MIGRATION" and '"completed"' in e["data"] for e in events)
+    json_out = subprocess.run([sys.executable, "-m", "qmigtui", "export", str(example("converge")),
+                               "--json", "-o", str(tmp_path / "c")], capture_output=True, text=True)
+    assert json_out.returncode == 0 and Path(json_out.stdout.strip()).stat().st_size > 1000
+
+
+def _answers(path: Path):
+    pending = {}
+    for e in Reader(path).entries():
+        if e.kind == "command":
+            pending[(e.side, e.msg.get("id"))] = e.msg.get("execute")
+        elif e.kind == "response" and pending.pop((e.side, e.msg.get("id")), None) == "query-migrate":
+            yield e
+
+
+async def test_replay_keys_pause_step_speed_and_jump_in_the_app():
+    app = MigrationApp(lambda: open_replay(example("postcopy-recover"), 1.0))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: app.backend is not None and app.snapshot is not None, 20, "backend")
+        top = app.query_one("#topline")
+        await wait_for(lambda: "REPLAY" in str(top.render()), 5, "replay on the top line")
+        await pilot.press("space")
+        assert app.backend.player.paused and "PAUSED" in str(top.render())
+        at = app.backend.player.position
+        await pilot.pause(0.5)
+        assert app.backend.player.position == at
+        await pilot.press("right_square_bracket")  # the next MIGRATION event
+        await wait_for(lambda: any(s.status != "none" for s in app.snapshot.sides), 5, "a new state")
+        await pilot.press("plus")
+        assert app.backend.player.speed == 2.0
+        await pilot.press("m", "x")  # a recording cannot be acted on: nothing happens, no dialog
+        assert app.screen.__class__.__name__ == "Screen"
+        await pilot.press("g")
+        await wait_for(lambda: app.screen.__class__.__name__ == "AskText", 5, "jump dialog")
+        await pilot.press(*"9999s", "enter")
+        await wait_for(lambda: app.snapshot.source.status == "completed", 10, "the end")
+        assert "completed" in text_of(app.query_one(StatusPane).rendered)
+        await app.action_quit()
