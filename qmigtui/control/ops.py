@@ -268,11 +268,12 @@ class Controller:
 
     async def measure_footprint(self, windows: tuple[int, ...] | None = None, side: str = "source"
                                 ) -> list[DirtyRate]:
-        """A short window and one as long as a first pass would be: the short one gives the
-        rate, the long one whether the guest keeps rewriting a hot set smaller than rate × window
-        (what the passes after the first will have to send again)."""
+        """Two short windows and one as long as a first pass would be: the short ones give the
+        rate (QEMU reports whole MB/s from a sample, so 1 s alone reads a slow guest low, and
+        2 s alone reads a small hot set low), the long one whether the guest keeps rewriting a
+        hot set smaller than rate × window (what the passes after the first send again)."""
         if windows is None:
-            windows = (2, await self.first_pass_seconds(side))
+            windows = (1, 2, await self.first_pass_seconds(side))
         return [await self.measure_dirty_rate(w, side) for w in windows]
 
     async def first_pass_seconds(self, side: str = "source") -> int:

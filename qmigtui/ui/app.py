@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from qmigtui.analysis.forecast import Advice
-from qmigtui.control.connect import Backend
+from qmigtui.control.connect import Backend, ReplayControl
 from qmigtui.control.ops import ControlError, Controller
 from qmigtui.model import units
 from qmigtui.ui.config_panes import CapabilitiesPane, ParametersPane
@@ -29,6 +29,7 @@ from qmigtui.watch.snapshot import Snapshot
 PANES = (("status", "1 Status"), ("graphs", "2 Graphs"), ("capabilities", "3 Capabilities"),
          ("parameters", "4 Parameters"), ("events", "5 Events"))
 MIGRATION_ACTIONS = ("migrate", "postcopy", "pause", "recover", "continue", "cancel")
+REPLAY_ACTIONS = ("replay_pause", "replay_speed", "replay_jump", "replay_next")
 WIDE = (120, 36)
 
 BackendFactory = Callable[[], Awaitable[Backend]]
@@ -49,6 +50,11 @@ class MigrationApp(App[int]):
         Binding("a", "advice", "Advice", id="advice"),
         Binding("e", "explain", "Why", id="explain"),
         Binding("D", "measure", "Measure dirty rate", id="measure", show=False),
+        Binding("space", "replay_pause", "Pause replay", id="replay-pause"),
+        Binding("plus,equals_sign", "replay_speed(1)", "Faster", id="replay-faster"),
+        Binding("minus", "replay_speed(-1)", "Slower", id="replay-slower"),
+        Binding("g", "replay_jump", "Jump to", id="replay-jump"),
+        Binding("right_square_bracket", "replay_next", "Next state", id="replay-next"),
         Binding("slash", "filter_events", "Filter", id="filter", show=False),
         Binding("1", "focus_pane('status')", "Status", show=False, id="pane1"),
         Binding("2", "focus_pane('graphs')", "Graphs", show=False, id="pane2"),
@@ -93,6 +99,12 @@ class MigrationApp(App[int]):
         self.query_one("#status").add_class("-current")
         if self.backend_factory is not None:
             self.open_backend()
+        self.set_interval(0.5, self._tick_replay)
+
+    def _tick_replay(self) -> None:
+        """A replay's clock moves between snapshots: keep its position on the top line fresh."""
+        if self._player() is not None and self.snapshot is not None:
+            self.query_one("#topline", Static).update(self._topline(self.snapshot))
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_layout(event.size.width, event.size.height)
@@ -145,7 +157,13 @@ class MigrationApp(App[int]):
             state = side.status if side.connected else side.connection
             parts.append(f"{side.name}: {state}")
         flags = []
-        if snap.read_only:
+        player = self.backend.player if self.backend is not None else None
+        if player is not None:
+            paused = self.backend is not None and player.paused
+            flags.append(f"REPLAY {player.position:.1f} s ×{player.speed:g}" + (" PAUSED" if paused else ""))
+            if player.warning:
+                flags.append(player.warning)
+        elif snap.read_only:
             flags.append("READ-ONLY")
         if snap.lab:
             flags.append("LAB")
@@ -165,6 +183,11 @@ class MigrationApp(App[int]):
     # -- actions ----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        replaying = self.backend is not None and self.backend.player is not None
+        if action in REPLAY_ACTIONS:
+            return replaying  # hidden unless replaying
+        if replaying and action in (*MIGRATION_ACTIONS, "advice", "measure"):
+            return False  # a recording cannot be acted on
         if action in MIGRATION_ACTIONS:
             if self.backend is None:
                 return None
@@ -288,6 +311,49 @@ class MigrationApp(App[int]):
         self._confirm_then("cancel", "Cancel the migration?",
                            "The guest keeps running on the source.\nsends: migrate_cancel",
                            c.cancel, "cancel sent")
+
+    # -- replay ---------------------------------------------------------------------
+
+    def _player(self) -> ReplayControl | None:
+        return self.backend.player if self.backend is not None else None
+
+    def _replay_changed(self, note: str) -> None:
+        if self.snapshot is not None:
+            self.query_one("#topline", Static).update(self._topline(self.snapshot))
+        self.notify(note, timeout=3)
+
+    def action_replay_pause(self) -> None:
+        if (player := self._player()) is not None:
+            self._replay_changed("paused" if player.toggle_pause() else "playing")
+
+    def action_replay_speed(self, step: int) -> None:
+        if (player := self._player()) is not None:
+            self._replay_changed(f"speed ×{player.faster(step):g}")
+
+    def action_replay_next(self) -> None:
+        if (player := self._player()) is not None:
+            status = player.next_state_change()
+            self._replay_changed(f"at {player.position:.1f} s: {status}" if status else "end of recording")
+
+    def action_replay_jump(self) -> None:
+        player = self._player()
+        if player is None:
+            return
+
+        def chosen(text: str | None) -> None:
+            if not text:
+                return
+            try:
+                target = units.parse_duration_ms(text) / 1000
+            except ValueError as e:
+                self.notify(str(e), severity="error")
+                return
+            if target < player.position:
+                self.notify(f"a replay only goes forward (now at {player.position:.1f} s)",
+                            severity="warning")
+                return
+            self._replay_changed(f"at {player.jump_to(target):.1f} s")
+        self.push_screen(AskText("Jump to (seconds from the start, e.g. 90s or 2m):", ""), chosen)
 
     # -- forecast: reasoning, remedies, measuring --------------------------------
 

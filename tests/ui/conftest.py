@@ -23,13 +23,14 @@ def text_of(renderable: Any, width: int = 120) -> str:
 
 
 @pytest.fixture
-def lab_app(need_qemu: None) -> Callable[..., Any]:
+def lab_app(need_qemu: None, tmp_path: Any) -> Callable[..., Any]:
     """``async with lab_app(config) as (app, pilot, backend)``: the app on a live lab pair."""
 
     @asynccontextmanager
     async def run(config: LabConfig | None = None, size: tuple[int, int] = (120, 40),
                   read_only: bool = False, **rig: Any) -> AsyncIterator[Any]:
         config = config or LabConfig(mem_mib=128, working_set_mib=8, dirty_rate_mib_s=2)
+        rig.setdefault("audit", tmp_path / "audit.log")
         app = MigrationApp(lambda: open_lab(config, 0.3, read_only=read_only, **rig))
         try:
             async with app.run_test(size=size) as pilot:
