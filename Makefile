@@ -23,18 +23,21 @@ qemu:
 	fi
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check qmigtui tests scripts
+	$(VENV)/bin/ruff check qmigtui tests scripts bench
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy qmigtui
 
 test: $(STAMP) qemu lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
-demo: $(STAMP) qemu
-	$(VENV)/bin/qmigtui lab
+demo: $(STAMP)
+	@$(MAKE) --no-print-directory qemu || true
+	@if command -v qemu-system-x86_64 >/dev/null; then $(VENV)/bin/qmigtui lab; \
+	else echo "QEMU cannot run here: replaying a recorded lab migration instead (examples/postcopy-recover.jsonl.gz)"; \
+	$(VENV)/bin/qmigtui replay examples/postcopy-recover.jsonl.gz; fi
 
 bench: $(STAMP) qemu
-	@for b in bench/*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(PY) $$b || exit 1; done
+	@for b in bench/[!_]*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -21,6 +21,7 @@ from qmigtui.model import units
 NOT_CONVERGING_RATIO = 0.95  # dirty/bandwidth at which passes stop shrinking in practice
 FLAT = 0.9  # a pass start at 90 % or more of the previous one is no real headway
 MIN_BANDWIDTH = 1024.0  # bytes/s under which nothing is really moving
+STILL_S = 3.0  # seconds of samples without progress before that is called a stall
 MiB = 1 << 20
 
 
@@ -162,6 +163,8 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
     if math.isnan(bw) or math.isnan(remaining):
         return Forecast("gathering", "gathering samples", advice=(_cancel(),))
     if bw < MIN_BANDWIDTH:
+        if run.span() < STILL_S:  # the first samples of a start: not yet a stall
+            return Forecast("gathering", "gathering samples", advice=(_cancel(),))
         return Forecast("stalled", "nothing sent for seconds: is the link up?",
                         reasons=(("bandwidth", units.format_rate(bw)),),
                         advice=(_cancel(),), downtime_limit_ms=limit)

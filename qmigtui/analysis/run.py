@@ -81,6 +81,12 @@ class Run:
         mean = max(0.0, (tx[end] - tx[first]) / dt)
         return mean, max(0.0, min(steps)), max(steps)
 
+    def span(self) -> float:
+        """Seconds covered by samples that carry RAM counters."""
+        t, tx = self.cols["t"], self.cols["transferred"]
+        first = next((k for k in range(len(t)) if _finite(tx[k])), None)
+        return t[-1] - t[first] if first is not None else 0.0
+
     def dirty_rate(self, index: int) -> float:
         pages = self.cols["dirty_pages_rate"][index]
         size = self.cols["page_size"][index]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qmigtui.analysis.footprint import Footprint, simulate
 from qmigtui.analysis.forecast import Context, eta_text, forecast
@@ -193,3 +195,23 @@ def test_reference_rule_on_plain_series():
     flat = [500.0] * 100
     assert reference_stall_time(t, flat) == 40
     assert reference_stall_time([], []) is None
+
+
+_number = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-2**63, 2**64))
+_status = st.sampled_from(["setup", "active", "postcopy-active", "postcopy-paused", "completed",
+                           "device", "none", "cancelling", "whatever"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_status, st.dictionaries(st.sampled_from(
+    ["t", "transferred", "remaining", "total", "dirty_pages_rate", "page_size", "dirty_sync_count",
+     "throttle", "postcopy_requests"]), _number)), max_size=40),
+    st.lists(st.tuples(st.floats(0.001, 100), st.floats(0, 1e12)), max_size=3))
+def test_fuzzed_series_never_crash_the_forecast(rows, measured):
+    h = history([])
+    for status, values in rows:
+        h.append(sample(float(values.pop("t", len(h))), status, **{k: float(v) for k, v in values.items()}))
+        f = forecast(h, Context(status=status, measurements=tuple(measured), max_bandwidth=1e7,
+                                capabilities={"auto-converge": True, "postcopy-ram": True},
+                                commands=CMDS))
+        assert isinstance(f.summary, str) and f.verdict

@@ -1,0 +1,85 @@
+"""What watching costs: the app's CPU while it watches, and what it does to the migration.
+
+1. CPU of the app's own process (the real app, headless, 120x40) while it
+   watches an active lab migration for 60 s, at the default 1 s interval and at
+   10 Hz, from /proc (the QEMUs and the relay are other processes).
+2. The same converging lab migration, unwatched (nobody polls; its end is
+   awaited on QEMU's MIGRATION event) and watched by the app at 10 Hz, 5 runs
+   each: the median of QEMU's own total-time, and their ratio.
+
+Targets (issue 9): <= 2 % of one core at the default interval; ratio <= 1.02.
+
+    python bench/watch_cost.py [--seconds 60] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from _common import MiB, app_on_lab, cpu_seconds, median, until
+
+from qmigtui.control.rig import Rig
+from qmigtui.lab.pair import LabConfig
+from qmigtui.model.records import parse_record
+
+STUCK = LabConfig(mem_mib=128, working_set_mib=64, dirty_rate_mib_s=40, bandwidth=8 * MiB)
+CONVERGES = LabConfig(mem_mib=128, working_set_mib=16, dirty_rate_mib_s=8, bandwidth=16 * MiB)
+
+
+async def cpu_while_watching(interval: float, seconds: float) -> float:
+    async with app_on_lab(STUCK, interval) as (app, _pilot):
+        await app.backend.controller.start_migration()
+        await until(lambda: app.snapshot.source.status == "active", 20, "active")
+        await asyncio.sleep(2)
+        c0, t0 = cpu_seconds(), time.monotonic()
+        await asyncio.sleep(seconds)
+        used = (cpu_seconds() - c0) / (time.monotonic() - t0)
+        await app.backend.controller.cancel()
+    return used
+
+
+async def unwatched() -> float:
+    rig = await Rig.start(CONVERGES, watch=False)
+    try:
+        queue = rig.source.subscribe()
+        await rig.controller.start_migration()
+        while True:
+            event = await asyncio.wait_for(queue.get(), 120)
+            if event.get("event") == "MIGRATION" and event["data"]["status"] in ("completed", "failed"):
+                break
+        info = parse_record("MigrationInfo", await rig.source.execute("query-migrate"))
+        return float(info.total_time)
+    finally:
+        await rig.close()
+
+
+async def watched() -> float:
+    async with app_on_lab(CONVERGES, 0.1) as (app, _pilot):
+        await app.backend.controller.start_migration()
+        await until(lambda: app.snapshot.source.status == "completed", 120, "completed")
+        return float(app.snapshot.source.info.total_time)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    print(f"{'interval':<10} {'app CPU, % of one core':>24}")
+    for interval in (1.0, 0.1):
+        used = asyncio.run(cpu_while_watching(interval, args.seconds))
+        print(f"{interval:<10g} {used * 100:24.2f}")
+    alone, seen = [], []
+    for _ in range(args.runs):  # interleaved, so drift of the machine hits both alike
+        alone.append(asyncio.run(unwatched()))
+        seen.append(asyncio.run(watched()))
+    print(f"migration total-time, ms: unwatched {sorted(alone)}")
+    print(f"                          watched at 10 Hz {sorted(seen)}")
+    print(f"median ratio watched/unwatched: {median(seen) / median(alone):.3f} (target <= 1.02)")
+    print("target: <= 2 % of one core at the default interval")
+
+
+if __name__ == "__main__":
+    main()
