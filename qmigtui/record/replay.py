@@ -197,6 +197,7 @@ class Player:
             s.replay_wall_offset = self._next.wall - self._next.t
         self.ended = asyncio.Event()
         self.error: str | None = None
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     def _advance(self) -> Entry | None:
@@ -223,6 +224,7 @@ class Player:
         self._task = asyncio.create_task(self._run(), name="replay")
 
     async def stop(self) -> None:
+        self._stopping = True  # a cancel that meets wait_for's timeout can be lost in 3.11
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -237,7 +239,7 @@ class Player:
         self.ended.set()
 
     async def _play(self) -> None:
-        while self._next is not None:
+        while self._next is not None and not self._stopping:
             wait = self._next.t - self.clock.now()
             if wait > 0:
                 speed = self.clock.speed if not self.clock.paused else 1.0

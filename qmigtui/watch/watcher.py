@@ -57,6 +57,7 @@ class Watcher:
         self.events: deque[EventLine] = deque(maxlen=max_events)
         self._listeners: list[Listener] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
         self._seq = 0
         self._publish_pending = False
         self._event_seq = 0
@@ -91,11 +92,13 @@ class Watcher:
 
     async def start(self) -> None:
         """Begin watching (sessions must be connected or reconnecting)."""
+        self._stopping = False
         for side in self.sides.values():
             self._tasks.append(asyncio.create_task(self._poll_loop(side)))
             self._tasks.append(asyncio.create_task(self._event_loop(side)))
 
     async def stop(self) -> None:
+        self._stopping = True  # wait_for in 3.11 can swallow a cancel that meets a timeout
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -119,7 +122,7 @@ class Watcher:
     # -- loops ---------------------------------------------------------------
 
     async def _poll_loop(self, side: Side) -> None:
-        while True:
+        while not self._stopping:
             side.poll_now.clear()  # before polling: a hint that comes during the poll is kept
             if side.session.state is ConnState.CONNECTED:
                 await self._poll(side)
@@ -175,7 +178,7 @@ class Watcher:
         side.config_stale = False
 
     async def _event_loop(self, side: Side) -> None:
-        while True:
+        while not self._stopping:
             raw = await side.queue.get()
             name = str(raw.get("event", "?"))[:64]
             payload = raw.get("data")
