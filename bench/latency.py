@@ -46,6 +46,12 @@ async def measure(rounds: int) -> tuple[list[float], list[float], int, float]:
             await asyncio.sleep(0.3)
             await controller.cancel()
             await until(lambda: app.snapshot.source.status == "cancelled", 20, "cancelled")
+            # a destination whose incoming migration was cancelled exits: bring a fresh one
+            dst = app.backend.watcher.session("destination")
+            before = dst.connects
+            app.backend.rig.lab.restart("destination")
+            await until(lambda: dst.connects > before and app.snapshot.destination.connected, 30,
+                        "the new destination")
             await asyncio.sleep(0.3)
         session = app.backend.watcher.session("source")
         trips = []
@@ -56,10 +62,11 @@ async def measure(rounds: int) -> tuple[list[float], list[float], int, float]:
         events = [(e.qemu_time, e.data.get("status")) for e in app.snapshot.events
                   if e.side == "source" and e.name == "MIGRATION"]
     latencies, missed = [], 0
-    for when, status in events:
-        shown = next((t for t, s in painted if t >= when and s == status), None)
-        if shown is None or shown - when > 5:
-            missed += 1  # coalesced away: a later state was on screen before this one could be
+    for k, (when, status) in enumerate(events):
+        until_next = events[k + 1][0] if k + 1 < len(events) else when + 5
+        shown = next((t for t, s in painted if when <= t and s == status), None)
+        if shown is None or shown > max(until_next, when + 1.0):
+            missed += 1  # a later state was on screen before this one could be drawn
             continue
         latencies.append(shown - when)
     rtt = median(trips)

@@ -159,9 +159,31 @@ class Lab:
 
     def kill_destination(self) -> None:
         """SIGKILL the destination QEMU, as a crashed host would."""
-        if self.destination is not None and self.destination.poll() is None:
-            os.killpg(self.destination.pid, signal.SIGKILL)
-            self.destination.wait(timeout=10)
+        self.kill("destination")
+
+    def kill(self, role: str) -> None:
+        """SIGKILL one QEMU (``source`` or ``destination``), as a crashed host would."""
+        proc = self.source if role == "source" else self.destination
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+    def restart(self, role: str) -> None:
+        """A fresh QEMU on the same socket (killing the old one first): what a host does
+        when it brings a crashed VM back. The destination comes back waiting for an incoming
+        migration."""
+        assert self.dir is not None
+        self.kill(role)
+        sock = self.source_socket if role == "source" else self.destination_socket
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(sock)
+        image = self.dir / "guest.bin"
+        proc = self._start_qemu(role, image, sock, incoming=role == "destination")
+        if role == "source":
+            self.source = proc
+        else:
+            self.destination = proc
+        self._wait_for_socket(proc, sock, role)
 
     def log(self, role: str) -> str:
         """What a QEMU printed on stderr (for error messages and debugging)."""

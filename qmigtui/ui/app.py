@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -31,6 +32,7 @@ PANES = (("status", "1 Status"), ("graphs", "2 Graphs"), ("capabilities", "3 Cap
 MIGRATION_ACTIONS = ("migrate", "postcopy", "pause", "recover", "continue", "cancel")
 REPLAY_ACTIONS = ("replay_pause", "replay_speed", "replay_jump", "replay_next")
 WIDE = (120, 36)
+MIN_FRAME = 0.05  # seconds between renders when snapshots come in a burst
 
 BackendFactory = Callable[[], Awaitable[Backend]]
 
@@ -74,6 +76,11 @@ class MigrationApp(App[int]):
         self.current_pane = "status"
         self.sub_title = title
         self.startup_error: str | None = None
+        self._latest: Snapshot | None = None
+        self._frame_pending = False
+        self._last_frame = 0.0
+        self._allowed: tuple[object, ...] = ()
+        self._topline_text = ""
         if theme:
             self.theme = theme
 
@@ -104,7 +111,7 @@ class MigrationApp(App[int]):
     def _tick_replay(self) -> None:
         """A replay's clock moves between snapshots: keep its position on the top line fresh."""
         if self._player() is not None and self.snapshot is not None:
-            self.query_one("#topline", Static).update(self._topline(self.snapshot))
+            self._set_topline(self._topline(self.snapshot))
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_layout(event.size.width, event.size.height)
@@ -138,7 +145,29 @@ class MigrationApp(App[int]):
         self.apply_snapshot(backend.watcher.snapshot)
 
     def _on_snapshot(self, snap: Snapshot) -> None:
-        self.apply_snapshot(snap)
+        """Render at once after a quiet spell; in a burst (a replay at speed, an event flood)
+        at most every MIN_FRAME seconds, always ending on the latest snapshot; a change of
+        state is drawn at once."""
+        self._latest = snap
+        shown = self.snapshot
+        changed = shown is None or [s.status for s in shown.sides] != [s.status for s in snap.sides]
+        wait = self._last_frame + MIN_FRAME - time.monotonic()
+        if changed or wait <= 0:  # a new state is drawn at once, whatever the burst
+            self._frame()
+        elif self._frame_pending:
+            return
+        else:
+            self._frame_pending = True
+            self.set_timer(wait, self._timed_frame)
+
+    def _timed_frame(self) -> None:
+        self._frame_pending = False
+        self._frame()
+
+    def _frame(self) -> None:
+        self._last_frame = time.monotonic()
+        if self._latest is not None:
+            self.apply_snapshot(self._latest)
 
     def apply_snapshot(self, snap: Snapshot) -> None:
         """Render one Snapshot in every pane and the status line."""
@@ -148,8 +177,17 @@ class MigrationApp(App[int]):
         self.query_one(CapabilitiesPane).show(snap)
         self.query_one(ParametersPane).show(snap)
         self.query_one(EventsPane).show(snap)
-        self.query_one("#topline", Static).update(self._topline(snap))
-        self.refresh_bindings()
+        self._set_topline(self._topline(snap))
+        allowed = (snap.read_only, self.has_class("-narrow"),
+                   tuple((s.status, s.connection, s.capabilities.get("postcopy-ram")) for s in snap.sides))
+        if allowed != self._allowed:  # the footer is rebuilt only when what is allowed may change,
+            self._allowed = allowed    # and after the new state is on screen (it costs a frame)
+            self.call_after_refresh(self.refresh_bindings)
+
+    def _set_topline(self, text: str) -> None:
+        if text != self._topline_text:
+            self._topline_text = text
+            self.query_one("#topline", Static).update(text, layout=False)
 
     def _topline(self, snap: Snapshot) -> str:
         parts = []
@@ -319,7 +357,7 @@ class MigrationApp(App[int]):
 
     def _replay_changed(self, note: str) -> None:
         if self.snapshot is not None:
-            self.query_one("#topline", Static).update(self._topline(self.snapshot))
+            self._set_topline(self._topline(self.snapshot))
         self.notify(note, timeout=3)
 
     def action_replay_pause(self) -> None:

@@ -79,6 +79,7 @@ class GraphsPane(Vertical):
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self._key: tuple[object, ...] = ()
+        self._shape: tuple[int, ...] = ()
         self._snap: Snapshot | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
@@ -105,6 +106,7 @@ class GraphsPane(Vertical):
         body = self.query_one("#graphs-body", Static)
         if len(history) < 2:
             body.update(Text("graphs appear once a migration is running", style="dim"))
+            self._shape = ()
             return
         width, height = self.size.width - 2, self.size.height
         fit = max(1, height // (6 if height < 20 else 8))
@@ -126,4 +128,6 @@ class GraphsPane(Vertical):
             ys = [v / spec.scale for v in raw]
             parts.append(Text.assemble((spec.title, "bold"), "  now ", (label, "bold reverse")))
             parts.append(Text.from_ansi(render_plot(xs, ys, width, each - 1, colors[i % len(colors)])))
-        body.update(Group(*parts))
+        shape = (len(parts), width, height)  # same plots, same size: no new layout needed
+        body.update(Group(*parts), layout=shape != self._shape)
+        self._shape = shape

@@ -54,6 +54,7 @@ class StatusPane(VerticalScroll):
         self._trackers: dict[str, ProgressTracker] = {}
         self.lab_note: Callable[[str], str] | None = None
         self.rendered: Group = Group()
+        self._shape: tuple[int, ...] = ()
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="status-body")
@@ -62,7 +63,11 @@ class StatusPane(VerticalScroll):
         parts = [self._side(side, snap.histories.get(side.name),
                             snap.forecast if side is snap.source else None) for side in snap.sides]
         self.rendered = Group(*parts)
-        self.query_one("#status-body", Static).update(self.rendered)
+        # a new layout only when the number of lines may have changed: it costs a whole screen
+        shape = (self.size.width, *(len(p.renderables) for p in parts),
+                 *(r.row_count for p in parts for r in p.renderables if isinstance(r, Table)))
+        self.query_one("#status-body", Static).update(self.rendered, layout=shape != self._shape)
+        self._shape = shape
 
     def _style(self, key: str, table: dict[str, str]) -> str:
         style = table.get(key, "bold")
