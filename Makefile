@@ -16,9 +16,9 @@ setup: $(STAMP)
 
 # QEMU from Debian's packages when it is missing and we may install it.
 qemu:
-	@if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then \
+	@if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || ! command -v qemu-img >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-x86; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-x86 qemu-utils; \
 	  else echo "qemu-system-x86_64 is missing: install qemu-system-x86 (tests that need it will fail or skip)"; fi; \
 	fi
 

@@ -58,6 +58,9 @@ def add_lab_options(p: argparse.ArgumentParser) -> None:
                    help="max-bandwidth set on the source, e.g. 50M (bytes/s; default QEMU's)")
     p.add_argument("--accel", default=d.accel, choices=("tcg", "kvm"),
                    help=f"accelerator (default {d.accel})")
+    p.add_argument("--disk", type=int, default=d.disk_mib, metavar="MIB",
+                   help="give each QEMU a qcow2 block node 'disk0' of this size, for snapshots "
+                        "(default: none)")
 
 
 def _lab_parser() -> argparse.ArgumentParser:
@@ -275,7 +278,8 @@ def _lab_config(ns: argparse.Namespace) -> Any:
     from qmigtui.model.units import parse_size
     bandwidth = parse_size(ns.bandwidth) if ns.bandwidth else None
     return LabConfig(mem_mib=ns.mem, working_set_mib=ns.working_set,
-                     dirty_rate_mib_s=ns.dirty_rate, bandwidth=bandwidth, accel=ns.accel)
+                     dirty_rate_mib_s=ns.dirty_rate, bandwidth=bandwidth, accel=ns.accel,
+                     disk_mib=ns.disk)
 
 
 def _run_lab(ns: argparse.Namespace) -> int:

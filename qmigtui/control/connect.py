@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any, Protocol
 from qmigtui.control.audit import AuditLog
 from qmigtui.control.ops import Controller
 from qmigtui.control.rig import Rig
+from qmigtui.control.tools import Tools
 from qmigtui.lab.pair import LabConfig
 from qmigtui.qmp.endpoint import parse_endpoint
 from qmigtui.qmp.errors import QmpError
@@ -49,6 +51,11 @@ class Backend:
     audit: AuditLog | None = None
     player: ReplayControl | None = None
     _closers: list[Callable[[], Any]] = field(default_factory=list)
+
+    @functools.cached_property
+    def tools(self) -> Tools:
+        """Any command of the schema: forms, the console, jobs, threads."""
+        return Tools(self.controller)
 
     def lab_note(self, side: str) -> str:
         """The last thing a lab QEMU said on stderr (QEMU 7.2 gives pause reasons only there)."""

@@ -244,6 +244,9 @@ class Controller:
         """
         if not 1 <= seconds <= 60:
             raise ControlError(f"measuring window {seconds} s is out of range (1-60 s); nothing sent")
+        if mode == "dirty-bitmap" and await self._tcg_7(side):
+            raise ControlError("dirty-bitmap under TCG made QEMU 7.2 exit here; refused (use "
+                               "page-sampling); nothing sent")
         args: dict[str, Any] = {"calc-time": seconds}
         if mode != "page-sampling":
             args["mode"] = mode
@@ -265,6 +268,17 @@ class Controller:
                            vcpus)
         self.watcher.add_measurement(result)
         return result
+
+    async def _tcg_7(self, side: str) -> bool:
+        """QEMU 7.x without KVM (where calc-dirty-rate's dirty-bitmap mode killed QEMU)."""
+        version = self.watcher.session(side).qemu_version
+        if not version.startswith("7."):
+            return False
+        try:
+            kvm = await self.query(side, "query-kvm")
+        except ControlError:
+            return True
+        return not (isinstance(kvm, dict) and kvm.get("enabled"))
 
     async def measure_footprint(self, windows: tuple[int, ...] | None = None, side: str = "source"
                                 ) -> list[DirtyRate]:

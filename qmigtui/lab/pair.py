@@ -40,6 +40,7 @@ class LabConfig:
     bandwidth: int | None = None  # max-bandwidth in bytes/s, set on the source at start
     accel: str = "tcg"
     qemu: str = "qemu-system-x86_64"
+    disk_mib: int = 0  # a qcow2 block node "disk0" on each side (for snapshots); 0: none
 
     def validate(self) -> None:
         if not 16 <= self.mem_mib <= 16384:
@@ -51,6 +52,10 @@ class LabConfig:
             raise LabError("--dirty-rate: must not be negative")
         if self.accel not in ("tcg", "kvm"):
             raise LabError(f"--accel {self.accel}: use tcg or kvm")
+        if not 0 <= self.disk_mib <= 65536:
+            raise LabError(f"--disk {self.disk_mib}: out of range 0..65536 MiB")
+        if self.disk_mib and shutil.which("qemu-img") is None:
+            raise LabError("--disk needs qemu-img: install qemu-utils")
 
 
 def qemu_available(binary: str = "qemu-system-x86_64") -> bool:
@@ -213,12 +218,21 @@ class Lab:
     def _start_qemu(self, role: str, image: Path, sock: str, incoming: bool) -> subprocess.Popen[bytes]:
         assert self.dir
         c = self.config
-        argv = [c.qemu, "-name", f"qmigtui-lab-{role}", "-machine", "pc", "-accel", c.accel,
+        argv = [c.qemu, "-name", f"qmigtui-lab-{role},debug-threads=on", "-machine", "pc", "-accel", c.accel,
                 "-m", f"{c.mem_mib}M", "-smp", "1", "-nodefaults", "-no-user-config",
                 "-display", "none", "-serial", "none", "-monitor", "none",
                 "-kernel", str(image), "-qmp", f"unix:{sock},server=on,wait=off"]
         if incoming:
             argv += ["-incoming", "defer"]
+        if c.disk_mib:
+            disk = self.dir / f"{role}.qcow2"
+            if not disk.exists():
+                made = subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(disk),
+                                       f"{c.disk_mib}M"], capture_output=True, text=True)
+                if made.returncode:
+                    raise LabError(f"qemu-img: {made.stderr.strip() or made.returncode}")
+            argv += ["-blockdev", f"driver=file,filename={disk},node-name=file0",
+                     "-blockdev", "driver=qcow2,file=file0,node-name=disk0"]
         log = open(self.dir / f"{role}.log", "wb")  # noqa: SIM115 - handed to the child
         try:
             return children.spawn(argv, stdout=log, stderr=log)

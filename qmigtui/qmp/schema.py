@@ -15,29 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qmigtui.model import records
+from qmigtui.model.commands import Arg, CommandInfo
+
+__all__ = ["Arg", "CommandInfo", "Schema", "load_schema"]
 
 INT_NAMES = {"int", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "size"}
-
-
-@dataclass(frozen=True)
-class Arg:
-    """One argument (or member) as introspection describes it."""
-
-    name: str
-    type: str  # the resolved readable type: int, str, bool, number, null, any, enum(a|b), [T], {..}
-    optional: bool
-    features: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class CommandInfo:
-    """A command: its arguments, return type and features."""
-
-    name: str
-    args: tuple[Arg, ...]
-    returns: str
-    features: tuple[str, ...] = ()
-    allow_oob: bool = False
 
 
 @dataclass

@@ -13,7 +13,9 @@ import contextlib
 import enum
 import logging
 import os
+import socket
 import stat
+import struct
 import time
 from collections import deque
 from collections.abc import Callable
@@ -160,6 +162,20 @@ class Session:
     def on_poll_hint(self, listener: Callable[[bool], None]) -> None:
         """``listener(config)`` when fresh answers wait: query-migrate, or with ``config`` the
         capabilities and parameters too (only a replay says so)."""
+
+    def peer_pid(self) -> int | None:
+        """The process id of the QEMU at the other end of a Unix socket (None when unknown)."""
+        client = self._client
+        writer = getattr(client, "_writer", None) if client is not None else None
+        sock = writer.get_extra_info("socket") if writer is not None else None
+        if sock is None or sock.family != socket.AF_UNIX:
+            return None
+        try:
+            pid, _uid, _gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                                  struct.calcsize("3i")))
+        except OSError:
+            return None
+        return pid or None
 
     def now(self) -> tuple[float, float]:
         """(monotonic, unix) time on this session's clock; a replay answers in recorded time."""

@@ -27,6 +27,7 @@ POLLED = "query-migrate"
 CONFIG = ("query-migrate-capabilities", "query-migrate-parameters")
 FIRST_ASKED = ("query-qmp-schema", *CONFIG)
 POLL_BACKLOG = 256  # answers kept for a lagging watcher (a jump skips them anyway)
+MAX_LAG = 2.0  # recorded seconds the clock may run ahead of what was delivered
 HANDOFF_WAIT = 0.5  # real seconds the player waits for the watcher to take a due answer
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 100.0, 1000.0)
 
@@ -45,20 +46,21 @@ class Clock:
             return self._rec
         return self._rec + (time.monotonic() - self._real) * self.speed
 
-    def _rebase(self, rec: float) -> None:
+    def rebase(self, rec: float) -> None:
+        """Recorded time is ``rec`` now (the player uses it to hold the clock back)."""
         self._rec, self._real = rec, time.monotonic()
 
     def set_speed(self, speed: float) -> None:
-        self._rebase(self.now())
+        self.rebase(self.now())
         self.speed = speed
 
     def pause(self, paused: bool) -> None:
-        self._rebase(self.now())
+        self.rebase(self.now())
         self.paused = paused
 
     def jump(self, rec: float) -> None:
         """Move forward to ``rec`` (a replay never goes back in time)."""
-        self._rebase(max(rec, self.now()))
+        self.rebase(max(rec, self.now()))
 
 
 class ReplaySession(Session):
@@ -241,6 +243,9 @@ class Player:
     async def _play(self) -> None:
         while self._next is not None and not self._stopping:
             wait = self._next.t - self.clock.now()
+            if wait < -MAX_LAG:  # faster than the watcher can take it: the clock waits
+                self.clock.rebase(self._next.t)
+                wait = 0.0
             if wait > 0:
                 speed = self.clock.speed if not self.clock.paused else 1.0
                 await asyncio.sleep(min(wait / speed, 0.1) if not self.clock.paused else 0.1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -18,21 +19,33 @@ from textual.widgets import Footer, Static
 from qmigtui.analysis.forecast import Advice
 from qmigtui.control.connect import Backend, ReplayControl
 from qmigtui.control.ops import ControlError, Controller
+from qmigtui.control.tools import DANGEROUS, JOB_COMMANDS
 from qmigtui.model import units
+from qmigtui.model.commands import InputError, parse_line
 from qmigtui.ui.config_panes import CapabilitiesPane, ParametersPane
+from qmigtui.ui.console_pane import ConsolePane
 from qmigtui.ui.dialogs import AskText, Confirm, EditParameter, StartMigration
 from qmigtui.ui.events_pane import EventsPane
 from qmigtui.ui.forecast_view import ForecastView
 from qmigtui.ui.graphs_pane import GraphsPane
 from qmigtui.ui.status_pane import StatusPane
+from qmigtui.ui.tools_pane import CommandForm, ResultView, ToolsPane, render_result
 from qmigtui.watch.snapshot import Snapshot
 
 PANES = (("status", "1 Status"), ("graphs", "2 Graphs"), ("capabilities", "3 Capabilities"),
-         ("parameters", "4 Parameters"), ("events", "5 Events"))
+         ("parameters", "4 Parameters"), ("events", "5 Events"), ("tools", "6 Tools"),
+         ("console", "7 Console"))
 MIGRATION_ACTIONS = ("migrate", "postcopy", "pause", "recover", "continue", "cancel")
 REPLAY_ACTIONS = ("replay_pause", "replay_speed", "replay_jump", "replay_next")
 WIDE = (120, 36)
-MIN_FRAME = 0.05  # seconds between renders when snapshots come in a burst
+MIN_FRAME = 0.05
+TOOL_DEFAULTS = {  # what a form starts with, so the common case is one key away
+    "calc-dirty-rate": {"calc-time": "1", "sample-pages": "4096", "mode": "page-sampling"},
+    "snapshot-save": {"job-id": "snap-save", "tag": "qmigtui", "vmstate": "disk0", "devices": "disk0"},
+    "snapshot-load": {"job-id": "snap-load", "tag": "qmigtui", "vmstate": "disk0", "devices": "disk0"},
+    "snapshot-delete": {"job-id": "snap-delete", "tag": "qmigtui", "devices": "disk0"},
+    "set-vcpu-dirty-limit": {"dirty-rate": "10"},
+}  # seconds between renders when snapshots come in a burst
 
 BackendFactory = Callable[[], Awaitable[Backend]]
 
@@ -63,6 +76,8 @@ class MigrationApp(App[int]):
         Binding("3", "focus_pane('capabilities')", "Caps", show=False, id="pane3"),
         Binding("4", "focus_pane('parameters')", "Params", show=False, id="pane4"),
         Binding("5", "focus_pane('events')", "Events", show=False, id="pane5"),
+        Binding("6", "focus_pane('tools')", "Tools", show=False, id="pane6"),
+        Binding("7", "focus_pane('console')", "Console", show=False, id="pane7"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -92,7 +107,8 @@ class MigrationApp(App[int]):
             for pane_id, title in PANES:
                 widget = {"status": StatusPane, "graphs": GraphsPane,
                           "capabilities": CapabilitiesPane, "parameters": ParametersPane,
-                          "events": EventsPane}[pane_id](id=pane_id, classes="pane")
+                          "events": EventsPane, "tools": ToolsPane,
+                          "console": ConsolePane}[pane_id](id=pane_id, classes="pane")
                 widget.border_title = title
                 yield widget
         yield Footer(compact=True)
@@ -140,6 +156,7 @@ class MigrationApp(App[int]):
     def attach(self, backend: Backend) -> None:
         """Start rendering what a backend's watcher publishes."""
         self.backend = backend
+        self.query_one(ConsolePane).commands = backend.tools.commands
         self.query_one(StatusPane).lab_note = backend.lab_note if backend.rig else None
         backend.watcher.subscribe(self._on_snapshot)
         self.apply_snapshot(backend.watcher.snapshot)
@@ -177,6 +194,7 @@ class MigrationApp(App[int]):
         self.query_one(CapabilitiesPane).show(snap)
         self.query_one(ParametersPane).show(snap)
         self.query_one(EventsPane).show(snap)
+        self.query_one(ToolsPane).show(snap)
         self._set_topline(self._topline(snap))
         allowed = (snap.read_only, self.has_class("-narrow"),
                    tuple((s.status, s.connection, s.capabilities.get("postcopy-ram")) for s in snap.sides))
@@ -238,7 +256,10 @@ class MigrationApp(App[int]):
         for pane in self.query(".pane"):
             pane.set_class(pane.id == pane_id, "-current")
         self.current_pane = pane_id
-        self.query_one(f"#{pane_id}").focus()
+        self.set_class(pane_id == "tools", "-show-tools")
+        self.set_class(pane_id == "console", "-show-console")
+        target = self.query_one("#console-input") if pane_id == "console" else self.query_one(f"#{pane_id}")
+        target.focus()
 
     def action_help(self) -> None:
         lines = [f"{b.key:<10} {b.description}" for b in self.BINDINGS if isinstance(b, Binding)]
@@ -510,6 +531,94 @@ class MigrationApp(App[int]):
                       lambda: controller.set_parameter(message.side, message.name, text),
                       f"{message.name} set on {message.side}")
         self.push_screen(EditParameter(message.name, message.side, message.current), edited)
+
+    # -- tools and console: any command of the schema --------------------------------
+
+    def on_tools_pane_open(self, message: ToolsPane.Open) -> None:
+        if self.backend is None:
+            return
+        if not self.backend.controller.has_side(message.side):
+            self.notify(f"no {message.side} endpoint", severity="warning")
+            return
+        info = self.backend.tools.commands(message.side).get(message.command)
+        if info is None and message.command == "query-migrationthreads":
+            self.run_tool(message.side, message.command, {})  # read from /proc where QEMU runs here
+            return
+        if info is None:
+            self.notify(f"{message.command}: not in the {message.side} QEMU's schema", severity="warning")
+            return
+        defaults = TOOL_DEFAULTS.get(message.command, {})
+
+        def filled(args: dict[str, Any] | None) -> None:
+            if args is not None:
+                self.run_tool(message.side, message.command, args)
+        self.push_screen(CommandForm(info, message.side, defaults), filled)
+
+    def run_tool(self, side: str, command: str, args: dict[str, Any],
+                 log: Callable[[Any], object] | None = None) -> None:
+        """Send one command of the schema (asking first when it ends or undoes something)."""
+        if self.backend is None:
+            return
+        tools = self.backend.tools
+        exact = json.dumps({"execute": command, "arguments": args} if args else {"execute": command})
+
+        async def go() -> Any:
+            if command == "calc-dirty-rate":
+                r = await tools.controller.measure_dirty_rate(
+                    int(args.get("calc-time", 1)), side, str(args.get("mode", "page-sampling")),
+                    int(args.get("sample-pages", 4096)))
+                return {"dirty-rate (bytes/s)": r.bytes_per_s, "window (s)": r.seconds, "mode": r.mode,
+                        "per vCPU (bytes/s)": list(r.vcpus)}
+            result = await tools.run(side, command, args)
+            if command in JOB_COMMANDS:
+                return await tools.follow_job(side, str(args.get("job-id")))
+            if command == "query-migrationthreads":
+                return [t.__dict__ for t in await tools.threads(side)]
+            return result
+
+        async def worker() -> None:
+            try:
+                result = await tools.controller.once(f"tool:{side}:{command}", go())
+            except ControlError as e:
+                self.notify(str(e), severity="error", timeout=10)
+                if log is not None:
+                    log(f"error: {e}")
+                return
+            if log is not None:
+                log(result)
+                return
+            fetch = None
+            if command.startswith("query-"):
+                async def fetch() -> Any:
+                    if command == "query-migrationthreads":
+                        return [t.__dict__ for t in await tools.threads(side)]
+                    return await tools.run(side, command, args)
+            self.push_screen(ResultView(f"{command} ({side})", result, fetch))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(worker(), exit_on_error=False)
+        if command in DANGEROUS:
+            self.push_screen(Confirm(f"Send {command} to the {side}?", f"sends: {exact}"), answered)
+        else:
+            self.run_worker(worker(), exit_on_error=False)
+
+    def on_console_pane_submitted(self, message: ConsolePane.Submitted) -> None:
+        console = self.query_one(ConsolePane)
+        if self.backend is None:
+            console.log_widget.write("not connected yet")
+            return
+        try:
+            command, args = parse_line(message.text)
+        except InputError as e:
+            console.log_widget.write(f"not sent: {e}")
+            return
+        problems = self.backend.tools.problems(message.side, command, args)
+        if problems:
+            console.log_widget.write("not sent: " + "; ".join(problems))
+            return
+        self.run_tool(message.side, command, args,
+                      log=lambda value: console.log_widget.write(render_result(command, value)))
 
     # -- command palette ----------------------------------------------------
 

@@ -80,6 +80,13 @@ class Watcher:
     def schema(self, name: str) -> Schema | None:
         return self.sides[name].schema
 
+    async def ensure_schema(self, name: str) -> Schema:
+        """This side's schema, asked for now if the first poll has not read it yet."""
+        side = self.sides[name]
+        if side.schema is None:
+            side.schema = await load_schema(side.session)
+        return side.schema
+
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
