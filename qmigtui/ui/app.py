@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -38,6 +40,7 @@ PANES = (("status", "1 Status"), ("graphs", "2 Graphs"), ("capabilities", "3 Cap
 MIGRATION_ACTIONS = ("migrate", "postcopy", "pause", "recover", "continue", "cancel")
 REPLAY_ACTIONS = ("replay_pause", "replay_speed", "replay_jump", "replay_next")
 WIDE = (120, 36)
+HANGUP_GRACE = 5.0  # seconds a hung-up app may take to close its sessions before it just ends
 MIN_FRAME = 0.05
 TOOL_DEFAULTS = {  # what a form starts with, so the common case is one key away
     "calc-dirty-rate": {"calc-time": "1", "sample-pages": "4096", "mode": "page-sampling"},
@@ -80,6 +83,7 @@ class MigrationApp(App[int]):
         Binding("7", "focus_pane('console')", "Console", show=False, id="pane7"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="ctrl-c"),
     ]
 
     def __init__(self, backend_factory: BackendFactory | None = None, *, theme: str | None = None,
@@ -116,8 +120,8 @@ class MigrationApp(App[int]):
     def on_mount(self) -> None:
         if not self.is_headless:  # an SSH disconnect (SIGHUP) or SIGTERM quits cleanly
             loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGHUP):
-                loop.add_signal_handler(sig, lambda: self.run_worker(self.action_quit()))
+            loop.add_signal_handler(signal.SIGTERM, lambda: self.run_worker(self.action_quit()))
+            loop.add_signal_handler(signal.SIGHUP, self._hang_up)
         self._apply_layout()
         self.query_one("#status").add_class("-current")
         if self.backend_factory is not None:
@@ -162,6 +166,12 @@ class MigrationApp(App[int]):
         self.apply_snapshot(backend.watcher.snapshot)
 
     def _on_snapshot(self, snap: Snapshot) -> None:
+        try:
+            self._take_snapshot(snap)
+        except Exception as e:  # a bug must end the app loudly (and cleanly), not freeze it
+            self._handle_exception(e)
+
+    def _take_snapshot(self, snap: Snapshot) -> None:
         """Render at once after a quiet spell; in a burst (a replay at speed, an event flood)
         at most every MIN_FRAME seconds, always ending on the latest snapshot; a change of
         state is drawn at once."""
@@ -231,6 +241,20 @@ class MigrationApp(App[int]):
         if self.backend is not None:
             backend, self.backend = self.backend, None
             await backend.close()
+
+    def _hang_up(self) -> None:
+        """The terminal is gone (an SSH drop): let go of QEMU first, then leave; with nothing to
+        draw on, the exit is not left waiting for the screen."""
+        backend = self.backend
+        if backend is not None and backend.rig is not None:
+            backend.rig.lab.stop()
+        if backend is not None and backend.recorder is not None:
+            backend.recorder.close()
+        self.run_worker(self.action_quit())
+        # with no terminal the driver can block the main thread for good: a timer thread ends it
+        watchdog = threading.Timer(HANGUP_GRACE, os._exit, (129,))
+        watchdog.daemon = True
+        watchdog.start()
 
     async def action_quit(self) -> None:
         await self._close_backend()

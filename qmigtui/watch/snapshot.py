@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,8 +76,14 @@ class Snapshot:
     seq: int = 0
     read_only: bool = False
     lab: bool = False
-    forecast: Forecast | None = None  # the verdict for the source side
+    forecaster: Callable[[], Forecast | None] | None = field(default=None, compare=False, repr=False)
     measurements: tuple[DirtyRate, ...] = ()
+
+    @functools.cached_property
+    def forecast(self) -> Forecast | None:
+        """The verdict for the source side, worked out when first asked for: a burst of
+        snapshots that nobody draws costs no forecasts."""
+        return self.forecaster() if self.forecaster is not None else None
 
     def side(self, name: str) -> SideState | None:
         return next((s for s in self.sides if s.name == name), None)

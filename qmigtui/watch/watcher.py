@@ -237,7 +237,7 @@ class Watcher:
             seq=self._seq,
             read_only=self.read_only,
             lab=self.lab,
-            forecast=self._current_forecast(),
+            forecaster=self._current_forecast,
             measurements=tuple(self.measurements),
         )
 

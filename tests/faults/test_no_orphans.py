@@ -1,0 +1,178 @@
+"""``qmigtui lab`` in a real terminal (a pty) leaves nothing behind on any way out, in any TERM.
+
+Quit key, Ctrl-C, SIGTERM, SIGHUP (the terminal goes away, as when SSH drops)
+and an exception inside the app: after each, no QEMU, no relay and no lab
+directory of that run survives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require
+
+CRASHING = """
+import sys
+from qmigtui.ui.app import MigrationApp
+from qmigtui import cli
+def boom(self, pane_id):
+    raise RuntimeError("injected failure in the app")
+MigrationApp.action_focus_pane = boom
+sys.exit(cli.main(["lab", "--mem", "64", "--working-set", "8", "--dirty-rate", "2"]))
+"""
+
+
+class Terminal:
+    """A child on a pseudo-terminal of 120x40, its output drained as it comes."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child
+            os.execvpe(argv[0], argv, env)
+        import fcntl
+        import struct
+        import termios
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        self.output = b""
+        self.status: int | None = None
+
+    def drain(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                ready, _, _ = select.select([self.fd], [], [], 0.05)
+            except (OSError, ValueError):  # the terminal was closed on purpose
+                time.sleep(0.05)
+                return
+            if ready:
+                try:
+                    self.output += os.read(self.fd, 65536)
+                except OSError:
+                    return
+
+    def send(self, data: bytes) -> None:
+        os.write(self.fd, data)
+
+    def poll(self) -> int | None:
+        """The exit status once the child is gone (reaped once, remembered)."""
+        if self.status is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                return self.status
+            if pid:
+                self.status = status
+        return self.status
+
+    def wait(self, timeout: float) -> int | None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.poll() is not None:
+                return self.status
+            self.drain(0.05)
+        return None
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+        if self.wait(10) is None:
+            os.kill(self.pid, signal.SIGKILL)
+            self.wait(10)
+
+
+def lab_dirs_of(pid: int) -> list[Path]:
+    dirs = []
+    for d in Path("/tmp").glob("qmigtui-lab-*"):
+        owner = d / "owner.pid"
+        try:
+            if owner.read_text().strip() == str(pid):
+                dirs.append(d)
+        except OSError:
+            continue
+    return dirs
+
+
+def processes_in(directory: Path) -> list[str]:
+    out = subprocess.run(["pgrep", "-af", str(directory)], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if "pgrep" not in line]
+
+
+def start(argv: list[str], term: str = "xterm-256color", **extra: str) -> tuple[Terminal, Path]:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env.update(TERM=term, COLUMNS="120", LINES="40", **extra)
+    t = Terminal(argv, env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        t.drain(0.2)
+        dirs = lab_dirs_of(t.pid)
+        if dirs and len(processes_in(dirs[0])) >= 3 and b"Quit" in t.output:
+            t.drain(1.0)  # let it connect and draw a frame or two
+            return t, dirs[0]
+        if t.poll() is not None:
+            break
+    t.close()
+    raise AssertionError(f"the lab app did not come up: {t.output[-2000:]!r}")
+
+
+def assert_nothing_left(t: Terminal, lab: Path) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (processes_in(lab) or lab.exists()):
+        time.sleep(0.2)
+    assert not processes_in(lab), f"left running: {processes_in(lab)}"
+    assert not lab.exists(), f"lab directory left behind: {lab}"
+
+
+QMIGTUI = [sys.executable, "-m", "qmigtui", "lab", "--mem", "64", "--working-set", "8", "--dirty-rate", "2"]
+
+
+@pytest.fixture
+def qemu(need_qemu: None) -> None:
+    require(sys.platform == "linux", "needs Linux ptys and /proc")
+
+
+@pytest.mark.parametrize("way", ["quit key", "ctrl-c", "SIGTERM", "SIGHUP", "exception"])
+def test_every_way_out_of_lab_leaves_nothing_behind(qemu, tmp_path, way):
+    argv = [sys.executable, "-c", CRASHING] if way == "exception" else QMIGTUI
+    t, lab = start(argv, XDG_STATE_HOME=str(tmp_path))
+    try:
+        if way == "quit key":
+            t.send(b"q")
+        elif way == "ctrl-c":
+            t.send(b"\x03")
+        elif way == "SIGTERM":
+            os.kill(t.pid, signal.SIGTERM)
+        elif way == "SIGHUP":
+            os.close(t.fd)  # the terminal goes away: the kernel sends SIGHUP
+            os.kill(t.pid, signal.SIGHUP)
+        elif way == "exception":
+            t.send(b"2")  # the injected failure fires in the key's action
+        assert t.wait(30) is not None, f"still running after {way}"
+    finally:
+        t.close()
+    assert_nothing_left(t, lab)
+
+
+@pytest.mark.parametrize(("term", "extra"), [("xterm-256color", {}), ("screen-256color", {}),
+                                             ("linux", {}), ("xterm-256color", {"NO_COLOR": "1"})])
+def test_the_app_draws_and_quits_in_each_terminal_kind(qemu, tmp_path, term, extra):
+    t, lab = start(QMIGTUI, term, XDG_STATE_HOME=str(tmp_path), **extra)
+    try:
+        t.drain(1.0)
+        assert b"Status" in t.output and b"source" in t.output.lower()
+        if extra.get("NO_COLOR"):
+            assert b"38;2;" not in t.output[-20000:]  # no true-colour foregrounds
+        t.send(b"q")
+        assert t.wait(30) is not None
+    finally:
+        t.close()
+    assert_nothing_left(t, lab)
