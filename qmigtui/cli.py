@@ -70,6 +70,12 @@ def _lab_parser() -> argparse.ArgumentParser:
     add_lab_options(p)
     p.add_argument("--headless", action="store_true",
                    help="no app: migrate once and print status lines")
+    stage = p.add_mutually_exclusive_group()
+    stage.add_argument("--scenario", metavar="NAME",
+                       help="stage a scenario on the real QEMU pair (see --list)")
+    stage.add_argument("--exercise", metavar="NAME",
+                       help="a guided exercise: a scenario, a task, and a verdict (see --list)")
+    stage.add_argument("--list", action="store_true", help="describe the scenarios and exercises")
     p.add_argument("--interval", type=float, default=0.5, help="seconds between polls (default 0.5)")
     p.add_argument("--theme", default=None, help="colour theme")
     add_record_options(p)
@@ -283,7 +289,22 @@ def _lab_config(ns: argparse.Namespace) -> Any:
 
 
 def _run_lab(ns: argparse.Namespace) -> int:
+    from qmigtui.control.scenarios import EXERCISES, SCENARIOS
     from qmigtui.lab.pair import LabError
+    if ns.list:
+        print("scenarios (qmigtui lab --scenario NAME):")
+        for sc in SCENARIOS.values():
+            print(f"  {sc.name:<16} {sc.summary}")
+        print("exercises (qmigtui lab --exercise NAME):")
+        for ex in EXERCISES.values():
+            print(f"  {ex.name:<16} {ex.task} (scenario {ex.scenario})")
+        return 0
+    if ns.scenario and ns.scenario not in SCENARIOS:
+        return _fail(f"--scenario {ns.scenario}: no such scenario; known: {', '.join(SCENARIOS)}")
+    if ns.exercise and ns.exercise not in EXERCISES:
+        return _fail(f"--exercise {ns.exercise}: no such exercise; known: {', '.join(EXERCISES)}")
+    if ns.headless and (ns.scenario or ns.exercise):
+        return _fail("--scenario and --exercise need the app (drop --headless)")
     try:
         config = _lab_config(ns)
         config.validate()
@@ -297,6 +318,6 @@ def _run_lab(ns: argparse.Namespace) -> int:
             return asyncio.run(run_headless(config, ns.interval, record=ns.record))
         from qmigtui.ui.run import run_lab
         return run_lab(config, interval=ns.interval, theme=ns.theme, record=ns.record,
-                       audit=ns.audit_log)
+                       audit=ns.audit_log, scenario=ns.scenario, exercise=ns.exercise)
     except LabError as e:
         return _fail(str(e))

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from qmigtui.control.audit import AuditLog
 from qmigtui.control.ops import Controller
 from qmigtui.control.rig import Rig
+from qmigtui.control.scenarios import EXERCISES, SCENARIOS, Exercise, Scenario
 from qmigtui.control.tools import Tools
 from qmigtui.lab.pair import LabConfig
 from qmigtui.qmp.endpoint import parse_endpoint
@@ -50,6 +51,8 @@ class Backend:
     recorder: Recorder | None = None
     audit: AuditLog | None = None
     player: ReplayControl | None = None
+    scenario: Scenario | None = None
+    exercise: Exercise | None = None
     _closers: list[Callable[[], Any]] = field(default_factory=list)
 
     @functools.cached_property
@@ -117,8 +120,20 @@ async def open_endpoints(endpoints: list[tuple[str, str]], interval: float, read
 
 async def open_lab(config: LabConfig, interval: float, read_only: bool = False,
                    record: str | Path | None = None, audit: str | Path | None = None,
-                   no_audit: bool = False, **rig_options: Any) -> Backend:
-    """Start a lab pair and watch it (``rig_options``: capabilities, parameters for Rig.start)."""
+                   no_audit: bool = False, scenario: str | None = None, exercise: str | None = None,
+                   **rig_options: Any) -> Backend:
+    """Start a lab pair and watch it (``rig_options``: capabilities, parameters for Rig.start).
+
+    With a scenario (or an exercise, which names one) its lab configuration is used and the
+    app stages it once it is up.
+    """
+    chosen_exercise = EXERCISES[exercise] if exercise else None
+    name = chosen_exercise.scenario if chosen_exercise else scenario
+    chosen = SCENARIOS[name] if name else None
+    if chosen is not None:
+        config = chosen.config
+        rig_options.setdefault("capabilities", chosen.capabilities)
+        rig_options.setdefault("parameters", chosen.parameters)
     recorder, log = _extras(record, audit, no_audit)
     try:
         rig = await Rig.start(config, interval, read_only=read_only,
@@ -127,7 +142,8 @@ async def open_lab(config: LabConfig, interval: float, read_only: bool = False,
         if recorder is not None:
             recorder.close()
         raise
-    return _finish(Backend(rig.watcher, rig.controller, rig, recorder=recorder, audit=log))
+    return _finish(Backend(rig.watcher, rig.controller, rig, recorder=recorder, audit=log,
+                           scenario=chosen, exercise=chosen_exercise))
 
 
 async def open_replay(path: str | Path, speed: float = 1.0, interval: float = 1.0) -> Backend:

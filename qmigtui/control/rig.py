@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from qmigtui.control.ops import Controller
-from qmigtui.lab.pair import Lab, LabConfig, wait_guest_ready
+from qmigtui.lab.guest import write_image
+from qmigtui.lab.pair import Lab, LabConfig, LabError, wait_guest_ready
 from qmigtui.qmp.endpoint import parse_endpoint
 from qmigtui.qmp.errors import QmpError
-from qmigtui.qmp.session import Session, close_all, connect_all
+from qmigtui.qmp.session import ConnState, Session, close_all, connect_all
 from qmigtui.watch.watcher import Watcher
 
 
@@ -24,6 +28,7 @@ class Rig:
         self.destination = destination
         self.watcher = watcher
         self.controller = controller
+        self.setup: tuple[dict[str, bool], dict[str, Any]] = ({}, {})
 
     @classmethod
     async def start(cls, config: LabConfig | None = None, interval: float = 0.5, *,
@@ -44,18 +49,13 @@ class Rig:
         for s in sessions:
             if prepare is not None:
                 prepare(s)  # a recorder attaches here, before the first message
+        caps = {"events": True} | (capabilities or {})
+        params = dict(parameters or {})
+        if lab.config.bandwidth:
+            params.setdefault("max-bandwidth", lab.config.bandwidth)
         try:
             await connect_all(sessions)
-            await wait_guest_ready(src.execute, lab.config.mem_mib)
-            caps = {"events": True} | (capabilities or {})
-            params = dict(parameters or {})
-            if lab.config.bandwidth:
-                params.setdefault("max-bandwidth", lab.config.bandwidth)
-            for s in sessions:
-                await s.execute("migrate-set-capabilities", {"capabilities": [
-                    {"capability": k, "state": v} for k, v in caps.items()]})
-            if params:
-                await src.execute("migrate-set-parameters", params)
+            await _set_up(lab, src, dst, caps, params)
         except BaseException:
             await close_all(sessions)
             lab.stop()
@@ -66,9 +66,39 @@ class Rig:
         controller = Controller(watcher)
         controller.lab_link = lab
         rig = cls(lab, src, dst, watcher, controller)
+        rig.setup = (caps, params)
         if watch:
             await watcher.start()
         return rig
+
+    async def new_guest(self, working_set_mib: float, dirty_rate_mib_s: float,
+                        timeout: float = 30.0) -> None:
+        """Restart both QEMUs with a guest of another working set and dirty rate (the guest
+        reads them from its image, so a new one means a restart); only with no migration."""
+        if self.controller.status("source") not in ("none", "completed", "failed", "cancelled"):
+            raise LabError("a migration is running: cancel it before changing the guest")
+        config = replace(self.lab.config, working_set_mib=working_set_mib,
+                         dirty_rate_mib_s=dirty_rate_mib_s)
+        config.validate()
+        self.lab.config = config
+        assert self.lab.dir is not None
+        write_image(self.lab.dir / "guest.bin", working_set_mib, dirty_rate_mib_s)
+        before = (self.source.connects, self.destination.connects)
+        for role in ("source", "destination"):
+            self.lab.restart(role)
+        deadline = time.monotonic() + timeout
+        while (self.source.connects, self.destination.connects) <= before or not (
+                self.source.state is ConnState.CONNECTED and self.destination.state is ConnState.CONNECTED):
+            if time.monotonic() > deadline:
+                raise LabError("the restarted QEMUs did not come back in time")
+            await asyncio.sleep(0.1)
+        read_only = self.source.read_only
+        self.source.read_only = self.destination.read_only = False
+        try:
+            await _set_up(self.lab, self.source, self.destination, *self.setup)
+        finally:
+            self.source.read_only = self.destination.read_only = read_only
+        self.watcher.poke(config=True)
 
     async def close(self) -> None:
         """Stop watching, close sessions, stop the QEMUs and the relay."""
@@ -83,3 +113,14 @@ class Rig:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+async def _set_up(lab: Lab, src: Session, dst: Session, caps: dict[str, bool],
+                  params: dict[str, Any]) -> None:
+    """Wait for the guest, then capabilities on both sides and parameters on the source."""
+    await wait_guest_ready(src.execute, lab.config.mem_mib)
+    for s in (src, dst):
+        await s.execute("migrate-set-capabilities", {"capabilities": [
+            {"capability": k, "state": v} for k, v in caps.items()]})
+    if params:
+        await src.execute("migrate-set-parameters", params)

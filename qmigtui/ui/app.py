@@ -19,9 +19,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from qmigtui.analysis.forecast import Advice
+from qmigtui.control import audit as audit_log
 from qmigtui.control.connect import Backend, ReplayControl
 from qmigtui.control.ops import ControlError, Controller
+from qmigtui.control.scenarios import Verdict
+from qmigtui.control.scenarios import summary as exercise_summary
 from qmigtui.control.tools import DANGEROUS, JOB_COMMANDS
+from qmigtui.lab.pair import LabError
 from qmigtui.model import units
 from qmigtui.model.commands import InputError, parse_line
 from qmigtui.ui.config_panes import CapabilitiesPane, ParametersPane
@@ -73,6 +77,12 @@ class MigrationApp(App[int]):
         Binding("minus", "replay_speed(-1)", "Slower", id="replay-slower"),
         Binding("g", "replay_jump", "Jump to", id="replay-jump"),
         Binding("right_square_bracket", "replay_next", "Next state", id="replay-next"),
+        Binding("exclamation_mark", "lab_fault('cut')", "lab: cut the link", show=False, id="lab-cut"),
+        Binding("at", "lab_fault('restore')", "lab: restore the link", show=False, id="lab-restore"),
+        Binding("number_sign", "lab_fault('kill')", "lab: kill the destination", show=False,
+                id="lab-kill"),
+        Binding("dollar_sign", "lab_fault('guest')", "lab: new guest (working set, rate)", show=False,
+                id="lab-guest"),
         Binding("slash", "filter_events", "Filter", id="filter", show=False),
         Binding("1", "focus_pane('status')", "Status", show=False, id="pane1"),
         Binding("2", "focus_pane('graphs')", "Graphs", show=False, id="pane2"),
@@ -99,6 +109,10 @@ class MigrationApp(App[int]):
         self._frame_pending = False
         self._last_frame = 0.0
         self._allowed: tuple[object, ...] = ()
+        self.staged = False
+        self.exercise_result: Verdict | None = None
+        self._exercise_from = 0
+        self._exercise_started = 0.0
         self._topline_text = ""
         if theme:
             self.theme = theme
@@ -161,6 +175,8 @@ class MigrationApp(App[int]):
         """Start rendering what a backend's watcher publishes."""
         self.backend = backend
         self.query_one(ConsolePane).commands = backend.tools.commands
+        if backend.scenario is not None:
+            self.run_worker(self._stage(backend), exit_on_error=False)
         self.query_one(StatusPane).lab_note = backend.lab_note if backend.rig else None
         backend.watcher.subscribe(self._on_snapshot)
         self.apply_snapshot(backend.watcher.snapshot)
@@ -232,7 +248,13 @@ class MigrationApp(App[int]):
         elif snap.read_only:
             flags.append("READ-ONLY")
         if snap.lab:
-            flags.append("LAB")
+            backend = self.backend
+            if backend is not None and backend.exercise is not None:
+                flags.append(f"EXERCISE {backend.exercise.name}")
+            elif backend is not None and backend.scenario is not None:
+                flags.append(f"LAB: {backend.scenario.name}")
+            else:
+                flags.append("LAB")
         if any(s.connected and s.capabilities.get("events") is False for s in snap.sides):
             flags.append("events off: turn on 'events' in 3")
         return "  ·  ".join(parts + flags)
@@ -264,6 +286,8 @@ class MigrationApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         replaying = self.backend is not None and self.backend.player is not None
+        if action == "lab_fault":
+            return self.backend is not None and self.backend.rig is not None  # lab only
         if action in REPLAY_ACTIONS:
             return replaying  # hidden unless replaying
         if replaying and action in (*MIGRATION_ACTIONS, "advice", "measure"):
@@ -394,6 +418,86 @@ class MigrationApp(App[int]):
         self._confirm_then("cancel", "Cancel the migration?",
                            "The guest keeps running on the source.\nsends: migrate_cancel",
                            c.cancel, "cancel sent")
+
+    # -- lab: scenarios, exercises, fault keys ------------------------------------------
+
+    async def _stage(self, backend: Backend) -> None:
+        scenario = backend.scenario
+        assert scenario is not None and backend.rig is not None
+        self.notify(f"staging '{scenario.name}': {scenario.summary}", timeout=10)
+        try:
+            await scenario.stage(backend.rig)
+        except (ControlError, TimeoutError, LabError) as e:
+            self.notify(f"scenario {scenario.name}: {e}", severity="error", timeout=30)
+            return
+        self.staged = True
+        exercise = backend.exercise
+        if exercise is None:
+            self.notify(f"scenario '{scenario.name}' is ready", timeout=10)
+            return
+        self._exercise_from = backend.audit.lines if backend.audit is not None else 0
+        self._exercise_started = time.monotonic()
+        self.notify(f"EXERCISE {exercise.name}: {exercise.task}", title="Your task", timeout=60)
+        self.set_interval(0.5, self._judge)
+
+    def _trainee_actions(self) -> list[dict[str, Any]]:
+        backend = self.backend
+        if backend is None or backend.audit is None:
+            return []
+        return audit_log.read(backend.audit.path)[self._exercise_from:]
+
+    def _judge(self) -> None:
+        backend = self.backend
+        if backend is None or backend.exercise is None or self.exercise_result is not None \
+                or self.snapshot is None:
+            return
+        exercise = backend.exercise
+        actions = self._trainee_actions()
+        verdict = exercise.judge(self.snapshot, actions)
+        took = time.monotonic() - self._exercise_started
+        if not verdict.done and took > exercise.limit_s:
+            verdict = Verdict(True, False, f"not done within {exercise.limit_s:.0f} s")
+        if verdict.done:
+            self.exercise_result = verdict
+            text = exercise_summary(exercise, verdict, took, actions)
+            self.push_screen(Confirm("Exercise over" if verdict.passed else "Exercise failed", text))
+
+    def action_lab_fault(self, fault: str) -> None:
+        backend = self.backend
+        if backend is None or backend.rig is None:
+            return
+        rig = backend.rig
+        if fault == "cut":
+            rig.lab.cut_link()
+            self.notify("lab: link cut (connections reset, new ones refused)", severity="warning")
+        elif fault == "restore":
+            rig.lab.restore_link()
+            self.notify("lab: link restored")
+        elif fault == "kill":
+            rig.lab.kill("destination")
+            self.notify("lab: destination QEMU killed", severity="warning")
+        elif fault == "guest":
+            def chosen(text: str | None) -> None:
+                if not text:
+                    return
+                try:
+                    ws, rate = (float(x) for x in text.replace(",", " ").split())
+                except ValueError:
+                    self.notify("write: WORKING-SET-MIB RATE-MIB/S, e.g. 64 40", severity="error")
+                    return
+
+                async def restart() -> None:
+                    try:
+                        await rig.new_guest(ws, rate)
+                    except LabError as e:
+                        self.notify(f"lab: {e}", severity="error")
+                        return
+                    self.notify(f"lab: new guest, {ws:g} MiB working set at {rate:g} MiB/s")
+                self.run_worker(restart(), exit_on_error=False)
+            config = rig.lab.config
+            self.push_screen(AskText("lab: guest working set (MiB) and dirty rate (MiB/s); both "
+                                     "QEMUs restart", f"{config.working_set_mib:g} "
+                                     f"{config.dirty_rate_mib_s:g}"), chosen)
 
     # -- replay ---------------------------------------------------------------------
 

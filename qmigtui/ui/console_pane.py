@@ -72,7 +72,7 @@ class ConsolePane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield RichLog(id="console-log", wrap=True, markup=False, max_lines=2000)
-        yield Input(placeholder="a QMP command (tab completes; @dst for the destination)",
+        yield Input(placeholder="a QMP command (→ takes the completion; @dst for the destination)",
                     id="console-input", suggester=SchemaSuggester(lambda side: self.commands(side)))
 
     @property

@@ -30,11 +30,20 @@ def run_monitor(endpoints: list[tuple[str, str]], *, interval: float, read_only:
 
 
 def run_lab(config: LabConfig, *, interval: float, theme: str | None, record: str | None = None,
-            audit: str | None = None) -> int:
+            audit: str | None = None, scenario: str | None = None, exercise: str | None = None) -> int:
     title = (f"lab: {config.mem_mib} MiB guest, {config.working_set_mib:g} MiB working set "
              f"at {config.dirty_rate_mib_s:g} MiB/s")
-    return _run(MigrationApp(lambda: open_lab(config, interval, record=record, audit=audit),
-                             theme=theme, title=title))
+    if scenario or exercise:
+        title = f"lab {'exercise' if exercise else 'scenario'}: {exercise or scenario}"
+    app = MigrationApp(lambda: open_lab(config, interval, record=record, audit=audit,
+                                        scenario=scenario, exercise=exercise),
+                       theme=theme, title=title)
+    code = _run(app)
+    if app.exercise_result is not None:
+        print(f"exercise {exercise}: {'passed' if app.exercise_result.passed else 'failed'} - "
+              f"{app.exercise_result.why}")
+        return code or (0 if app.exercise_result.passed else 1)
+    return code
 
 
 def run_replay(path: str | Path, *, speed: float, theme: str | None) -> int:

@@ -1,0 +1,186 @@
+"""Lab scenarios that go wrong on cue, and exercises that judge what a trainee does about them.
+
+A scenario is a lab configuration plus a staging step that brings the real QEMU
+pair to the promised state. An exercise is a scenario, a task, and a judge that
+reads QEMU's real state (the snapshot) and the audit trail of what was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from qmigtui.control.rig import Rig
+from qmigtui.lab.pair import LabConfig
+from qmigtui.watch.snapshot import Snapshot
+
+MiB = 1 << 20
+STUCK = LabConfig(mem_mib=64, working_set_mib=32, dirty_rate_mib_s=40, bandwidth=16 * MiB)
+QUICK = LabConfig(mem_mib=64, working_set_mib=8, dirty_rate_mib_s=4, bandwidth=24 * MiB)
+
+Stage = Callable[[Rig], Awaitable[None]]
+
+
+async def until(rig: Rig, predicate: Callable[[Snapshot], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate(rig.watcher.snapshot):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the lab did not reach {what} within {timeout:g} s")
+        await asyncio.sleep(0.1)
+
+
+def status_is(*wanted: str, side: str = "source") -> Callable[[Snapshot], bool]:
+    def check(snap: Snapshot) -> bool:
+        s = snap.side(side)
+        return s is not None and s.status in wanted
+    return check
+
+
+async def _start(rig: Rig) -> None:
+    await until(rig, lambda s: all(x.connected and x.capabilities for x in s.sides), 20, "both sides")
+    await rig.controller.start_migration()
+
+
+async def _active(rig: Rig) -> None:
+    await _start(rig)
+    await until(rig, status_is("active"), 30, "active")
+
+
+async def _stuck_postcopy(rig: Rig) -> None:
+    await _active(rig)
+    await asyncio.sleep(1.0)
+    rig.watcher.poke(config=True)
+    await until(rig, lambda s: rig.controller.can("postcopy").ok, 10, "postcopy allowed")
+    await rig.controller.start_postcopy()
+    await until(rig, status_is("postcopy-active"), 30, "postcopy-active")
+    await asyncio.sleep(1.0)
+    rig.lab.cut_link()
+    await until(rig, lambda s: all(x.status == "postcopy-paused" for x in s.sides), 60,
+                "postcopy-paused on both sides")
+
+
+async def _dest_crash(rig: Rig) -> None:
+    await _active(rig)
+    await asyncio.sleep(2.0)
+    rig.lab.kill("destination")
+    await until(rig, status_is("failed"), 60, "a failed source")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    summary: str
+    config: LabConfig
+    stage: Stage
+    reaches: Callable[[Snapshot], bool]  # the promised state, for tests and the banner
+    capabilities: dict[str, bool] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
+    Scenario("converge", "A healthy precopy that completes on its own.", QUICK, _start,
+             status_is("completed", side="destination")),
+    Scenario("no-converge", "The guest dirties 40 MiB/s over a link capped at 16 MiB/s: precopy "
+             "never converges.", STUCK, _active,
+             lambda s: s.forecast is not None and s.forecast.verdict in ("not-converging", "stalled")),
+    Scenario("throttle", "Auto-converge throttles the guest up to 99 % and still misses a 50 ms "
+             "downtime limit.", STUCK, _active,
+             lambda s: s.source.info is not None and (s.source.info.cpu_throttle_percentage or 0) >= 99,
+             {"auto-converge": True},
+             {"downtime-limit": 50, "cpu-throttle-initial": 50, "cpu-throttle-increment": 25,
+              "max-cpu-throttle": 99}),
+    Scenario("postcopy", "A precopy that will not converge, with postcopy-ram on: it needs the "
+             "switch to postcopy (p) to finish.", STUCK, _active,
+             lambda s: s.forecast is not None and s.forecast.verdict in ("not-converging", "stalled"),
+             {"postcopy-ram": True}),
+    Scenario("stuck-postcopy", "A postcopy whose link is cut midway: both sides postcopy-paused, "
+             "waiting for recovery (r).", STUCK, _stuck_postcopy,
+             lambda s: all(x.status == "postcopy-paused" for x in s.sides),
+             {"postcopy-ram": True}, {"max-postcopy-bandwidth": 4 * MiB}),
+    Scenario("pre-switchover", "pause-before-switchover is on: the migration stops before "
+             "switchover and waits for continue (n).", QUICK, _start,
+             status_is("pre-switchover"), {"pause-before-switchover": True}),
+    Scenario("dest-crash", "The destination QEMU dies mid-migration; the source fails.", STUCK,
+             _dest_crash, status_is("failed")),
+)}
+
+
+# -- exercises ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    done: bool
+    passed: bool = False
+    why: str = ""
+
+
+Judge = Callable[[Snapshot, list[dict[str, Any]]], Verdict]
+
+RUNNING = Verdict(False)
+
+
+def _sent(audit: list[dict[str, Any]], command: str) -> list[dict[str, Any]]:
+    return [e for e in audit if e.get("command") == command and e.get("answer") == "ok"]
+
+
+def judge_rescue(snap: Snapshot, audit: list[dict[str, Any]]) -> Verdict:
+    for e in _sent(audit, "migrate-set-parameters"):
+        limit = e.get("arguments", {}).get("downtime-limit")
+        if isinstance(limit, int) and limit > 1000:
+            return Verdict(True, False, f"downtime-limit was raised to {limit} ms, above 1 s")
+    if _sent(audit, "migrate_cancel"):
+        return Verdict(True, False, "the migration was cancelled")
+    if snap.source.status == "failed":
+        return Verdict(True, False, "the migration failed")
+    if snap.destination is not None and snap.destination.status == "completed":
+        return Verdict(True, True, "completed without a downtime limit above 1 s")
+    return RUNNING
+
+
+def judge_recover(snap: Snapshot, audit: list[dict[str, Any]]) -> Verdict:
+    if _sent(audit, "migrate_cancel") or snap.source.status in ("failed", "cancelled"):
+        return Verdict(True, False, f"the migration ended {snap.source.status}, not completed")
+    if snap.destination is not None and snap.destination.status == "completed":
+        return Verdict(True, True, "recovered and completed")
+    return RUNNING
+
+
+def judge_switchover(snap: Snapshot, audit: list[dict[str, Any]]) -> Verdict:
+    if _sent(audit, "migrate_cancel") or snap.source.status in ("failed", "cancelled"):
+        return Verdict(True, False, f"the migration ended {snap.source.status}, not completed")
+    if snap.source.status == "completed":
+        return Verdict(True, True, "continued through switchover to completed")
+    return RUNNING
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    scenario: str
+    task: str
+    judge: Judge
+    limit_s: float = 300.0
+
+
+EXERCISES: dict[str, Exercise] = {e.name: e for e in (
+    Exercise("rescue", "postcopy", "Bring this migration to completion without raising "
+             "downtime-limit above 1 s.", judge_rescue),
+    Exercise("recover", "stuck-postcopy", "The postcopy link broke and both sides are paused. "
+             "Recover the migration and let it complete.", judge_recover),
+    Exercise("switchover", "pre-switchover", "The migration waits before switchover. Let it "
+             "finish (do not cancel).", judge_switchover),
+)}
+
+
+def summary(exercise: Exercise, verdict: Verdict, seconds: float,
+            audit: list[dict[str, Any]]) -> str:
+    """What was done (from the audit trail) and how long it took."""
+    lines = [f"exercise {exercise.name}: {'PASSED' if verdict.passed else 'FAILED'} - {verdict.why}",
+             f"time: {seconds:.0f} s", "what was sent:"]
+    lines += [f"  {e.get('side')}: {e.get('command')} {e.get('arguments') or ''} -> {e.get('answer')}"
+              for e in audit] or ["  nothing"]
+    return "\n".join(lines)

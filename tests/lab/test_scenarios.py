@@ -1,0 +1,18 @@
+"""Each lab scenario reaches the state it promises, on real QEMU, within a bound."""
+
+from __future__ import annotations
+
+import pytest
+
+from qmigtui.control.scenarios import SCENARIOS, until
+
+BOUND = {"throttle": 90.0, "stuck-postcopy": 90.0}
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+async def test_scenario_reaches_what_it_promises(make_rig, name):
+    scenario = SCENARIOS[name]
+    rig = await make_rig(scenario.config, interval=0.3, capabilities=scenario.capabilities,
+                         parameters=scenario.parameters)
+    await scenario.stage(rig)
+    await until(rig, scenario.reaches, BOUND.get(name, 60.0), f"what {name} promises")
