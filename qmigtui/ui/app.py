@@ -28,6 +28,7 @@ from qmigtui.control.tools import DANGEROUS, JOB_COMMANDS
 from qmigtui.lab.pair import LabError
 from qmigtui.model import units
 from qmigtui.model.commands import InputError, parse_line
+from qmigtui.ui import themes
 from qmigtui.ui.config_panes import CapabilitiesPane, ParametersPane
 from qmigtui.ui.console_pane import ConsolePane
 from qmigtui.ui.dialogs import AskText, Confirm, EditParameter, StartMigration
@@ -114,8 +115,17 @@ class MigrationApp(App[int]):
         self._exercise_from = 0
         self._exercise_started = 0.0
         self._topline_text = ""
-        if theme:
-            self.theme = theme
+        found, self.theme_problems = themes.discover()
+        for t in found:
+            self.register_theme(t)
+        wanted = theme or themes.remembered() or themes.DEFAULT
+        if wanted not in self.available_themes:
+            self.theme_problems.append(f"no theme {wanted!r} (known: "
+                                      f"{', '.join(sorted(self.available_themes))}); using "
+                                      f"{themes.DEFAULT}")
+            wanted = themes.DEFAULT if themes.DEFAULT in self.available_themes else "textual-dark"
+        self.theme = wanted
+        self._remember_theme = theme is None  # an explicit --theme is for this run only
 
     # -- layout -------------------------------------------------------------
 
@@ -132,6 +142,9 @@ class MigrationApp(App[int]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        for problem in self.theme_problems:
+            self.notify(problem, severity="warning", timeout=15)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         if not self.is_headless:  # an SSH disconnect (SIGHUP) or SIGTERM quits cleanly
             loop = asyncio.get_running_loop()
             loop.add_signal_handler(signal.SIGTERM, lambda: self.run_worker(self.action_quit()))
@@ -263,6 +276,12 @@ class MigrationApp(App[int]):
         if self.backend is not None:
             backend, self.backend = self.backend, None
             await backend.close()
+
+    def _theme_changed(self, theme: Any) -> None:
+        """A theme picked in the palette is the one the next start uses (an explicit --theme
+        is for one run only)."""
+        if self._remember_theme:
+            themes.remember(theme.name)
 
     def _hang_up(self) -> None:
         """The terminal is gone (an SSH drop): let go of QEMU first, then leave; with nothing to

@@ -1,0 +1,73 @@
+"""Themes from TOML files: each bundled one loads and looks different; a broken one falls back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qmigtui.ui import themes
+from qmigtui.ui.app import MigrationApp
+from tests.ui.fixed_state import fixed_snapshot
+
+BUNDLED = sorted(themes.BUNDLED.glob("*.toml"))
+
+
+def test_there_are_a_dark_a_light_and_a_high_contrast_theme():
+    loaded = [themes.load_theme(p) for p in BUNDLED]
+    names = {t.name for t in loaded}
+    assert {"qmigtui-dark", "qmigtui-light", "qmigtui-contrast"} <= names
+    assert any(not t.dark for t in loaded) and any(t.dark for t in loaded)
+
+
+async def screen_with(theme: str) -> str:
+    app = MigrationApp(None, theme=theme)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.apply_snapshot(fixed_snapshot())
+        await pilot.pause()
+        assert app.theme == theme
+        svg = app.export_screenshot()
+        await app.action_quit()
+    return svg
+
+
+async def test_each_bundled_theme_draws_the_main_screen_differently():
+    shots = {t.name: await screen_with(t.name) for t in map(themes.load_theme, BUNDLED)}
+    assert len(set(shots.values())) == len(shots)
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("name = 'x'\nprimary = 'not-a-colour'\n", "is not a colour"),
+    ("name = 'x'\n", "'primary' is required"),
+    ("name = [\n", "not TOML"),
+    ("name = 'x'\nprimary = '#fff'\nsparkle = 1\n", "unknown key 'sparkle'"),
+])
+def test_broken_theme_files_are_one_line_each(tmp_path: Path, text: str, problem: str):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text)
+    found, problems = themes.discover((tmp_path,))
+    assert found == [] and len(problems) == 1
+    assert problems[0].startswith(str(bad)) and problem in problems[0] and "\n" not in problems[0]
+
+
+async def test_a_broken_user_theme_and_an_unknown_name_fall_back_with_a_message(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    (tmp_path / "qmigtui" / "themes").mkdir(parents=True)
+    (tmp_path / "qmigtui" / "themes" / "mine.toml").write_text("name = 'mine'\nprimary = 'nope'\n")
+    app = MigrationApp(None, theme="no-such-theme")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.theme == themes.DEFAULT
+        messages = " ".join(n.message for n in app._notifications)
+        assert "mine.toml" in messages and "no theme 'no-such-theme'" in messages
+        await app.action_quit()
+
+
+async def test_a_theme_picked_while_running_is_remembered():
+    app = MigrationApp(None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.theme = "qmigtui-light"
+        await pilot.pause()
+        await app.action_quit()
+    assert themes.remembered() == "qmigtui-light"
+    themes.remember(themes.DEFAULT)
