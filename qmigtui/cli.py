@@ -28,10 +28,14 @@ def _monitor_parser() -> argparse.ArgumentParser:
         epilog="Other commands: qmigtui lab (a real local QEMU pair), "
                "qmigtui status ENDPOINT (one-shot), qmigtui replay FILE, qmigtui export FILE. "
                "See 'qmigtui COMMAND --help'.")
-    p.add_argument("source", help="source QMP endpoint: unix:/path, /path, tcp:HOST:PORT or HOST:PORT")
+    p.add_argument("source", help="source QMP endpoint (unix:/path, /path, tcp:HOST:PORT or HOST:PORT), "
+                                  "or the name of a connection in the configuration file")
     p.add_argument("--dest", help="destination QMP endpoint (same forms)")
-    p.add_argument("--interval", type=float, default=1.0, help="seconds between polls (default 1)")
+    p.add_argument("--interval", type=float, default=None,
+                   help="seconds between polls (default 1, or the configuration's)")
     p.add_argument("--read-only", action="store_true", help="send queries only; every action is off")
+    p.add_argument("--config", metavar="FILE",
+                   help="configuration file (default ~/.config/qmigtui/config.toml)")
     p.add_argument("--theme", default=None, help="colour theme")
     add_record_options(p)
     p.add_argument("--version", action="version", version=f"qmigtui {__version__}")
@@ -211,8 +215,34 @@ async def check_endpoints(endpoints: list[tuple[str, str]], read_only: bool) -> 
         await session.close()  # in the loop that opened it
 
 
+def apply_config(ns: argparse.Namespace) -> list[str]:
+    """Fill what the command line left open from the configuration (``qmigtui NAME`` picks a
+    named pair); returns the warnings. Raises ValueError with one line."""
+    from pathlib import Path
+
+    from qmigtui import config as configuration
+    cfg = configuration.load(Path(ns.config) if ns.config else None)
+    named = cfg.connections.get(ns.source)
+    if named is not None:  # qmigtui NAME: a pair from the configuration
+        ns.source, ns.dest = named.source, ns.dest or named.destination
+        ns.read_only = ns.read_only or named.read_only
+        if ns.interval is None:
+            ns.interval = named.interval
+    if ns.interval is None:
+        ns.interval = cfg.interval if cfg.interval is not None else 1.0
+    ns.theme = ns.theme or cfg.theme
+    ns.audit_log = ns.audit_log or cfg.audit_log
+    return list(cfg.warnings)
+
+
 def _run_monitor(ns: argparse.Namespace) -> int:
     from qmigtui.qmp.errors import QmpError
+    try:
+        warnings = apply_config(ns)
+    except ValueError as e:
+        return _fail(str(e))
+    for warning in warnings:
+        print(f"qmigtui: {warning}", file=sys.stderr)
     endpoints = [("source", ns.source)] + ([("destination", ns.dest)] if ns.dest else [])
     if ns.interval <= 0:
         return _fail("--interval must be above 0")

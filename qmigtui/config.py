@@ -1,0 +1,98 @@
+"""The user's configuration: named connections and defaults, from a TOML file.
+
+``~/.config/qmigtui/config.toml`` (or ``--config FILE``)::
+
+    interval = 1.0            # seconds between polls
+    theme = "qmigtui-dark"
+    audit_log = "~/qmigtui-audit.log"
+
+    [connections.web-1]
+    source = "unix:/run/qemu/web-1.qmp"
+    destination = "tcp:10.0.0.12:4444"
+    read_only = true
+
+``qmigtui web-1`` then opens that pair. Unknown keys are warned about, never fatal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomllib
+from platformdirs import user_config_path
+
+TOP = {"interval": float, "theme": str, "audit_log": str, "connections": dict}
+CONNECTION = {"source": str, "destination": str, "read_only": bool, "interval": float}
+
+
+@dataclass(frozen=True)
+class Connection:
+    name: str
+    source: str
+    destination: str | None = None
+    read_only: bool = False
+    interval: float | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    interval: float | None = None
+    theme: str | None = None
+    audit_log: str | None = None
+    connections: dict[str, Connection] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def default_path() -> Path:
+    return user_config_path("qmigtui") / "config.toml"
+
+
+def load(path: Path | None = None) -> Config:
+    """The configuration (empty when the default file does not exist).
+
+    Raises ValueError with one line for a file given explicitly that is missing, or for
+    any file that is not TOML or has a value of the wrong type.
+    """
+    explicit = path is not None
+    path = path or default_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if explicit:
+            raise ValueError(f"{path}: no such file") from None
+        return Config()
+    except OSError as e:
+        raise ValueError(f"{path}: {e.strerror or e}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"{path}: not TOML ({e})") from None
+    warnings = [f"{path}: unknown key {k!r} (ignored)" for k in data if k not in TOP]
+    _types(path, "", data, TOP)
+    connections = {}
+    for name, entry in (data.get("connections") or {}).items():
+        where = f"connections.{name}"
+        if not isinstance(entry, dict):
+            raise ValueError(f"{path}: {where} must be a table")
+        warnings += [f"{path}: unknown key {where}.{k} (ignored)" for k in entry if k not in CONNECTION]
+        _types(path, where + ".", entry, CONNECTION)
+        if "source" not in entry:
+            raise ValueError(f"{path}: {where} has no source")
+        connections[name] = Connection(name, entry["source"], entry.get("destination"),
+                                       bool(entry.get("read_only", False)), entry.get("interval"))
+    audit = data.get("audit_log")
+    return Config(path, data.get("interval"), data.get("theme"),
+                  str(Path(audit).expanduser()) if audit else None, connections, tuple(warnings))
+
+
+def _types(path: Path, prefix: str, data: dict[str, Any], types: dict[str, type]) -> None:
+    for key, kind in types.items():
+        if key in data:
+            value = data[key]
+            ok = isinstance(value, kind) or (kind is float and isinstance(value, int)
+                                             and not isinstance(value, bool))
+            if not ok:
+                raise ValueError(f"{path}: {prefix}{key} = {value!r} is not {kind.__name__}")

@@ -1,0 +1,90 @@
+"""The configuration file: named pairs open by name; unknown keys warn; bad values are one line."""
+
+from __future__ import annotations
+
+import pytest
+
+from qmigtui import cli
+from qmigtui.config import load
+from qmigtui.control.connect import open_endpoints
+from qmigtui.ui.app import MigrationApp
+from tests.fakeqmp import FakeQmp
+from tests.faults.test_hostile_peer import Peer
+from tests.helpers import wait_for
+
+
+def args(*argv: str):
+    return cli._monitor_parser().parse_args(list(argv))
+
+
+async def test_two_named_pairs_open_each_by_name(tmp_path):
+    peers = [await FakeQmp(str(tmp_path / f"{n}.sock"), Peer()).start() for n in ("a", "b", "c")]
+    conf = tmp_path / "config.toml"
+    conf.write_text(f"""
+interval = 0.5
+theme = "qmigtui-light"
+colour = "blue"
+
+[connections.web-1]
+source = "unix:{peers[0].path}"
+destination = "unix:{peers[1].path}"
+
+[connections.db-2]
+source = "{peers[2].path}"
+read_only = true
+""")
+    try:
+        for name, want in (("web-1", [peers[0].path, peers[1].path]), ("db-2", [peers[2].path])):
+            ns = args(name, "--config", str(conf), "--audit-log", str(tmp_path / "a.log"))
+            warnings = cli.apply_config(ns)
+            assert warnings == [f"{conf}: unknown key 'colour' (ignored)"]
+            assert ns.interval == 0.5 and ns.theme == "qmigtui-light"
+            endpoints = [("source", ns.source)] + ([("destination", ns.dest)] if ns.dest else [])
+            app = MigrationApp(lambda e=endpoints, ro=ns.read_only: open_endpoints(
+                e, 0.5, ro, audit=tmp_path / "a.log"), theme=ns.theme)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await wait_for(lambda a=app: a.snapshot is not None and a.snapshot.source.info is not None,
+                               20, "connected")
+                assert [s.endpoint.removeprefix("unix:") for s in app.snapshot.sides] == want
+                assert app.snapshot.read_only is (name == "db-2")
+                await pilot.pause()
+                await app.action_quit()
+    finally:
+        for p in peers:
+            await p.stop()
+
+
+def test_command_line_wins_over_the_configuration(tmp_path):
+    conf = tmp_path / "c.toml"
+    conf.write_text('interval = 2\n[connections.x]\nsource = "/s"\ninterval = 3\n')
+    ns = args("x", "--config", str(conf), "--interval", "0.2")
+    cli.apply_config(ns)
+    assert ns.interval == 0.2 and ns.source == "/s"
+    ns = args("x", "--config", str(conf))
+    cli.apply_config(ns)
+    assert ns.interval == 3
+    ns = args("/other", "--config", str(conf))
+    cli.apply_config(ns)
+    assert ns.interval == 2 and ns.source == "/other"
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("interval = 'soon'\n", "interval = 'soon' is not float"),
+    ("[connections.x]\ndestination = '/d'\n", "connections.x has no source"),
+    ("[connections.x]\nsource = 5\n", "connections.x.source = 5 is not str"),
+    ("interval = [\n", "not TOML"),
+])
+def test_bad_configuration_is_one_line(tmp_path, text, problem):
+    conf = tmp_path / "c.toml"
+    conf.write_text(text)
+    with pytest.raises(ValueError) as e:
+        load(conf)
+    assert problem in str(e.value) and "\n" not in str(e.value)
+    assert cli.main(["/x", "--config", str(conf)]) == 2
+
+
+def test_missing_default_file_is_fine_and_an_explicit_one_is_not(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert load().connections == {}
+    with pytest.raises(ValueError, match="no such file"):
+        load(tmp_path / "nope.toml")
