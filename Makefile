@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup qemu test lint demo bench clean
+.PHONY: setup qemu browser test lint demo bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,11 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy qmigtui
 
-test: $(STAMP) qemu lint
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
+
+test: $(STAMP) qemu browser lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 demo: $(STAMP)
@@ -38,6 +42,10 @@ demo: $(STAMP)
 
 bench: $(STAMP) qemu
 	@for b in bench/[!_]*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(PY) $$b || exit 1; done
+
+screenshots: $(STAMP) qemu
+	rm -f screenshots/*.svg screenshots/*.png
+	$(PY) scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

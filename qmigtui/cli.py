@@ -12,7 +12,7 @@ from typing import Any
 
 from qmigtui import __version__
 
-SUBCOMMANDS = ("lab", "status", "replay", "export")
+SUBCOMMANDS = ("lab", "status", "replay", "export", "serve")
 EXIT_USAGE = 2
 
 
@@ -26,7 +26,8 @@ def _monitor_parser() -> argparse.ArgumentParser:
         prog="qmigtui",
         description="Watch and drive a QEMU live migration over QMP.",
         epilog="Other commands: qmigtui lab (a real local QEMU pair), "
-               "qmigtui status ENDPOINT (one-shot), qmigtui replay FILE, qmigtui export FILE. "
+               "qmigtui status ENDPOINT (one-shot), qmigtui replay FILE, qmigtui export FILE, "
+               "qmigtui serve (the app in a browser). "
                "See 'qmigtui COMMAND --help'.")
     p.add_argument("source", help="source QMP endpoint (unix:/path, /path, tcp:HOST:PORT or HOST:PORT), "
                                   "or the name of a connection in the configuration file")
@@ -99,6 +100,39 @@ def _replay_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _serve_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="qmigtui serve",
+        description="Serve the app to web browsers (for classroom demos): each browser that opens "
+                    "the page gets its own run of 'qmigtui ARGS...'.",
+        epilog="Examples: qmigtui serve lab --scenario stuck-postcopy; "
+               "qmigtui serve replay examples/postcopy-recover.jsonl.gz")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("args", nargs=argparse.REMAINDER,
+                   help="what each browser runs (default: lab, or a bundled replay without QEMU)")
+    return p
+
+
+def _run_serve(ns: argparse.Namespace) -> int:
+    import shlex
+
+    from qmigtui.lab.pair import qemu_available
+    from qmigtui.record.replay import EXAMPLE
+    args = ns.args or (["lab"] if qemu_available() else ["replay", str(EXAMPLE)])
+    if ns.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"qmigtui: warning: serving on {ns.host}: anyone who reaches it drives the app "
+              "(and, in lab mode, the lab)", file=sys.stderr)
+    if not 0 < ns.port < 65536:
+        return _fail(f"--port {ns.port}: out of range")
+    from textual_serve.server import Server
+    command = shlex.join([sys.executable, "-m", "qmigtui", *args])
+    print(f"qmigtui: serving '{shlex.join(['qmigtui', *args])}' on http://{ns.host}:{ns.port}/",
+          file=sys.stderr, flush=True)
+    Server(command, host=ns.host, port=ns.port, title="qmigtui").serve()
+    return 0
+
+
 def _export_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qmigtui export",
                                 description="Write a recording's time series (every numeric field of "
@@ -136,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_replay(_replay_parser().parse_args(args[1:]))
         if args and args[0] == "export":
             return _run_export(_export_parser().parse_args(args[1:]))
+        if args and args[0] == "serve":
+            return _run_serve(_serve_parser().parse_args(args[1:]))
         return _run_monitor(_monitor_parser().parse_args(args))
     except KeyboardInterrupt:
         return 130

@@ -16,6 +16,7 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from qmigtui.qmp.endpoint import Endpoint, parse_endpoint
@@ -23,6 +24,7 @@ from qmigtui.qmp.errors import CommandRejected, EndpointError, NotConnected, Rea
 from qmigtui.qmp.session import ConnState, Session, is_query
 from qmigtui.record.format import Entry, Reader, RecordingError
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "postcopy-recover.jsonl.gz"
 POLLED = "query-migrate"
 CONFIG = ("query-migrate-capabilities", "query-migrate-parameters")
 FIRST_ASKED = ("query-qmp-schema", *CONFIG)

@@ -1,0 +1,96 @@
+"""Regenerate every file in screenshots/ from a live lab run (``make screenshots``).
+
+The real app runs headless on a real lab pair through a migration that will not
+converge, is switched to postcopy and has its link cut: main screen at 120x40
+and 80x24, the parameters editor, each bundled theme, and the postcopy-paused
+recovery view. SVG always; PNG too when rsvg-convert is on the PATH.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qmigtui.control.connect import open_lab  # noqa: E402
+from qmigtui.lab.pair import LabConfig  # noqa: E402
+from qmigtui.ui import themes  # noqa: E402
+from qmigtui.ui.app import MigrationApp  # noqa: E402
+
+OUT = ROOT / "screenshots"
+MiB = 1 << 20
+STUCK = LabConfig(mem_mib=128, working_set_mib=48, dirty_rate_mib_s=40, bandwidth=16 * MiB)
+
+
+async def until(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no {what} after {timeout:g} s")
+        await asyncio.sleep(0.1)
+
+
+def save(app: MigrationApp, name: str) -> None:
+    path = app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+    print(Path(path).relative_to(ROOT))
+    if shutil.which("rsvg-convert"):
+        subprocess.run(["rsvg-convert", "-o", str(OUT / f"{name}.png"), path], check=False)
+
+
+async def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    audit = Path("/tmp") / "qmigtui-screenshots-audit.log"
+    app = MigrationApp(lambda: open_lab(STUCK, 0.5, audit=audit, capabilities={"postcopy-ram": True},
+                                        parameters={"max-postcopy-bandwidth": 2 * MiB}),
+                       theme=themes.DEFAULT, title="lab: a migration that will not converge")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(lambda: app.backend is not None and app.snapshot is not None
+                    and app.snapshot.source.capabilities, 60, "the lab")
+        await app.backend.controller.measure_footprint((1, 2, 8))
+        await app.backend.controller.start_migration()
+        await until(lambda: app.snapshot.forecast is not None
+                    and app.snapshot.forecast.verdict == "not-converging", 90, "the verdict")
+        await asyncio.sleep(1.5)
+        await pilot.pause()
+        save(app, "main-120x40")
+        for theme in sorted(t.name for t in themes.discover()[0]):
+            app.theme = theme
+            await pilot.pause(0.3)
+            save(app, f"theme-{theme}")
+        app.theme = themes.DEFAULT
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.5)
+        save(app, "main-80x24")
+        await pilot.press("4")
+        params = app.query_one("#parameters")
+        params.move_cursor(row=params.get_row_index("downtime-limit"))  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        save(app, "parameters-editor-80x24")
+        await pilot.press("escape", "1")
+        await pilot.resize_terminal(120, 40)
+        await app.backend.controller.start_postcopy()
+        await until(lambda: app.snapshot.source.status == "postcopy-active", 30, "postcopy")
+        await asyncio.sleep(1.0)
+        app.backend.rig.lab.cut_link()
+        await until(lambda: all(s.status == "postcopy-paused" for s in app.snapshot.sides), 60,
+                    "postcopy-paused")
+        await asyncio.sleep(1.0)
+        await pilot.pause()
+        save(app, "postcopy-paused-120x40")
+        await pilot.press("e")
+        await pilot.pause(0.3)
+        save(app, "postcopy-paused-recovery-steps")
+        await app.action_quit()
+    if app.backend is not None and app.backend.rig is not None:
+        app.backend.rig.lab.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
