@@ -50,8 +50,8 @@ async def measure(rounds: int) -> tuple[list[float], list[float], int, float]:
             dst = app.backend.watcher.session("destination")
             before = dst.connects
             app.backend.rig.lab.restart("destination")
-            await until(lambda: dst.connects > before and app.snapshot.destination.connected, 30,
-                        "the new destination")
+            await until(lambda d=dst, b=before: d.connects > b and app.snapshot.destination.connected,
+                        30, "the new destination")
             await asyncio.sleep(0.3)
         session = app.backend.watcher.session("source")
         trips = []

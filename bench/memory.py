@@ -34,8 +34,8 @@ async def play(path: Path, speed: float) -> list[tuple[float, float, int, int]]:
         watcher = app.backend.watcher
         start = time.monotonic()
         for hours in (1, 6, 12, 18, 24):
-            await until(lambda h=hours: player.position >= h * 3600 or player.ended.is_set(), 3600,
-                        f"{hours} h")
+            await until(lambda h=hours: watcher.sides["source"].history.total_seen >= h * 3600
+                        or player.ended.is_set(), 3600, f"{hours} h of samples")
             await pilot.pause()
             marks.append((hours, rss_mb(), watcher.sides["source"].history.total_seen,
                           watcher._event_seq))
@@ -49,7 +49,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "day.jsonl"
         day_recording(path, SAMPLES, event_every=SAMPLES // EVENTS)
-        marks = asyncio.run(play(path, 2000))
+        marks = asyncio.run(play(path, 1000))
     at = {h: rss for h, rss, _, _ in marks}
     print(f"resident at 24 h: {at[24]:.1f} MB (target <= 120); growth 12 h -> 24 h: "
           f"{at[24] - at[12]:+.1f} MB (target <= 2)")
