@@ -13,7 +13,6 @@ import asyncio
 import gzip
 import shutil
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qmigtui.control.rig import Rig  # noqa: E402
+from qmigtui.control.scenarios import status_is  # noqa: E402
+from qmigtui.control.scenarios import until as wait_until  # noqa: E402
 from qmigtui.lab.pair import LabConfig  # noqa: E402
 from qmigtui.qmp.errors import NotConnected  # noqa: E402
 from qmigtui.record.recorder import Recorder  # noqa: E402
@@ -31,57 +32,49 @@ EXAMPLES = ROOT / "examples"
 STUCK = dict(mem_mib=128, working_set_mib=32, dirty_rate_mib_s=40, bandwidth=16 * MiB)
 
 
-async def until(rig: Rig, predicate: Callable[[Any], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate(rig.watcher.snapshot):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no {what} after {timeout:g} s")
-        await asyncio.sleep(0.1)
-
-
 def status(side: str, *wanted: str) -> Callable[[Any], bool]:
-    return lambda snap: snap.side(side) is not None and snap.side(side).status in wanted
+    return status_is(*wanted, side=side)
 
 
 async def converge(rig: Rig) -> None:
     await rig.controller.start_migration()
-    await until(rig, status("destination", "completed"), 60, "completion")
+    await wait_until(rig, status("destination", "completed"), 60, "completion")
 
 
 async def postcopy_rescue(rig: Rig) -> None:
     await rig.controller.start_migration()
-    await until(rig, lambda s: s.forecast is not None and s.forecast.verdict == "not-converging", 60,
+    await wait_until(rig, lambda s: s.forecast is not None and s.forecast.verdict == "not-converging", 60,
                 "not-converging verdict")
     await asyncio.sleep(3)
     await rig.controller.start_postcopy()
-    await until(rig, status("destination", "completed"), 60, "completion")
+    await wait_until(rig, status("destination", "completed"), 60, "completion")
 
 
 async def auto_converge_max(rig: Rig) -> None:
     await rig.controller.start_migration()
-    await until(rig, lambda s: (s.source.info is not None
+    await wait_until(rig, lambda s: (s.source.info is not None
                                 and (s.source.info.cpu_throttle_percentage or 0) >= 80)
                 or s.source.status == "completed", 120, "throttle at its maximum")
     await asyncio.sleep(8)
     if rig.watcher.snapshot.source.status == "active":
         await rig.controller.cancel()
-        await until(rig, status("source", "cancelled"), 30, "cancelled")
+        await wait_until(rig, status("source", "cancelled"), 30, "cancelled")
 
 
 async def postcopy_recover(rig: Rig) -> None:
     await rig.controller.start_migration()
-    await until(rig, status("source", "active"), 20, "active")
+    await wait_until(rig, status("source", "active"), 20, "active")
     await asyncio.sleep(2)
     rig.watcher.poke(config=True)
     await asyncio.sleep(0.5)
     await rig.controller.start_postcopy()
-    await until(rig, status("source", "postcopy-active"), 20, "postcopy-active")
+    await wait_until(rig, status("source", "postcopy-active"), 20, "postcopy-active")
     await asyncio.sleep(2)
     rig.lab.cut_link()
-    await until(rig, lambda s: all(x.status == "postcopy-paused" for x in s.sides), 30, "both paused")
+    await wait_until(rig, lambda s: all(x.status == "postcopy-paused" for x in s.sides), 30, "both paused")
     await asyncio.sleep(3)
     await rig.controller.recover()
-    await until(rig, status("destination", "completed"), 90, "completion after recovery")
+    await wait_until(rig, status("destination", "completed"), 90, "completion after recovery")
 
 
 SCENARIOS: dict[str, tuple[Callable[[Rig], Awaitable[None]], dict[str, Any]]] = {

@@ -127,34 +127,30 @@ def _sent(audit: list[dict[str, Any]], command: str) -> list[dict[str, Any]]:
     return [e for e in audit if e.get("command") == command and e.get("answer") == "ok"]
 
 
+def _to_completion(snap: Snapshot, audit: list[dict[str, Any]], success: str) -> Verdict:
+    """Passed once both sides completed; failed when it was cancelled or failed first."""
+    if _sent(audit, "migrate_cancel") or snap.source.status in ("failed", "cancelled"):
+        return Verdict(True, False, f"the migration ended {snap.source.status}, not completed")
+    done = snap.destination.status if snap.destination is not None else snap.source.status
+    if snap.source.status == "completed" and done == "completed":
+        return Verdict(True, True, success)
+    return RUNNING
+
+
 def judge_rescue(snap: Snapshot, audit: list[dict[str, Any]]) -> Verdict:
     for e in _sent(audit, "migrate-set-parameters"):
         limit = e.get("arguments", {}).get("downtime-limit")
         if isinstance(limit, int) and limit > 1000:
             return Verdict(True, False, f"downtime-limit was raised to {limit} ms, above 1 s")
-    if _sent(audit, "migrate_cancel"):
-        return Verdict(True, False, "the migration was cancelled")
-    if snap.source.status == "failed":
-        return Verdict(True, False, "the migration failed")
-    if snap.destination is not None and snap.destination.status == "completed":
-        return Verdict(True, True, "completed without a downtime limit above 1 s")
-    return RUNNING
+    return _to_completion(snap, audit, "completed without a downtime limit above 1 s")
 
 
 def judge_recover(snap: Snapshot, audit: list[dict[str, Any]]) -> Verdict:
-    if _sent(audit, "migrate_cancel") or snap.source.status in ("failed", "cancelled"):
-        return Verdict(True, False, f"the migration ended {snap.source.status}, not completed")
-    if snap.destination is not None and snap.destination.status == "completed":
-        return Verdict(True, True, "recovered and completed")
-    return RUNNING
+    return _to_completion(snap, audit, "recovered and completed")
 
 
 def judge_switchover(snap: Snapshot, audit: list[dict[str, Any]]) -> Verdict:
-    if _sent(audit, "migrate_cancel") or snap.source.status in ("failed", "cancelled"):
-        return Verdict(True, False, f"the migration ended {snap.source.status}, not completed")
-    if snap.source.status == "completed":
-        return Verdict(True, True, "continued through switchover to completed")
-    return RUNNING
+    return _to_completion(snap, audit, "continued through switchover to completed")
 
 
 @dataclass(frozen=True)
