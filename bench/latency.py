@@ -28,8 +28,8 @@ from qmigtui.ui.status_pane import StatusPane
 STUCK = LabConfig(mem_mib=128, working_set_mib=64, dirty_rate_mib_s=40, bandwidth=8 * MiB)
 
 
-async def measure(rounds: int) -> tuple[list[float], list[float], int, float]:
-    async with app_on_lab(STUCK) as (app, _pilot):
+async def measure(rounds: int, size: tuple[int, int]) -> tuple[list[float], list[float], int, float]:
+    async with app_on_lab(STUCK, size=size) as (app, _pilot):
         pane = app.query_one(StatusPane)
         painted: list[tuple[float, str]] = []
         show = pane.show
@@ -78,11 +78,13 @@ async def measure(rounds: int) -> tuple[list[float], list[float], int, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=14, help="start/cancel rounds (4 transitions each)")
+    ap.add_argument("--size", default="120x40", help="terminal size (default 120x40)")
     args = ap.parse_args()
-    latencies, poller, missed, rtt = asyncio.run(measure(args.rounds))
+    width, height = (int(x) for x in args.size.split("x"))
+    latencies, poller, missed, rtt = asyncio.run(measure(args.rounds, (width, height)))
     ms = [x * 1000 for x in latencies]
     pms = [x * 1000 for x in poller]
-    print(f"transitions measured: {len(ms)} (not shown on their own: {missed}); "
+    print(f"{args.size}: transitions measured: {len(ms)} (not shown on their own: {missed}); "
           f"query round trip {rtt * 1000:.1f} ms")
     print(f"{'':<22} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     print(f"{'qmigtui (events)':<22} {pct(ms, 50):8.1f} {pct(ms, 95):8.1f} {max(ms):8.1f}")
