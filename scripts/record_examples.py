@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qmigtui.control.rig import Rig  # noqa: E402
-from qmigtui.control.scenarios import status_is  # noqa: E402
+from qmigtui.control.scenarios import break_postcopy, status_is  # noqa: E402
 from qmigtui.control.scenarios import until as wait_until  # noqa: E402
 from qmigtui.lab.pair import LabConfig  # noqa: E402
 from qmigtui.qmp.errors import NotConnected  # noqa: E402
@@ -70,8 +70,7 @@ async def postcopy_recover(rig: Rig) -> None:
     await rig.controller.start_postcopy()
     await wait_until(rig, status("source", "postcopy-active"), 20, "postcopy-active")
     await asyncio.sleep(2)
-    rig.lab.cut_link()
-    await wait_until(rig, lambda s: all(x.status == "postcopy-paused" for x in s.sides), 30, "both paused")
+    await break_postcopy(rig)
     await asyncio.sleep(3)
     await rig.controller.recover()
     await wait_until(rig, status("destination", "completed"), 90, "completion after recovery")

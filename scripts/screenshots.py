@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qmigtui.control.connect import open_lab  # noqa: E402
+from qmigtui.control.scenarios import break_postcopy  # noqa: E402
 from qmigtui.lab.pair import LabConfig  # noqa: E402
 from qmigtui.ui import themes  # noqa: E402
 from qmigtui.ui.app import MigrationApp  # noqa: E402
@@ -78,9 +79,7 @@ async def main() -> None:
         await app.backend.controller.start_postcopy()
         await until(lambda: app.snapshot.source.status == "postcopy-active", 30, "postcopy")
         await asyncio.sleep(1.0)
-        app.backend.rig.lab.cut_link()
-        await until(lambda: all(s.status == "postcopy-paused" for s in app.snapshot.sides), 60,
-                    "postcopy-paused")
+        await break_postcopy(app.backend.rig)
         await asyncio.sleep(1.0)
         await pilot.pause()
         save(app, "postcopy-paused-120x40")

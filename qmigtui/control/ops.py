@@ -17,7 +17,8 @@ from typing import Any
 from qmigtui.model import capabilities as capmodel
 from qmigtui.model import parameters as parammodel
 from qmigtui.model.records import parse_list, parse_record
-from qmigtui.qmp.errors import CommandRejected, QmpError
+from qmigtui.qmp.errors import CommandRejected, NotConnected, QmpError
+from qmigtui.qmp.session import ConnState
 from qmigtui.watch.snapshot import TERMINAL, DirtyRate
 from qmigtui.watch.watcher import Watcher
 
@@ -60,9 +61,24 @@ class Controller:
     def status(self, side: str) -> str:
         return self.watcher.sides[side].state.status if self.has_side(side) else "none"
 
-    async def fresh_status(self, side: str) -> str:
-        """Ask QEMU now (actions re-check state just before sending)."""
-        raw = await self.query(side, "query-migrate")
+    async def fresh_status(self, side: str, reconnect_wait: float = 5.0) -> str:
+        """Ask QEMU now (actions re-check state just before sending).
+
+        A monitor that is reconnecting (QEMU 7.2's destination drops it now and then when a
+        postcopy link breaks) is waited for a few seconds rather than failing the action.
+        """
+        deadline = time.monotonic() + reconnect_wait
+        session = self.watcher.session(side)
+        while True:
+            try:
+                raw = await session.execute("query-migrate")
+                break
+            except NotConnected as e:
+                if session.state is not ConnState.RECONNECTING or time.monotonic() > deadline:
+                    raise ControlError(f"{side}: {e}") from None
+                await asyncio.sleep(0.2)
+            except QmpError as e:
+                raise ControlError(f"{side}: {e}") from None
         return parse_record("MigrationInfo", raw).status or "none"
 
     async def query(self, side: str, command: str, args: dict[str, Any] | None = None) -> Any:

@@ -83,6 +83,11 @@ class Rig:
         self.lab.config = config
         assert self.lab.dir is not None
         write_image(self.lab.dir / "guest.bin", working_set_mib, dirty_rate_mib_s)
+        await self.reset(timeout)
+
+    async def reset(self, timeout: float = 30.0) -> None:
+        """Both QEMUs afresh (whatever state they were in), set up as at the start."""
+        self.lab.restore_link()
         before = (self.source.connects, self.destination.connects)
         for role in ("source", "destination"):
             self.lab.restart(role)
