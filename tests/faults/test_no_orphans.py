@@ -176,3 +176,18 @@ def test_the_app_draws_and_quits_in_each_terminal_kind(qemu, tmp_path, term, ext
     finally:
         t.close()
     assert_nothing_left(t, lab)
+
+
+@pytest.mark.parametrize("way", ["quit key", "SIGTERM"])
+def test_a_staged_scenario_leaves_nothing_behind(qemu, tmp_path, way):
+    t, lab = start([*QMIGTUI, "--scenario", "stuck-postcopy"], XDG_STATE_HOME=str(tmp_path))
+    try:
+        t.drain(4.0)  # let the staging get under way: a migration, postcopy, a cut link
+        if way == "quit key":
+            t.send(b"q")
+        else:
+            os.kill(t.pid, signal.SIGTERM)
+        assert t.wait(30) is not None, f"still running after {way}"
+    finally:
+        t.close()
+    assert_nothing_left(t, lab)

@@ -66,3 +66,35 @@ async def test_switchover_continue_passes_and_cancel_fails(lab_app):
 def test_every_exercise_names_a_scenario():
     from qmigtui.control.scenarios import SCENARIOS
     assert all(e.scenario in SCENARIOS for e in EXERCISES.values())
+
+
+async def test_lab_fault_keys_act_on_the_real_processes_and_the_app_shows_it(lab_app):
+    from qmigtui.lab.pair import LabConfig
+    async with lab_app(LabConfig(mem_mib=64, working_set_mib=32, dirty_rate_mib_s=40,
+                                 bandwidth=16 << 20)) as (app, pilot, backend):
+        lab = backend.rig.lab
+        await pilot.press("m")
+        await wait_for(lambda: app.screen.__class__.__name__ == "StartMigration", 5, "dialog")
+        await pilot.press("enter")
+        await wait_for(lambda: app.snapshot.source.status == "active", 20, "active")
+        await pilot.press("exclamation_mark")  # cut: precopy fails on the source
+        await wait_for(lambda: "cut" in lab.link_status(), 5, "the relay cut")
+        await wait_for(lambda: app.snapshot.source.status == "failed", 60, "failed shown")
+        await pilot.press("at")
+        await wait_for(lambda: "cut" not in lab.link_status(), 5, "the relay restored")
+        await pilot.press("number_sign")  # kill the destination
+        await wait_for(lambda: lab.destination.poll() is not None, 10, "destination process gone")
+        await wait_for(lambda: app.snapshot.destination.connection != "connected", 10, "shown lost")
+        await pilot.press("dollar_sign")  # a new guest: both QEMUs restart
+        await wait_for(lambda: app.screen.__class__.__name__ == "AskText", 5, "the question")
+        await pilot.press("ctrl+a", "ctrl+k", *"16 4", "enter")
+        await wait_for(lambda: lab.config.working_set_mib == 16 and app.snapshot.destination.connected
+                       and app.snapshot.source.connected, 60, "both back with the new guest")
+
+
+async def test_fault_keys_are_absent_outside_the_lab(tmp_path):
+    from qmigtui.ui.app import MigrationApp
+    app = MigrationApp(None)
+    async with app.run_test(size=(80, 24)):
+        assert app.check_action("lab_fault", ("cut",)) is False
+        await app.action_quit()
