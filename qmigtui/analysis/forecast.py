@@ -34,6 +34,7 @@ class Context:
     downtime_limit_ms: float = 300.0
     max_bandwidth: float = math.nan  # bytes/s
     throttle_max: float = 99.0
+    vcpu_dirty_limit: float = math.nan  # MB/s per vCPU while the dirty-limit capability is on
     capabilities: dict[str, bool] = field(default_factory=dict)
     destination_capabilities: dict[str, bool] = field(default_factory=dict)
     commands: frozenset[str] = frozenset()
@@ -249,6 +250,11 @@ def _not_converging(ctx: Context, fp: Footprint, bw: float, remaining: float,
     reasons += (("downtime needed", f"{units.format_ms(need_ms)} to send "
                                     f"{units.format_bytes(hot)} at once"),)
     auto = ctx.capabilities.get("auto-converge")
+    if ctx.capabilities.get("dirty-limit"):
+        limit_text = (f"{ctx.vcpu_dirty_limit:g} MB/s per vCPU" if not math.isnan(ctx.vcpu_dirty_limit)
+                      else "its vcpu-dirty-limit")
+        why += f" (dirty-limit holds vCPUs to {limit_text})"
+        reasons += (("dirty-limit", f"on, {limit_text}"),)
     if not stuck:
         verdict = "at-risk"
         summary = f"{why}; the next pass will tell"

@@ -215,3 +215,10 @@ def test_fuzzed_series_never_crash_the_forecast(rows, measured):
                                 capabilities={"auto-converge": True, "postcopy-ram": True},
                                 commands=CMDS))
         assert isinstance(f.summary, str) and f.verdict
+
+
+def test_dirty_limit_is_named_in_the_verdict_when_on():
+    samples, _ = precopy(256 * MiB, 64 * MiB, 40 * MiB, 20 * MiB, seconds=40)
+    f = run_forecasts(samples, capabilities={"dirty-limit": True}, vcpu_dirty_limit=1)[-1][1]
+    assert "dirty-limit holds vCPUs to 1 MB/s per vCPU" in f.summary
+    assert ("dirty-limit", "on, 1 MB/s per vCPU") in f.reasons
