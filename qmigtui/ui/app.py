@@ -1,9 +1,8 @@
-"""The qmigtui app: five panes over a Snapshot, a status line, and the migration actions."""
+"""The qmigtui app: seven panes over a Snapshot, a status line, and the keys (in the *_keys modules)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import threading
@@ -12,31 +11,26 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from textual import events, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from qmigtui.analysis.forecast import Advice
-from qmigtui.control import audit as audit_log
-from qmigtui.control.connect import Backend, ReplayControl
-from qmigtui.control.ops import ControlError, Controller
+from qmigtui.control.connect import Backend
 from qmigtui.control.scenarios import Verdict
-from qmigtui.control.scenarios import summary as exercise_summary
-from qmigtui.control.tools import DANGEROUS, JOB_COMMANDS
-from qmigtui.lab.pair import LabError
-from qmigtui.model import units
-from qmigtui.model.commands import InputError, parse_line
 from qmigtui.ui import themes
+from qmigtui.ui.advice_keys import AdviceKeys
 from qmigtui.ui.config_panes import CapabilitiesPane, ParametersPane
 from qmigtui.ui.console_pane import ConsolePane
-from qmigtui.ui.dialogs import AskText, Confirm, EditParameter, StartMigration
+from qmigtui.ui.dialogs import AskText, EditParameter
 from qmigtui.ui.events_pane import EventsPane
-from qmigtui.ui.forecast_view import ForecastView
 from qmigtui.ui.graphs_pane import GraphsPane
+from qmigtui.ui.lab_keys import LabKeys
+from qmigtui.ui.replay_keys import ReplayKeys
 from qmigtui.ui.status_pane import StatusPane
-from qmigtui.ui.tools_pane import CommandForm, ResultView, ToolsPane, render_result
+from qmigtui.ui.tool_keys import ToolKeys
+from qmigtui.ui.tools_pane import ToolsPane
 from qmigtui.watch.snapshot import Snapshot
 
 PANES = (("status", "1 Status"), ("graphs", "2 Graphs"), ("capabilities", "3 Capabilities"),
@@ -46,19 +40,13 @@ MIGRATION_ACTIONS = ("migrate", "postcopy", "pause", "recover", "continue", "can
 REPLAY_ACTIONS = ("replay_pause", "replay_speed", "replay_jump", "replay_next")
 WIDE = (120, 36)
 HANGUP_GRACE = 5.0  # seconds a hung-up app may take to close its sessions before it just ends
-MIN_FRAME = 0.05
-TOOL_DEFAULTS = {  # what a form starts with, so the common case is one key away
-    "calc-dirty-rate": {"calc-time": "1", "sample-pages": "4096", "mode": "page-sampling"},
-    "snapshot-save": {"job-id": "snap-save", "tag": "qmigtui", "vmstate": "disk0", "devices": "disk0"},
-    "snapshot-load": {"job-id": "snap-load", "tag": "qmigtui", "vmstate": "disk0", "devices": "disk0"},
-    "snapshot-delete": {"job-id": "snap-delete", "tag": "qmigtui", "devices": "disk0"},
-    "set-vcpu-dirty-limit": {"dirty-rate": "10"},
-}  # seconds between renders when snapshots come in a burst
+MIN_FRAME = 0.05  # seconds between renders when snapshots come in a burst
+
 
 BackendFactory = Callable[[], Awaitable[Backend]]
 
 
-class MigrationApp(App[int]):
+class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
     """Watch and drive one migration (source, and destination when given)."""
 
     CSS_PATH = "app.tcss"
@@ -241,11 +229,6 @@ class MigrationApp(App[int]):
             self._allowed = allowed    # and after the new state is on screen (it costs a frame)
             self.call_after_refresh(self.refresh_bindings)
 
-    def _set_topline(self, text: str) -> None:
-        if text != self._topline_text:
-            self._topline_text = text
-            self.query_one("#topline", Static).update(text, layout=False)
-
     def _topline(self, snap: Snapshot) -> str:
         parts = []
         for side in snap.sides:
@@ -342,316 +325,7 @@ class MigrationApp(App[int]):
                 self.action_focus_pane("events")
         self.push_screen(AskText("Show events containing:", events.filter), done)
 
-    def _explain(self, action: str) -> bool:
-        if self.backend is None:
-            self.notify("not connected yet", severity="warning")
-            return False
-        permission = self.backend.controller.can(action)
-        if not permission.ok:
-            self.notify(f"{action}: {permission.why}", severity="warning")
-        return permission.ok
-
-    def _run(self, key: str, make: Callable[[], Awaitable[Any]], done: str) -> None:
-        assert self.backend is not None
-        controller = self.backend.controller
-
-        async def go() -> None:
-            try:
-                await controller.once(key, make())
-            except ControlError as e:
-                self.notify(str(e), severity="error", timeout=10)
-                return
-            self.notify(done)
-        self.run_worker(go(), group=key, exit_on_error=False)
-
-    def _confirm_then(self, action: str, question: str, detail: str,
-                      make: Callable[[], Awaitable[Any]], done: str) -> None:
-        if not self._explain(action):
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._run(action, make, done)
-        self.push_screen(Confirm(question, detail), answered)
-
-    def action_migrate(self) -> None:
-        if not self._explain("migrate"):
-            return
-        assert self.backend is not None
-        controller = self.backend.controller
-        lab = controller.lab_link
-        default = lab.migrate_uri if lab is not None else "tcp:DEST-HOST:4444"
-
-        def chosen(uri: str | None) -> None:
-            if not uri:
-                return
-            if uri.startswith("exec:"):
-                def confirmed(yes: bool | None) -> None:
-                    if yes:
-                        self._start(uri)
-                self.push_screen(Confirm("QEMU will run this command on the source host:", uri[5:]),
-                                 confirmed)
-                return
-            self._start(uri)
-        self.push_screen(StartMigration(default, controller.has_side("destination")), chosen)
-
-    def _start(self, uri: str) -> None:
-        assert self.backend is not None
-        controller = self.backend.controller
-        self._run("migrate", lambda: controller.start_migration(uri), f"migration started to {uri}")
-
-    def action_postcopy(self) -> None:
-        assert self.backend is not None
-        c = self.backend.controller
-        self._confirm_then("postcopy", "Switch to postcopy?",
-                           "The guest resumes on the destination; from then on a network failure "
-                           "pauses it until recovered.\nsends: migrate-start-postcopy",
-                           c.start_postcopy, "switched to postcopy")
-
-    def action_pause(self) -> None:
-        assert self.backend is not None
-        c = self.backend.controller
-        self._confirm_then("pause", "Pause the postcopy migration?",
-                           "sends: migrate-pause (source); recover with r", c.pause, "pause sent")
-
-    def action_recover(self) -> None:
-        assert self.backend is not None
-        c = self.backend.controller
-        plan = "\n".join(c.recovery_plan())
-        if not c.has_side("destination"):
-            self.notify("Recovery needs the destination too. Run there, then here:\n" + plan,
-                        title="Recover", timeout=60)
-            return
-        self._confirm_then("recover", "Recover the paused postcopy? In this order:", plan,
-                           c.recover, "recovery sent; watch for postcopy-active")
-
-    def action_continue(self) -> None:
-        assert self.backend is not None
-        c = self.backend.controller
-        if self._explain("continue"):
-            self._run("continue", c.continue_, "continue sent")
-
-    def action_cancel(self) -> None:
-        assert self.backend is not None
-        c = self.backend.controller
-        self._confirm_then("cancel", "Cancel the migration?",
-                           "The guest keeps running on the source.\nsends: migrate_cancel",
-                           c.cancel, "cancel sent")
-
-    # -- lab: scenarios, exercises, fault keys ------------------------------------------
-
-    async def _stage(self, backend: Backend) -> None:
-        scenario = backend.scenario
-        assert scenario is not None and backend.rig is not None
-        self.notify(f"staging '{scenario.name}': {scenario.summary}", timeout=10)
-        try:
-            await scenario.stage(backend.rig)
-        except (ControlError, TimeoutError, LabError) as e:
-            self.notify(f"scenario {scenario.name}: {e}", severity="error", timeout=30)
-            return
-        self.staged = True
-        exercise = backend.exercise
-        if exercise is None:
-            self.notify(f"scenario '{scenario.name}' is ready", timeout=10)
-            return
-        self._exercise_from = backend.audit.lines if backend.audit is not None else 0
-        self._exercise_started = time.monotonic()
-        self.notify(f"EXERCISE {exercise.name}: {exercise.task}", title="Your task", timeout=60)
-        self.set_interval(0.5, self._judge)
-
-    def _trainee_actions(self) -> list[dict[str, Any]]:
-        backend = self.backend
-        if backend is None or backend.audit is None:
-            return []
-        return audit_log.read(backend.audit.path)[self._exercise_from:]
-
-    def _judge(self) -> None:
-        backend = self.backend
-        if backend is None or backend.exercise is None or self.exercise_result is not None \
-                or self.snapshot is None:
-            return
-        exercise = backend.exercise
-        actions = self._trainee_actions()
-        verdict = exercise.judge(self.snapshot, actions)
-        took = time.monotonic() - self._exercise_started
-        if not verdict.done and took > exercise.limit_s:
-            verdict = Verdict(True, False, f"not done within {exercise.limit_s:.0f} s")
-        if verdict.done:
-            self.exercise_result = verdict
-            text = exercise_summary(exercise, verdict, took, actions)
-            self.push_screen(Confirm("Exercise over" if verdict.passed else "Exercise failed", text))
-
-    def action_lab_fault(self, fault: str) -> None:
-        backend = self.backend
-        if backend is None or backend.rig is None:
-            return
-        rig = backend.rig
-        if fault == "cut":
-            rig.lab.cut_link()
-            self.notify("lab: link cut (connections reset, new ones refused)", severity="warning")
-        elif fault == "restore":
-            rig.lab.restore_link()
-            self.notify("lab: link restored")
-        elif fault == "kill":
-            rig.lab.kill("destination")
-            self.notify("lab: destination QEMU killed", severity="warning")
-        elif fault == "guest":
-            def chosen(text: str | None) -> None:
-                if not text:
-                    return
-                try:
-                    ws, rate = (float(x) for x in text.replace(",", " ").split())
-                except ValueError:
-                    self.notify("write: WORKING-SET-MIB RATE-MIB/S, e.g. 64 40", severity="error")
-                    return
-
-                async def restart() -> None:
-                    try:
-                        await rig.new_guest(ws, rate)
-                    except LabError as e:
-                        self.notify(f"lab: {e}", severity="error")
-                        return
-                    self.notify(f"lab: new guest, {ws:g} MiB working set at {rate:g} MiB/s")
-                self.run_worker(restart(), exit_on_error=False)
-            config = rig.lab.config
-            self.push_screen(AskText("lab: guest working set (MiB) and dirty rate (MiB/s); both "
-                                     "QEMUs restart", f"{config.working_set_mib:g} "
-                                     f"{config.dirty_rate_mib_s:g}"), chosen)
-
-    # -- replay ---------------------------------------------------------------------
-
-    def _player(self) -> ReplayControl | None:
-        return self.backend.player if self.backend is not None else None
-
-    def _replay_changed(self, note: str) -> None:
-        if self.snapshot is not None:
-            self._set_topline(self._topline(self.snapshot))
-        self.notify(note, timeout=3)
-
-    def action_replay_pause(self) -> None:
-        if (player := self._player()) is not None:
-            self._replay_changed("paused" if player.toggle_pause() else "playing")
-
-    def action_replay_speed(self, step: int) -> None:
-        if (player := self._player()) is not None:
-            self._replay_changed(f"speed ×{player.faster(step):g}")
-
-    def action_replay_next(self) -> None:
-        if (player := self._player()) is not None:
-            status = player.next_state_change()
-            self._replay_changed(f"at {player.position:.1f} s: {status}" if status else "end of recording")
-
-    def action_replay_jump(self) -> None:
-        player = self._player()
-        if player is None:
-            return
-
-        def chosen(text: str | None) -> None:
-            if not text:
-                return
-            try:
-                target = units.parse_duration_ms(text) / 1000
-            except ValueError as e:
-                self.notify(str(e), severity="error")
-                return
-            if target < player.position:
-                self.notify(f"a replay only goes forward (now at {player.position:.1f} s)",
-                            severity="warning")
-                return
-            self._replay_changed(f"at {player.jump_to(target):.1f} s")
-        self.push_screen(AskText("Jump to (seconds from the start, e.g. 90s or 2m):", ""), chosen)
-
-    # -- forecast: reasoning, remedies, measuring --------------------------------
-
-    def action_explain(self) -> None:
-        snap = self.snapshot
-        if self.backend is None or snap is None or snap.forecast is None:
-            self.notify("not connected yet", severity="warning")
-            return
-        c = self.backend.controller
-        plan = c.recovery_plan() if snap.forecast.verdict == "paused" else None
-        view = ForecastView(snap.forecast, plan, snap.measurements)
-
-        def picked(index: int | None) -> None:
-            if index is not None and snap.forecast is not None:
-                self.apply_advice(snap.forecast.advice[index])
-        self.push_screen(view, picked)
-
-    def action_advice(self) -> None:
-        """Do the first remedy of the current verdict (after confirmation)."""
-        f = self.snapshot.forecast if self.snapshot is not None else None
-        tip = next((a for a in f.advice if a.action != "cancel"), None) if f is not None else None
-        if tip is None:
-            self.notify("no advice right now; e shows the reasoning", severity="information")
-            return
-        self.apply_advice(tip)
-
-    def apply_advice(self, advice: Advice) -> None:
-        """One remedy through the same guarded path as its key."""
-        direct = {"postcopy": self.action_postcopy, "cancel": self.action_cancel,
-                  "continue": self.action_continue, "recover": self.action_recover,
-                  "pause": self.action_pause, "measure": self.action_measure}
-        if advice.action in direct:
-            direct[advice.action]()
-            return
-        controller = self._writable()
-        if controller is None:
-            return
-        if advice.action == "set-parameter":
-            detail = (f"{advice.why}\nsends: migrate-set-parameters "
-                      f"{{\"{advice.target}\": {advice.value}}} (source)")
-            make: Callable[[], Awaitable[Any]] = lambda: controller.set_parameter(  # noqa: E731
-                "source", advice.target, str(advice.value))
-            done = f"{advice.target} set to {advice.value}"
-        elif advice.action == "capability":
-            sides = list(controller.watcher.sides)
-            detail = (f"{advice.why}\nsends: migrate-set-capabilities {advice.target}=on "
-                      f"({', '.join(sides)})")
-
-            async def make_caps() -> None:
-                for side in sides:
-                    await controller.set_capability(side, advice.target, True, check_peer=len(sides) == 1)
-            make, done = make_caps, f"{advice.target} on"
-        elif advice.action == "dirty-limit":
-            detail = f"{advice.why}\nsends: set-vcpu-dirty-limit {{\"dirty-rate\": {advice.value}}} (source)"
-            make = lambda: controller.set_dirty_limit(int(advice.value))  # noqa: E731
-            done = f"vCPU dirty limit {advice.value} MB/s set"
-        else:
-            self.notify(f"{advice.label}: not an action here", severity="warning")
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._run(f"advice:{advice.action}:{advice.target}", make, done)
-        self.push_screen(Confirm(f"{advice.label}?", detail), answered)
-
-    def action_measure(self) -> None:
-        """calc-dirty-rate over a short window and one a first pass long (feeds the forecast)."""
-        controller = self._writable()
-        if controller is None:
-            return
-        src = controller.watcher.sides["source"].state
-        if src.supported_commands and "calc-dirty-rate" not in src.supported_commands:
-            self.notify("this QEMU has no calc-dirty-rate", severity="warning")
-            return
-
-        async def measure() -> None:
-            results = await controller.measure_footprint()
-            self.notify("dirty rate: " + ", ".join(
-                f"{units.format_rate(r.bytes_per_s)} over {r.seconds:g} s" for r in results))
-        self.notify("measuring the guest's dirty rate (page-sampling)…")
-        self._run("measure", measure, "measurement done")
-
     # -- pane messages ----------------------------------------------------------
-
-    def _writable(self) -> Controller | None:
-        """The controller when changes may be sent; otherwise say why and return None."""
-        if self.backend is None:
-            return None
-        if self.backend.watcher.read_only:
-            self.notify("read-only mode: nothing sent", severity="warning")
-            return None
-        return self.backend.controller
 
     def on_capabilities_pane_toggle(self, message: CapabilitiesPane.Toggle) -> None:
         controller = self._writable()
@@ -678,94 +352,6 @@ class MigrationApp(App[int]):
                       lambda: controller.set_parameter(message.side, message.name, text),
                       f"{message.name} set on {message.side}")
         self.push_screen(EditParameter(message.name, message.side, message.current), edited)
-
-    # -- tools and console: any command of the schema --------------------------------
-
-    def on_tools_pane_open(self, message: ToolsPane.Open) -> None:
-        if self.backend is None:
-            return
-        if not self.backend.controller.has_side(message.side):
-            self.notify(f"no {message.side} endpoint", severity="warning")
-            return
-        info = self.backend.tools.commands(message.side).get(message.command)
-        if info is None and message.command == "query-migrationthreads":
-            self.run_tool(message.side, message.command, {})  # read from /proc where QEMU runs here
-            return
-        if info is None:
-            self.notify(f"{message.command}: not in the {message.side} QEMU's schema", severity="warning")
-            return
-        defaults = TOOL_DEFAULTS.get(message.command, {})
-
-        def filled(args: dict[str, Any] | None) -> None:
-            if args is not None:
-                self.run_tool(message.side, message.command, args)
-        self.push_screen(CommandForm(info, message.side, defaults), filled)
-
-    def run_tool(self, side: str, command: str, args: dict[str, Any],
-                 log: Callable[[Any], object] | None = None) -> None:
-        """Send one command of the schema (asking first when it ends or undoes something)."""
-        if self.backend is None:
-            return
-        tools = self.backend.tools
-        exact = json.dumps({"execute": command, "arguments": args} if args else {"execute": command})
-
-        async def go() -> Any:
-            if command == "calc-dirty-rate":
-                r = await tools.controller.measure_dirty_rate(
-                    int(args.get("calc-time", 1)), side, str(args.get("mode", "page-sampling")),
-                    int(args.get("sample-pages", 4096)))
-                return {"dirty-rate (bytes/s)": r.bytes_per_s, "window (s)": r.seconds, "mode": r.mode,
-                        "per vCPU (bytes/s)": list(r.vcpus)}
-            result = await tools.run(side, command, args)
-            if command in JOB_COMMANDS:
-                return await tools.follow_job(side, str(args.get("job-id")))
-            if command == "query-migrationthreads":
-                return [t.__dict__ for t in await tools.threads(side)]
-            return result
-
-        async def worker() -> None:
-            try:
-                result = await tools.controller.once(f"tool:{side}:{command}", go())
-            except ControlError as e:
-                self.notify(str(e), severity="error", timeout=10)
-                if log is not None:
-                    log(f"error: {e}")
-                return
-            if log is not None:
-                log(result)
-                return
-            fetch = None
-            if command.startswith("query-"):
-                async def fetch() -> Any:
-                    if command == "query-migrationthreads":
-                        return [t.__dict__ for t in await tools.threads(side)]
-                    return await tools.run(side, command, args)
-            self.push_screen(ResultView(f"{command} ({side})", result, fetch))
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.run_worker(worker(), exit_on_error=False)
-        if command in DANGEROUS:
-            self.push_screen(Confirm(f"Send {command} to the {side}?", f"sends: {exact}"), answered)
-        else:
-            self.run_worker(worker(), exit_on_error=False)
-
-    def on_console_pane_submitted(self, message: ConsolePane.Submitted) -> None:
-        console = self.query_one(ConsolePane)
-        if self.backend is None:
-            console.log_widget.write("not connected yet")
-            return
-        try:
-            command, args = parse_line(message.text)
-        except InputError as e:
-            console.log_widget.write(f"not sent: {e}")
-            return
-        problems = self.backend.tools.problems(message.side, command, args)
-        if problems:
-            console.log_widget.write("not sent: " + "; ".join(problems))
-            return
-        self.run_tool(message.side, command, args,
-                      log=lambda value: console.log_widget.write(render_result(command, value)))
 
     # -- command palette ----------------------------------------------------
 

@@ -37,6 +37,7 @@ async def test_replay_walks_the_live_statuses_and_ends_with_the_live_numbers(mak
     await asyncio.sleep(1.0)
     numbers = final_numbers(rig.watcher.snapshot)
     history = rig.watcher.snapshot.histories["source"].series("transferred")
+    announced = _announced(rig.watcher.snapshot)
     await rig.close()
     recorder.close()
 
@@ -46,24 +47,44 @@ async def test_replay_walks_the_live_statuses_and_ends_with_the_live_numbers(mak
 
     replayed, replay_numbers, warning = await play(path, speed=200, quiet=True)
     assert warning is None
-    for side in ("source", "destination"):  # each side's walk; the two interleave by milliseconds
-        assert [s for n, s in replayed if n == side] == [s for n, s in live if n == side], side
+    replay_history, replay_announced = await _replayed(path)
+    # the statuses QEMU announced, per side and in order, are the live ones ...
+    assert replay_announced == announced and announced["source"][-1] == "completed"
+    for side in ("source", "destination"):
+        walk = [s for n, s in replayed if n == side]
+        assert walk[-1] == [s for n, s in live if n == side][-1], side
+        assert _in_order(announced[side], walk), (side, walk)  # ... and the replay showed each
     assert replay_numbers == numbers
     assert numbers["source"]["status"] == "completed" and numbers["source"]["transferred"] > 0
-    assert _plain(await _replayed_history(path)) == _plain(history)
+    assert _plain(replay_history) == _plain(history)
+
+
+def _announced(snap) -> dict[str, list[str]]:
+    """Per side, the statuses of its MIGRATION events in order."""
+    out: dict[str, list[str]] = {"source": [], "destination": []}
+    for e in snap.events:
+        if e.name == "MIGRATION":
+            out[e.side].append(e.data.get("status"))
+    return out
+
+
+def _in_order(wanted: list[str], walk: list[str]) -> bool:
+    it = iter(walk)
+    return all(any(w == s for s in it) for w in wanted)
 
 
 def _plain(values: list[float]) -> list[float | None]:
     return [None if v != v else v for v in values]  # NaN (a sample without ram stats) as None
 
 
-async def _replayed_history(path) -> list[float]:
+async def _replayed(path) -> tuple[list[float], dict[str, list[str]]]:
     from qmigtui.control.connect import open_replay
     backend = await open_replay(path, 500)
     try:
         await backend.player.ended.wait()
         await asyncio.sleep(0.5)
-        return backend.watcher.snapshot.histories["source"].series("transferred")
+        snap = backend.watcher.snapshot
+        return snap.histories["source"].series("transferred"), _announced(snap)
     finally:
         await backend.close()
 

@@ -1,0 +1,73 @@
+"""What every part of the app's key handling shares: the backend, and asking, running and
+reporting an action."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from textual.app import App
+from textual.widgets import Static
+
+from qmigtui.control.connect import Backend
+from qmigtui.control.ops import ControlError, Controller
+from qmigtui.ui.dialogs import Confirm
+from qmigtui.watch.snapshot import Snapshot
+
+
+class DeskBase(App[int]):
+    """The app's state the key handlers read, and the helpers they share."""
+
+    backend: Backend | None
+    snapshot: Snapshot | None
+    _topline_text: str
+
+    def _topline(self, snap: Snapshot) -> str:
+        raise NotImplementedError
+
+    def _set_topline(self, text: str) -> None:
+        if text != self._topline_text:
+            self._topline_text = text
+            self.query_one("#topline", Static).update(text, layout=False)
+
+    def _explain(self, action: str) -> bool:
+        if self.backend is None:
+            self.notify("not connected yet", severity="warning")
+            return False
+        permission = self.backend.controller.can(action)
+        if not permission.ok:
+            self.notify(f"{action}: {permission.why}", severity="warning")
+        return permission.ok
+
+    def _run(self, key: str, make: Callable[[], Awaitable[Any]], done: str) -> None:
+        assert self.backend is not None
+        controller = self.backend.controller
+
+        async def go() -> None:
+            try:
+                await controller.once(key, make())
+            except ControlError as e:
+                self.notify(str(e), severity="error", timeout=10)
+                return
+            self.notify(done)
+        self.run_worker(go(), group=key, exit_on_error=False)
+
+    def _confirm_then(self, action: str, question: str, detail: str,
+                      make: Callable[[], Awaitable[Any]], done: str) -> None:
+        if not self._explain(action):
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._run(action, make, done)
+        self.push_screen(Confirm(question, detail), answered)
+
+    def _writable(self) -> Controller | None:
+        """The controller when changes may be sent; otherwise say why and return None."""
+        if self.backend is None:
+            return None
+        if self.backend.watcher.read_only:
+            self.notify("read-only mode: nothing sent", severity="warning")
+            return None
+        return self.backend.controller
+

@@ -1,0 +1,53 @@
+"""Replay keys: pause, speed, jump to a time, next state change."""
+
+from __future__ import annotations
+
+from qmigtui.control.connect import ReplayControl
+from qmigtui.model import units
+from qmigtui.ui.desk import DeskBase
+from qmigtui.ui.dialogs import AskText
+
+
+class ReplayKeys(DeskBase):
+    """Replay keys: pause, speed, jump to a time, next state change."""
+
+    def _player(self) -> ReplayControl | None:
+        return self.backend.player if self.backend is not None else None
+
+    def _replay_changed(self, note: str) -> None:
+        if self.snapshot is not None:
+            self._set_topline(self._topline(self.snapshot))
+        self.notify(note, timeout=3)
+
+    def action_replay_pause(self) -> None:
+        if (player := self._player()) is not None:
+            self._replay_changed("paused" if player.toggle_pause() else "playing")
+
+    def action_replay_speed(self, step: int) -> None:
+        if (player := self._player()) is not None:
+            self._replay_changed(f"speed ×{player.faster(step):g}")
+
+    def action_replay_next(self) -> None:
+        if (player := self._player()) is not None:
+            status = player.next_state_change()
+            self._replay_changed(f"at {player.position:.1f} s: {status}" if status else "end of recording")
+
+    def action_replay_jump(self) -> None:
+        player = self._player()
+        if player is None:
+            return
+
+        def chosen(text: str | None) -> None:
+            if not text:
+                return
+            try:
+                target = units.parse_duration_ms(text) / 1000
+            except ValueError as e:
+                self.notify(str(e), severity="error")
+                return
+            if target < player.position:
+                self.notify(f"a replay only goes forward (now at {player.position:.1f} s)",
+                            severity="warning")
+                return
+            self._replay_changed(f"at {player.jump_to(target):.1f} s")
+        self.push_screen(AskText("Jump to (seconds from the start, e.g. 90s or 2m):", ""), chosen)

@@ -1,0 +1,112 @@
+"""Any command of the schema, from the tools pane's forms and from the console."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from qmigtui.control.ops import ControlError
+from qmigtui.control.tools import DANGEROUS, JOB_COMMANDS
+from qmigtui.model.commands import InputError, parse_line
+from qmigtui.ui.console_pane import ConsolePane
+from qmigtui.ui.desk import DeskBase
+from qmigtui.ui.dialogs import Confirm
+from qmigtui.ui.tools_pane import CommandForm, ResultView, ToolsPane, render_result
+
+TOOL_DEFAULTS = {  # what a form starts with, so the common case is one key away
+    "calc-dirty-rate": {"calc-time": "1", "sample-pages": "4096", "mode": "page-sampling"},
+    "snapshot-save": {"job-id": "snap-save", "tag": "qmigtui", "vmstate": "disk0", "devices": "disk0"},
+    "snapshot-load": {"job-id": "snap-load", "tag": "qmigtui", "vmstate": "disk0", "devices": "disk0"},
+    "snapshot-delete": {"job-id": "snap-delete", "tag": "qmigtui", "devices": "disk0"},
+    "set-vcpu-dirty-limit": {"dirty-rate": "10"},
+}
+
+class ToolKeys(DeskBase):
+    """Any command of the schema, from the tools pane's forms and from the console."""
+
+    def on_tools_pane_open(self, message: ToolsPane.Open) -> None:
+        if self.backend is None:
+            return
+        if not self.backend.controller.has_side(message.side):
+            self.notify(f"no {message.side} endpoint", severity="warning")
+            return
+        info = self.backend.tools.commands(message.side).get(message.command)
+        if info is None and message.command == "query-migrationthreads":
+            self.run_tool(message.side, message.command, {})  # read from /proc where QEMU runs here
+            return
+        if info is None:
+            self.notify(f"{message.command}: not in the {message.side} QEMU's schema", severity="warning")
+            return
+        defaults = TOOL_DEFAULTS.get(message.command, {})
+
+        def filled(args: dict[str, Any] | None) -> None:
+            if args is not None:
+                self.run_tool(message.side, message.command, args)
+        self.push_screen(CommandForm(info, message.side, defaults), filled)
+
+    def run_tool(self, side: str, command: str, args: dict[str, Any],
+                 log: Callable[[Any], object] | None = None) -> None:
+        """Send one command of the schema (asking first when it ends or undoes something)."""
+        if self.backend is None:
+            return
+        tools = self.backend.tools
+        exact = json.dumps({"execute": command, "arguments": args} if args else {"execute": command})
+
+        async def go() -> Any:
+            if command == "calc-dirty-rate":
+                r = await tools.controller.measure_dirty_rate(
+                    int(args.get("calc-time", 1)), side, str(args.get("mode", "page-sampling")),
+                    int(args.get("sample-pages", 4096)))
+                return {"dirty-rate (bytes/s)": r.bytes_per_s, "window (s)": r.seconds, "mode": r.mode,
+                        "per vCPU (bytes/s)": list(r.vcpus)}
+            result = await tools.run(side, command, args)
+            if command in JOB_COMMANDS:
+                return await tools.follow_job(side, str(args.get("job-id")))
+            if command == "query-migrationthreads":
+                return [t.__dict__ for t in await tools.threads(side)]
+            return result
+
+        async def worker() -> None:
+            try:
+                result = await tools.controller.once(f"tool:{side}:{command}", go())
+            except ControlError as e:
+                self.notify(str(e), severity="error", timeout=10)
+                if log is not None:
+                    log(f"error: {e}")
+                return
+            if log is not None:
+                log(result)
+                return
+            fetch = None
+            if command.startswith("query-"):
+                async def fetch() -> Any:
+                    if command == "query-migrationthreads":
+                        return [t.__dict__ for t in await tools.threads(side)]
+                    return await tools.run(side, command, args)
+            self.push_screen(ResultView(f"{command} ({side})", result, fetch))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(worker(), exit_on_error=False)
+        if command in DANGEROUS:
+            self.push_screen(Confirm(f"Send {command} to the {side}?", f"sends: {exact}"), answered)
+        else:
+            self.run_worker(worker(), exit_on_error=False)
+
+    def on_console_pane_submitted(self, message: ConsolePane.Submitted) -> None:
+        console = self.query_one(ConsolePane)
+        if self.backend is None:
+            console.log_widget.write("not connected yet")
+            return
+        try:
+            command, args = parse_line(message.text)
+        except InputError as e:
+            console.log_widget.write(f"not sent: {e}")
+            return
+        problems = self.backend.tools.problems(message.side, command, args)
+        if problems:
+            console.log_widget.write("not sent: " + "; ".join(problems))
+            return
+        self.run_tool(message.side, command, args,
+                      log=lambda value: console.log_widget.write(render_result(command, value)))
