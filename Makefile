@@ -36,7 +36,7 @@ test: $(STAMP) qemu browser lint
 
 demo: $(STAMP)
 	@$(MAKE) --no-print-directory qemu || true
-	@if command -v qemu-system-x86_64 >/dev/null; then $(VENV)/bin/qmigtui lab; \
+	@if command -v qemu-system-x86_64 >/dev/null; then $(VENV)/bin/qmigtui lab --scenario postcopy; \
 	else echo "QEMU cannot run here: replaying a recorded lab migration instead (examples/postcopy-recover.jsonl.gz)"; \
 	$(VENV)/bin/qmigtui replay examples/postcopy-recover.jsonl.gz; fi
 
