@@ -63,7 +63,7 @@ class Tools:
             await self.controller.watcher.ensure_schema(side)  # check against it, even this early
         except (QmpError, ValueError) as e:
             raise ControlError(f"{side}: cannot read the schema: {e}") from None
-        if name == "query-migrationthreads" and name not in self.commands(side):
+        if name == "query-migrationthreads":  # with each thread's CPU, or from /proc before 9.0
             return [t.__dict__ for t in await self.threads(side)]
         problems = self.problems(side, name, args)
         if problems:

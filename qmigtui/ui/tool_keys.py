@@ -63,8 +63,6 @@ class ToolKeys(DeskBase):
             result = await tools.run(side, command, args)
             if command in JOB_COMMANDS:
                 return await tools.follow_job(side, str(args.get("job-id")))
-            if command == "query-migrationthreads":
-                return [t.__dict__ for t in await tools.threads(side)]
             return result
 
         async def worker() -> None:
@@ -81,8 +79,6 @@ class ToolKeys(DeskBase):
             fetch = None
             if command.startswith("query-"):
                 async def fetch() -> Any:
-                    if command == "query-migrationthreads":
-                        return [t.__dict__ for t in await tools.threads(side)]
                     return await tools.run(side, command, args)
             self.push_screen(ResultView(f"{command} ({side})", result, fetch))
 
