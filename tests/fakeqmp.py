@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from qmigtui.record.format import Reader
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "converge.jsonl.gz"
 GREETING = {"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 22}, "package": ""},
                     "capabilities": []}}
 
@@ -14,7 +18,8 @@ GREETING = {"QMP": {"version": {"qemu": {"major": 7, "minor": 2, "micro": 22}, "
 class FakeQmp:
     """A Unix-socket server speaking just enough QMP; ``script`` decides each reply.
 
-    ``script(command, args)`` returns a reply dict, raw bytes to send, or None (no reply).
+    ``script(command, args)`` returns a reply dict, raw bytes to send, None (no reply), or
+    ``(bytes, reply)``: the bytes (an event, say) written just before the reply.
     """
 
     def __init__(self, path: str, script: Callable[[str, dict[str, Any]], Any] | None = None,
@@ -73,8 +78,22 @@ class FakeQmp:
         reply = {"return": {}} if cmd == "qmp_capabilities" else self.script(cmd, msg.get("arguments", {}))
         if reply is None:
             return
+        if isinstance(reply, tuple):
+            before, reply = reply
+            writer.write(before)
         if isinstance(reply, bytes):
             writer.write(reply)
         else:
             writer.write(json.dumps(reply | {"id": msg.get("id")}).encode() + b"\r\n")
         await writer.drain()
+
+
+def qemu_schema() -> list[Any]:
+    """QEMU 7.2's own query-qmp-schema answer, from a bundled recording."""
+    ids = set()
+    for e in Reader(EXAMPLE).entries():
+        if e.kind == "command" and e.msg.get("execute") == "query-qmp-schema":
+            ids.add(e.msg.get("id"))
+        elif e.kind == "response" and e.msg.get("id") in ids:
+            return list(e.msg["return"])
+    raise AssertionError("no schema in the example")

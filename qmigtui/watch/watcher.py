@@ -1,7 +1,9 @@
 """The Watcher: sessions in, Snapshots out.
 
 Polls ``query-migrate`` on every side without overlap (the next poll is armed
-only after the previous one finished), polls at once on a MIGRATION event,
+only after the previous one finished), on one clock shared by the sides (so
+their answers come together and make one screen update, not one per side),
+polls at once on a MIGRATION event,
 re-reads capabilities and parameters on (re)connect, and keeps a history ring
 per side.
 """
@@ -42,6 +44,7 @@ class Side:
         self.poll_now = asyncio.Event()
         self.config_stale = True
         self.last_answer: tuple[float, float] = (math.nan, math.nan)
+        self.status_events = 0  # MIGRATION events of this side so far
 
 
 class Watcher:
@@ -61,7 +64,6 @@ class Watcher:
         self._seq = 0
         self._publish_pending = False
         self._event_seq = 0
-        self._status_events = 0  # MIGRATION events seen (they may change the forecast)
         self.measurements: deque[DirtyRate] = deque(maxlen=100)
         self._forecast_key: tuple[Any, ...] = ()
         self._forecast: Forecast | None = None
@@ -134,7 +136,13 @@ class Watcher:
             if side.session.state is ConnState.CONNECTED:
                 await self._poll(side)
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(side.poll_now.wait(), self.interval)
+                await asyncio.wait_for(side.poll_now.wait(), self._until_tick())
+
+    def _until_tick(self) -> float:
+        """Seconds to the next tick of the clock every side polls on; a poll off the clock
+        (after an event) is not followed by another one at once."""
+        wait = self.interval - time.monotonic() % self.interval
+        return wait + self.interval if wait < self.interval / 4 else wait
 
     async def _poll(self, side: Side) -> None:
         session = side.session
@@ -149,6 +157,7 @@ class Watcher:
                     parameter_features={p: s.parameter_features(p) for p in s.parameters})
             if side.config_stale:
                 await self._read_config(side)
+            announced = side.status_events
             raw = await session.execute("query-migrate")
         except QmpError as e:
             side.state = replace(side.state, error=str(e))
@@ -163,6 +172,11 @@ class Watcher:
             return
         side.last_answer = stamp
         info = parse_record("MigrationInfo", raw)
+        if side.status_events != announced and info.status != side.state.status:
+            # QEMU wrote an answer made before the state an event announced meanwhile (the
+            # event can even come first on the wire): showing it would step the state back.
+            # The event asked for another poll; that one has the numbers.
+            return
         previous = side.state.status
         if previous in TERMINAL and info.status not in TERMINAL and len(side.history):
             side.history.clear()  # a new migration: a new history
@@ -196,7 +210,7 @@ class Watcher:
             if name == "MIGRATION_PASS" and isinstance(data.get("pass"), int):
                 side.state = replace(side.state, passes=data["pass"])
             if name == "MIGRATION":
-                self._status_events += 1
+                side.status_events += 1
                 self._apply_status_event(side, data.get("status"))
                 side.poll_now.set()
             self._publish()

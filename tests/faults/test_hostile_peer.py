@@ -10,35 +10,19 @@ from __future__ import annotations
 import asyncio
 import json
 import resource
-from pathlib import Path
 
 import pytest
 
 from qmigtui.control.connect import open_endpoints
 from qmigtui.qmp.errors import EndpointError
-from qmigtui.record.format import Reader
 from qmigtui.ui.app import MigrationApp
 from qmigtui.ui.events_pane import EventsPane
 from qmigtui.ui.status_pane import StatusPane
-from tests.fakeqmp import FakeQmp
+from tests.fakeqmp import FakeQmp, qemu_schema
 from tests.helpers import wait_for
 from tests.ui.conftest import text_of
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "converge.jsonl.gz"
-
-
-def real_schema() -> list:
-    """QEMU 7.2's own query-qmp-schema answer, from a bundled recording."""
-    ids = set()
-    for e in Reader(EXAMPLE).entries():
-        if e.kind == "command" and e.msg.get("execute") == "query-qmp-schema":
-            ids.add(e.msg.get("id"))
-        elif e.kind == "response" and e.msg.get("id") in ids:
-            return e.msg["return"]
-    raise AssertionError("no schema in the example")
-
-
-SCHEMA = real_schema()
+SCHEMA = qemu_schema()
 
 
 class Peer:
