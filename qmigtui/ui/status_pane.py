@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from rich.console import Group, RenderableType
-from rich.table import Table
+from rich.cells import cell_len
+from rich.console import Group
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -37,37 +37,96 @@ def bar(share: float, width: int) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
+def columns(rows: list[tuple[str, str]], width: int) -> list[Text]:
+    """Label/value pairs two to a line when they fit in ``width`` (else one), each column
+    as wide as its widest cell, three spaces between the pairs."""
+    for per_line in (2, 1):
+        lines = [rows[i:i + per_line] for i in range(0, len(rows), per_line)]
+        widths = [max((cell_len(line[k][j]) for line in lines if len(line) > k), default=0)
+                  for k in range(per_line) for j in (0, 1)]
+        if sum(widths) + 2 * per_line + 3 * (per_line - 1) <= width:
+            break
+    out = []
+    for line in lines:
+        text = Text()
+        for k, (label, value) in enumerate(line):
+            if k:
+                text.append(" " * (widths[1] - cell_len(line[0][1]) + 3))
+            text.append(label + " " * (widths[2 * k] - cell_len(label) + 2), "dim")
+            text.append(value)
+        out.append(text)
+    return out
+
+
 def _mib_s(v: float) -> str:
     return "-" if v is None or math.isnan(v) else units.format_rate(v)
 
 
 class StatusPane(VerticalScroll):
-    """Per side: connection, status, progress, every number that matters, and errors."""
+    """Per side: connection, status, progress, every number that matters, and errors.
+
+    Each side is one Static of plain Text lines (no Rich tables: they are measured
+    again on every draw), and a side whose text did not change is not drawn again.
+    """
 
     DEFAULT_CSS = """
     StatusPane { padding: 0 1; }
     StatusPane > Static { width: 1fr; }
     """
+    SIDES = 2  # source and destination
 
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self._trackers: dict[str, ProgressTracker] = {}
         self.lab_note: Callable[[str], str] | None = None
-        self.rendered: Group = Group()
-        self._shape: tuple[int, ...] = ()
+        self._texts: list[Text] = []
+        self._height = [0] * self.SIDES
+        self._shown: Snapshot | None = None
+        self._width = 0
+
+    @property
+    def rendered(self) -> Group:
+        """What the pane shows, every side."""
+        return Group(*self._texts)
 
     def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(id="status-body")
+        for i in range(self.SIDES):
+            yield Static(id=f"status-side-{i}", classes="side")
+
+    def on_resize(self) -> None:
+        if self._shown is not None:  # the lines are laid out for a width
+            self.show(self._shown)
 
     def show(self, snap: Snapshot) -> None:
-        parts = [self._side(side, snap.histories.get(side.name),
+        width = self.content_region.width
+        if snap is self._shown and width == self._width:
+            return  # drawn already (a change of state is drawn before the other panes)
+        starting = snap.source.status == "setup" and (
+            self._shown is None or self._shown.source.status != "setup")
+        if width != self._width or starting:
+            self._height = [0] * self.SIDES  # lines wrap anew; a new migration starts afresh
+        self._shown, self._width = snap, width
+        texts = [self._side(side, snap.histories.get(side.name),
                             snap.forecast if side is snap.source else None) for side in snap.sides]
-        self.rendered = Group(*parts)
-        # a new layout only when the number of lines may have changed: it costs a whole screen
-        shape = (self.size.width, *(len(p.renderables) for p in parts),
-                 *(r.row_count for p in parts for r in p.renderables if isinstance(r, Table)))
-        self.query_one("#status-body", Static).update(self.rendered, layout=shape != self._shape)
-        self._shape = shape
+        for i, body in enumerate(self.query(".side").results(Static)):
+            text = texts[i] if i < len(texts) else None
+            body.display = text is not None
+            if text is None or (i < len(self._texts) and text == self._texts[i]):
+                continue
+            # a side keeps the most rows it has needed: the blocks do not jump as lines come
+            # and go, and a new layout (it costs a whole screen) is needed only when it grows
+            rows = self._rows_of(text, width)
+            grow = rows > self._height[i]
+            self._height[i] = max(rows, self._height[i])
+            body.update(text + "\n" * (self._height[i] - rows), layout=grow)
+        self._texts = texts
+
+    def _rows_of(self, text: Text, width: int) -> int:
+        """Screen rows ``text`` takes at ``width`` (only the long lines are wrapped to count)."""
+        lines = text.split("\n")
+        long = [line for line in lines if cell_len(line.plain) > width]
+        return len(lines) - len(long) + sum(len(line.wrap(self.app.console, max(width, 1)))
+                                            for line in long)
 
     def _style(self, key: str, table: dict[str, str]) -> str:
         style = table.get(key, "bold")
@@ -75,7 +134,7 @@ class StatusPane(VerticalScroll):
             style = style.replace(f"${var}", self.app.theme_variables.get(var, "white"))
         return style
 
-    def _side(self, side: SideState, history: History | None, forecast: Forecast | None) -> Group:
+    def _side(self, side: SideState, history: History | None, forecast: Forecast | None) -> Text:
         status = side.status
         title = Text.assemble(
             (f"{side.name.upper():<12}", "bold"),
@@ -84,14 +143,14 @@ class StatusPane(VerticalScroll):
             (f"● {side.connection}", self._style(side.connection, CONNECTION_STYLE)),
             (f"  QEMU {side.qemu_version}" if side.qemu_version else "", "dim"),
         )
-        lines: list[RenderableType] = [title]
+        lines: list[Text] = [title]
         if side.reason and side.connection != "connected":
             lines.append(Text(f"  {side.reason}", style=self._style("failed", STATUS_STYLE)))
         if side.error:
             lines.append(Text(f"  poll: {side.error}", style=self._style("cancelled", STATUS_STYLE)))
         info = side.info
         if info is None:
-            return Group(*lines)
+            return Text("\n").join([*lines, Text("")])
         tracker = self._trackers.setdefault(side.name, ProgressTracker())
         share = tracker.update(info)
         ram = info.ram
@@ -104,17 +163,7 @@ class StatusPane(VerticalScroll):
         if forecast is not None and forecast.verdict not in ("completed", "cancelled", "failed") \
                 and forecast.summary != "no migration running":
             lines.extend(self._forecast_lines(forecast))
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="dim", no_wrap=True)
-        table.add_column(no_wrap=True)
-        table.add_column(style="dim", no_wrap=True)
-        table.add_column(no_wrap=True)
-        rows = self._rows(info, history)
-        for i in range(0, len(rows), 2):
-            a = rows[i]
-            b = rows[i + 1] if i + 1 < len(rows) else ("", "")
-            table.add_row(a[0], a[1], b[0], b[1])
-        lines.append(table)
+        lines.extend(columns(self._rows(info, history), self.content_region.width))
         if info.blocked_reasons:
             lines.append(Text("  blocked: " + "; ".join(info.blocked_reasons), style="bold"))
         if status == "wait-unplug":
@@ -128,11 +177,11 @@ class StatusPane(VerticalScroll):
         if info.extra:
             lines.append(Text("  other: " + ", ".join(f"{k}={v}" for k, v in info.extra.items())[:200],
                               style="dim"))
-        return Group(*lines, Text(""))
+        return Text("\n").join([*lines, Text("")])
 
-    def _forecast_lines(self, f: Forecast) -> list[RenderableType]:
+    def _forecast_lines(self, f: Forecast) -> list[Text]:
         """Verdict, ETA and the first remedy (e: the reasoning, a: do the remedy)."""
-        lines: list[RenderableType] = [Text.assemble("  ", verdict_text(f))]
+        lines: list[Text] = [Text.assemble("  ", verdict_text(f))]
         eta = eta_text(f)
         extra = [eta] if eta else []
         if f.downtime_ms is not None and f.downtime_limit_ms is not None and f.verdict != "postcopy":
@@ -164,8 +213,8 @@ class StatusPane(VerticalScroll):
                 rows.append(("measured", _mib_s(measured)))
             page = ram.page_size or 4096
             if ram.dirty_pages_rate is not None:
-                rows.append(("dirty rate", f"{units.format_count(ram.dirty_pages_rate)} pages/s "
-                                           f"({units.format_rate(ram.dirty_pages_rate * page)})"))
+                rows.append(("dirty rate", units.format_rate(ram.dirty_pages_rate * page)))
+                rows.append(("dirty pages", f"{units.format_count(ram.dirty_pages_rate)}/s"))
         rows += [("total time", units.format_ms(info.total_time)),
                  ("setup time", units.format_ms(info.setup_time))]
         if info.downtime is not None:

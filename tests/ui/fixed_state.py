@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from qmigtui.analysis.forecast import forecast
 from qmigtui.analysis.history import History, sample_from_reply
 from qmigtui.model.records import enum_features, enum_values, members, parse_record
@@ -11,7 +13,7 @@ from qmigtui.watch.snapshot import EventLine, SideState, Snapshot
 GIB = 1 << 30
 
 
-def _info(k: int) -> dict:
+def info_reply(k: int) -> dict:
     remaining = max(GIB - k * 60_000_000, 90_000_000)
     return {"status": "active", "total-time": 1000 * k, "setup-time": 12,
             "expected-downtime": 400 - 5 * k,
@@ -24,7 +26,7 @@ def _info(k: int) -> dict:
 def fixed_snapshot() -> Snapshot:
     history = History(100)
     for k in range(30):
-        history.append(sample_from_reply(float(k), 1_700_000_000.0 + k, _info(k)))
+        history.append(sample_from_reply(float(k), 1_700_000_000.0 + k, info_reply(k)))
     caps = {c: c in ("events", "postcopy-ram") for c in enum_values("MigrationCapability")}
     features = enum_features("MigrationCapability")
     cap_features = {c: features.get(c, ()) for c in caps}
@@ -36,7 +38,7 @@ def fixed_snapshot() -> Snapshot:
         "announce-rounds": 5, "announce-step": 100})
     param_features = {m.name: m.features for m in members("MigrateSetParameters")}
     source = SideState("source", "unix:/run/src.qmp", "connected", None, "7.2.22",
-                       parse_record("MigrationInfo", _info(29)), caps, params,
+                       parse_record("MigrationInfo", info_reply(29)), caps, params,
                        frozenset(), cap_features, param_features, passes=2)
     dest = SideState("destination", "unix:/run/dst.qmp", "connected", None, "7.2.22",
                      parse_record("MigrationInfo", {"status": "active", "socket-address": [
@@ -52,3 +54,10 @@ def fixed_snapshot() -> Snapshot:
     verdict = forecast(history, build_context(source, dest, ((1.0, 24e6), (10.0, 12e6)), events))
     return Snapshot((source, dest), events, {"source": history, "destination": History(10)}, 1,
                     forecaster=lambda: verdict)
+
+
+def with_source(snap: Snapshot, status: str, **info: object) -> Snapshot:
+    """``snap`` with the source in ``status`` (and ``info`` over the fixed numbers)."""
+    reply = info_reply(29) | {"status": status} | info
+    source = replace(snap.source, info=parse_record("MigrationInfo", reply))
+    return replace(snap, sides=(source, *snap.sides[1:]), seq=snap.seq + 1)
