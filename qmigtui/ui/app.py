@@ -41,6 +41,7 @@ REPLAY_ACTIONS = ("replay_pause", "replay_speed", "replay_jump", "replay_next")
 WIDE = (120, 36)
 HANGUP_GRACE = 5.0  # seconds a hung-up app may take to close its sessions before it just ends
 MIN_FRAME = 0.05  # seconds between renders when snapshots come in a burst
+GATHER = 0.03  # seconds new numbers wait for the other side's answer to the same poll
 
 
 BackendFactory = Callable[[], Awaitable[Backend]]
@@ -189,26 +190,28 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
             self._handle_exception(e)
 
     def _take_snapshot(self, snap: Snapshot) -> None:
-        """Render at once after a quiet spell; in a burst (a replay at speed, an event flood)
-        at most every MIN_FRAME seconds, always ending on the latest snapshot; a change of
-        state is drawn at once."""
+        """A change of state is drawn at once, the status pane and the status line first (in a
+        frame of their own) and the other panes MIN_FRAME seconds later.  New numbers wait GATHER
+        seconds for the other side's answer to the same poll (one frame, not two), and in a
+        burst (a replay at speed, an event flood) at most one frame every MIN_FRAME seconds,
+        always ending on the latest snapshot."""
         self._latest = snap
         shown = self.snapshot
-        changed = shown is None or [s.status for s in shown.sides] != [s.status for s in snap.sides]
-        wait = self._last_frame + MIN_FRAME - time.monotonic()
-        if changed or wait <= 0:  # a new state is drawn at once, whatever the burst
-            self._frame()
-        elif self._frame_pending:
-            return
-        else:
+        if shown is None or [s.status for s in shown.sides] != [s.status for s in snap.sides]:
+            self.snapshot = snap
+            self._last_frame = time.monotonic()
+            self.query_one(StatusPane).show(snap)
+            self._set_topline(self._topline(snap))
+            if not self._frame_pending:
+                self._frame_pending = True
+                self.set_timer(MIN_FRAME, self._timed_frame)
+        elif not self._frame_pending:
             self._frame_pending = True
-            self.set_timer(wait, self._timed_frame)
+            self.set_timer(max(GATHER, self._last_frame + MIN_FRAME - time.monotonic()),
+                           self._timed_frame)
 
     def _timed_frame(self) -> None:
         self._frame_pending = False
-        self._frame()
-
-    def _frame(self) -> None:
         self._last_frame = time.monotonic()
         if self._latest is not None:
             self.apply_snapshot(self._latest)

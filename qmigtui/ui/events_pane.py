@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 
@@ -34,7 +35,8 @@ class EventsPane(RichLog):
 
     def show(self, snap: Snapshot) -> None:
         self._events = snap.events
-        fresh = [e for e in snap.events if e.seq > self._written]
+        fresh = list(itertools.takewhile(lambda e: e.seq > self._written, reversed(snap.events)))
+        fresh.reverse()
         at_end = self.scroll_y >= self.max_scroll_y - 1
         for e in fresh:
             if self._matches(e):

@@ -1,0 +1,41 @@
+"""When the app draws what, on a fixed synthetic Snapshot (an in-process fake, no QEMU): a
+change of state first and on its own, new numbers of both sides in one frame."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from qmigtui.ui.app import GATHER, MigrationApp
+from qmigtui.ui.events_pane import EventsPane
+from qmigtui.ui.status_pane import StatusPane
+from qmigtui.watch.snapshot import EventLine
+from tests.ui.conftest import text_of
+from tests.ui.fixed_state import fixed_snapshot, with_source
+
+
+async def test_a_change_of_state_is_drawn_before_the_other_panes_and_numbers_are_gathered():
+    app = MigrationApp(None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        snap = fixed_snapshot()
+        app.apply_snapshot(snap)
+        await pilot.pause()
+        drawn: list[int] = []
+        apply = app.apply_snapshot
+        app.apply_snapshot = lambda s: (drawn.append(s.seq), apply(s))  # type: ignore[method-assign]
+        event = EventLine("source", "MIGRATION", {"status": "cancelling"}, 1_700_000_100.0, 100.0,
+                          snap.events[-1].seq + 1)
+        cancelling = replace(with_source(snap, "cancelling"), events=(*snap.events, event))
+        app._on_snapshot(cancelling)
+        assert "cancelling" in text_of(app.query_one(StatusPane).rendered)  # at once
+        events = app.query_one(EventsPane)
+        assert "cancelling" not in "\n".join(s.text for s in events.lines)  # not yet
+        await pilot.pause(0.2)
+        assert drawn == [cancelling.seq]
+        assert "cancelling" in "\n".join(s.text for s in events.lines)
+        # new numbers from two sides close together: one frame, with the later answer
+        first = replace(cancelling, seq=cancelling.seq + 1)
+        second = replace(cancelling, seq=cancelling.seq + 2)
+        app._on_snapshot(first)
+        app._on_snapshot(second)
+        await pilot.pause(GATHER + 0.2)
+        assert drawn == [cancelling.seq, second.seq]
