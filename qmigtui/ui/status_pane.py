@@ -101,10 +101,8 @@ class StatusPane(VerticalScroll):
         width = self.content_region.width
         if snap is self._shown and width == self._width:
             return  # drawn already (a change of state is drawn before the other panes)
-        starting = snap.source.status == "setup" and (
-            self._shown is None or self._shown.source.status != "setup")
-        if width != self._width or starting:
-            self._height = [0] * self.SIDES  # lines wrap anew; a new migration starts afresh
+        if width != self._width:
+            self._height = [0] * self.SIDES  # lines wrap anew at another width
         self._shown, self._width = snap, width
         texts = [self._side(side, snap.histories.get(side.name),
                             snap.forecast if side is snap.source else None) for side in snap.sides]
