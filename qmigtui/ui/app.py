@@ -226,10 +226,11 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         self.query_one(EventsPane).show(snap)
         self.query_one(ToolsPane).show(snap)
         self._set_topline(self._topline(snap))
-        allowed = (snap.read_only, self.has_class("-narrow"),
-                   tuple((s.status, s.connection, s.capabilities.get("postcopy-ram")) for s in snap.sides))
-        if allowed != self._allowed:  # the footer is rebuilt only when what is allowed may change,
-            self._allowed = allowed    # and after the new state is on screen (it costs a frame)
+        # the footer is rebuilt (a dozen widgets mounted anew) only when a key it shows comes,
+        # goes or greys out, and after the new state is on screen
+        allowed = tuple(self.check_action(a, ()) for a in (*MIGRATION_ACTIONS, "advice", "measure"))
+        if allowed != self._allowed:
+            self._allowed = allowed
             self.call_after_refresh(self.refresh_bindings)
 
     def _topline(self, snap: Snapshot) -> str:
