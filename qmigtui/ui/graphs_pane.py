@@ -69,8 +69,10 @@ def thin(points: list[tuple[float, float]], buckets: int) -> list[tuple[float, f
 
 
 def render_plot(xs: list[float], ys: list[float], width: int, height: int,
-                color: str) -> str:
-    """One plot as text with ANSI colours (x in seconds since the first sample)."""
+                color: str) -> Text:
+    """One plot (x in seconds since the first sample): axes in the default colour, the
+    line in ``color``.  plotext draws it without colour and the styles are put on the Text
+    here: one span a line instead of one a character, less to parse and to draw."""
     plt.clear_figure()
     plt.plotsize(width, height)
     plt.theme("clear")
@@ -79,8 +81,15 @@ def render_plot(xs: list[float], ys: list[float], width: int, height: int,
     plt.yaxes(True, False)
     points = thin([(x, y) for x, y in zip(xs, ys, strict=True) if not math.isnan(y)], width * 2)
     if points:
-        plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille", color=color)
-    return str(plt.build())
+        plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille")
+    out = Text()
+    for n, line in enumerate(plt.uncolorize(str(plt.build())).split("\n")):
+        if n:
+            out.append("\n")
+        axis = line.find("┤") + 1
+        out.append(line[:axis])
+        out.append(line[axis:], color if axis else "")
+    return out
 
 
 class GraphsPane(Vertical):
@@ -145,7 +154,7 @@ class GraphsPane(Vertical):
             label = "-" if math.isnan(last) else spec.unit(last)
             ys = [v / spec.scale for v in raw]
             parts.append(Text.assemble((spec.title, "bold"), "  now ", (label, "bold reverse")))
-            parts.append(Text.from_ansi(render_plot(xs, ys, width, each - 1, colors[i % len(colors)])))
+            parts.append(render_plot(xs, ys, width, each - 1, colors[i % len(colors)]))
         shape = (len(parts), width, height)  # same plots, same size: no new layout needed
         body.update(Group(*parts), layout=shape != self._shape)
         self._shape = shape
