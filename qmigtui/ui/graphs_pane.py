@@ -7,6 +7,7 @@ is rebuilt only when new samples arrived or the pane changed size.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -95,6 +96,7 @@ def render_plot(xs: list[float], ys: list[float], width: int, height: int,
 class GraphsPane(Vertical):
     """Graphs of the source side's history (the destination's numbers mirror it)."""
 
+    MIN_PERIOD = 0.5
     DEFAULT_CSS = """
     GraphsPane { padding: 0 1; }
     GraphsPane > Static { height: 1fr; }
@@ -105,12 +107,25 @@ class GraphsPane(Vertical):
         self._key: tuple[object, ...] = ()
         self._shape: tuple[int, ...] = ()
         self._snap: Snapshot | None = None
+        self._drawn = 0.0  # monotonic time of the last plot
+        self._pending = False
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="graphs-body")
 
     def show(self, snap: Snapshot) -> None:
+        """Draw the new samples, at most every MIN_PERIOD seconds: at 10 Hz sampling a plot
+        a tenth of a second newer looks the same and costs as much as any."""
         self._snap = snap
+        wait = self._drawn + self.MIN_PERIOD - time.monotonic()
+        if wait <= 0:
+            self._redraw()
+        elif not self._pending:
+            self._pending = True
+            self.set_timer(wait, self._late_redraw)
+
+    def _late_redraw(self) -> None:
+        self._pending = False
         self._redraw()
 
     def on_resize(self) -> None:
@@ -130,6 +145,7 @@ class GraphsPane(Vertical):
         if key == self._key:
             return
         self._key = key
+        self._drawn = time.monotonic()
         body = self.query_one("#graphs-body", Static)
         if len(history) < 2:
             body.update(Text("graphs appear once a migration is running", style="dim"))

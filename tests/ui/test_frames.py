@@ -1,16 +1,19 @@
 """When the app draws what, on a fixed synthetic Snapshot (an in-process fake, no QEMU): a
-change of state first and on its own, new numbers of both sides in one frame."""
+change of state first and on its own, new numbers of both sides in one frame, graphs of
+fast samples at most twice a second."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from qmigtui.analysis.history import sample_from_reply
 from qmigtui.ui.app import GATHER, MigrationApp
 from qmigtui.ui.events_pane import EventsPane
+from qmigtui.ui.graphs_pane import GraphsPane
 from qmigtui.ui.status_pane import StatusPane
 from qmigtui.watch.snapshot import EventLine
 from tests.ui.conftest import text_of
-from tests.ui.fixed_state import fixed_snapshot, with_source
+from tests.ui.fixed_state import fixed_snapshot, info_reply, with_source
 
 
 async def test_a_change_of_state_is_drawn_before_the_other_panes_and_numbers_are_gathered():
@@ -39,3 +42,30 @@ async def test_a_change_of_state_is_drawn_before_the_other_panes_and_numbers_are
         app._on_snapshot(second)
         await pilot.pause(GATHER + 0.2)
         assert drawn == [cancelling.seq, second.seq]
+
+
+async def test_graphs_follow_fast_samples_at_most_twice_a_second_and_end_on_the_last():
+    app = MigrationApp(None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        snap = fixed_snapshot()
+        app.apply_snapshot(snap)
+        await pilot.pause()
+        graphs = app.query_one(GraphsPane)
+        plotted: list[int] = []
+        redraw = graphs._redraw
+
+        def counted() -> None:
+            before = graphs._key
+            redraw()
+            if graphs._key != before:
+                plotted.append(snap.histories["source"].total_seen)
+        graphs._redraw = counted  # type: ignore[method-assign]
+        history = snap.histories["source"]
+        await pilot.pause(GraphsPane.MIN_PERIOD)
+        for k in range(30, 40):  # ten samples at 10 Hz
+            history.append(sample_from_reply(float(k), 1_700_000_000.0 + k, info_reply(k)))
+            graphs.show(replace(snap, seq=snap.seq + k))
+            await pilot.pause(0.1)
+        await pilot.pause(GraphsPane.MIN_PERIOD + 0.1)
+        assert 2 <= len(plotted) <= 4, plotted
+        assert plotted[-1] == history.total_seen
