@@ -139,8 +139,10 @@ class StatusPane(VerticalScroll):
             (f" {status} ", self._style(status, STATUS_STYLE)),
             "  ",
             (f"● {side.connection}", self._style(side.connection, CONNECTION_STYLE)),
-            (f"  QEMU {side.qemu_version}" if side.qemu_version else "", "dim"),
         )
+        version = f"  QEMU {side.qemu_version}" if side.qemu_version else ""
+        if title.cell_len + len(version) <= self.content_region.width:  # else it is left out
+            title.append(version, "dim")
         lines: list[Text] = [title]
         if side.reason and side.connection != "connected":
             lines.append(Text(f"  {side.reason}", style=self._style("failed", STATUS_STYLE)))
