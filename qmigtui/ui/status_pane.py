@@ -70,7 +70,7 @@ class StatusPane(VerticalScroll):
     """
 
     DEFAULT_CSS = """
-    StatusPane { padding: 0 1; }
+    StatusPane { padding: 0 1; scrollbar-gutter: stable; }
     StatusPane > Static { width: 1fr; }
     """
     SIDES = 2  # source and destination
@@ -98,7 +98,7 @@ class StatusPane(VerticalScroll):
             self.show(self._shown)
 
     def show(self, snap: Snapshot) -> None:
-        width = self.content_region.width
+        width = self.scrollable_content_region.width
         if snap is self._shown and width == self._width:
             return  # drawn already (a change of state is drawn before the other panes)
         if width != self._width:
@@ -141,7 +141,7 @@ class StatusPane(VerticalScroll):
             (f"● {side.connection}", self._style(side.connection, CONNECTION_STYLE)),
         )
         version = f"  QEMU {side.qemu_version}" if side.qemu_version else ""
-        if title.cell_len + len(version) <= self.content_region.width:  # else it is left out
+        if title.cell_len + len(version) <= self.scrollable_content_region.width:  # else it is left out
             title.append(version, "dim")
         lines: list[Text] = [title]
         if side.reason and side.connection != "connected":
@@ -163,7 +163,7 @@ class StatusPane(VerticalScroll):
         if forecast is not None and forecast.verdict not in ("completed", "cancelled", "failed") \
                 and forecast.summary != "no migration running":
             lines.extend(self._forecast_lines(forecast))
-        lines.extend(columns(self._rows(info, history), self.content_region.width))
+        lines.extend(columns(self._rows(info, history), self.scrollable_content_region.width))
         if info.blocked_reasons:
             lines.append(Text("  blocked: " + "; ".join(info.blocked_reasons), style="bold"))
         if status == "wait-unplug":
