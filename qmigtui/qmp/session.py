@@ -33,6 +33,7 @@ from qmigtui.qmp.errors import (
     NotConnected,
     ReadOnlyRefused,
 )
+from qmigtui.qmp.poll_order import PollOrder
 
 _qmp_log = logging.getLogger("qemu.qmp")
 _qmp_log.addHandler(logging.NullHandler())
@@ -148,6 +149,8 @@ class Session:
         self._state_listeners: list[StateListener] = []
         self._queues: list[EventQueue] = []
         self._closing = False
+        self.polls = PollOrder()
+        self.overtaken = False  # the latest query-migrate answer was (see poll_order)
 
     # -- observers -------------------------------------------------------
 
@@ -266,7 +269,14 @@ class Session:
             data = {"raw": clean(str(msg), 200)}
         if kind == "greeting":
             self.greeting = data
+        elif kind == "command":
+            self.polls.sent(data)
+        elif kind == "response":
+            overtaken = self.polls.answered(data)
+            if overtaken is not None:
+                self.overtaken = overtaken
         elif kind == "event":
+            self.polls.event(data)
             for queue in self._queues:
                 queue.put(data)
         for tap in self._taps:

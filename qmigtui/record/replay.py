@@ -77,8 +77,9 @@ class ReplaySession(Session):
         self.clock = clock
         self.replay_wall_offset = 0.0  # recorded wall minus recorded monotonic
         self._answers: dict[str, tuple[Entry, Any]] = {}
-        self._polled: deque[tuple[Entry, Any]] = deque(maxlen=POLL_BACKLOG)  # due, not yet returned
-        self._last_polled: tuple[Entry, Any] | None = None
+        # due query-migrate answers not yet returned, each with whether it was overtaken
+        self._polled: deque[tuple[Entry, Any, bool]] = deque(maxlen=POLL_BACKLOG)
+        self._last_polled: tuple[Entry, Any, bool] | None = None
         self._current: tuple[float, float] | None = None
         self._pending: dict[str, str] = {}
         self._hints: list[Callable[[bool], None]] = []
@@ -117,7 +118,7 @@ class ReplaySession(Session):
                 else:
                     self.drained.set()
             assert self._last_polled is not None
-            entry, answer = self._last_polled
+            entry, answer, self.overtaken = self._last_polled
         elif command in self._answers:
             entry, answer = self._answers[command]
         else:
@@ -136,10 +137,11 @@ class ReplaySession(Session):
             self.greeting = msg
         elif entry.kind == "command":
             self._pending[str(msg.get("id"))] = str(msg.get("execute", "?"))
+            self.polls.sent(msg)
         elif entry.kind == "response":
             command = self._pending.pop(str(msg.get("id")), None)
             if command == POLLED:
-                self._polled.append((entry, msg))
+                self._polled.append((entry, msg, bool(self.polls.answered(msg))))
                 self.drained.clear()
                 self._hint()
             elif command is not None:

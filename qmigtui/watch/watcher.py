@@ -44,7 +44,6 @@ class Side:
         self.poll_now = asyncio.Event()
         self.config_stale = True
         self.last_answer: tuple[float, float] = (math.nan, math.nan)
-        self.status_events = 0  # MIGRATION events of this side so far
 
 
 class Watcher:
@@ -157,7 +156,6 @@ class Watcher:
                     parameter_features={p: s.parameter_features(p) for p in s.parameters})
             if side.config_stale:
                 await self._read_config(side)
-            announced = side.status_events
             raw = await session.execute("query-migrate")
         except QmpError as e:
             side.state = replace(side.state, error=str(e))
@@ -171,12 +169,11 @@ class Watcher:
         if stamp == side.last_answer:  # a replay repeating an answer: nothing new to show
             return
         side.last_answer = stamp
-        info = parse_record("MigrationInfo", raw)
-        if side.status_events != announced and info.status != side.state.status:
-            # QEMU wrote an answer made before the state an event announced meanwhile (the
-            # event can even come first on the wire): showing it would step the state back.
-            # The event asked for another poll; that one has the numbers.
+        if session.overtaken:
+            # QEMU made this answer before the state an event announced meanwhile: shown, it
+            # would step the state back; the event asked for another poll, which follows
             return
+        info = parse_record("MigrationInfo", raw)
         previous = side.state.status
         if previous in TERMINAL and info.status not in TERMINAL and len(side.history):
             side.history.clear()  # a new migration: a new history
@@ -210,7 +207,6 @@ class Watcher:
             if name == "MIGRATION_PASS" and isinstance(data.get("pass"), int):
                 side.state = replace(side.state, passes=data["pass"])
             if name == "MIGRATION":
-                side.status_events += 1
                 self._apply_status_event(side, data.get("status"))
                 side.poll_now.set()
             self._publish()
