@@ -18,8 +18,11 @@ async def test_measure_then_not_converging_then_remedies_by_keys_to_completed(la
         pane = app.query_one(StatusPane)
         await pilot.press("D")  # measure before starting, as the preflight advice suggests
         await wait_for(lambda: len(app.snapshot.measurements) >= 3, 40, "three measurements")
-        short = app.snapshot.measurements[0]
-        assert short.seconds == 1 and 28 * MiB <= short.bytes_per_s <= 52 * MiB  # guest: 40 MiB/s
+        # the guest dirties 40 MiB/s when it gets the CPU; with the suite's other processes on
+        # two cores one second can read low (27 once in CI), the best of 1 s and 2 s does not
+        short, longer = app.snapshot.measurements[:2]
+        assert (short.seconds, longer.seconds) == (1, 2) and short.bytes_per_s >= 20 * MiB
+        assert 28 * MiB <= max(short.bytes_per_s, longer.bytes_per_s) <= 52 * MiB
         await wait_for(lambda: "precopy will not converge" in text_of(pane.rendered), 5, "preflight")
 
         await pilot.press("m")
