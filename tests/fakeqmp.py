@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -88,6 +89,7 @@ class FakeQmp:
         await writer.drain()
 
 
+@functools.cache
 def qemu_schema() -> list[Any]:
     """QEMU 7.2's own query-qmp-schema answer, from a bundled recording."""
     ids = set()
@@ -97,3 +99,15 @@ def qemu_schema() -> list[Any]:
         elif e.kind == "response" and e.msg.get("id") in ids:
             return list(e.msg["return"])
     raise AssertionError("no schema in the example")
+
+
+def watcher_reply(cmd: str) -> dict[str, Any] | None:
+    """What the fake answers to what a watcher asks on connecting (None for anything else):
+    QEMU 7.2's schema, events on, a downtime limit."""
+    if cmd == "query-qmp-schema":
+        return {"return": qemu_schema()}
+    if cmd == "query-migrate-capabilities":
+        return {"return": [{"capability": "events", "state": True}]}
+    if cmd == "query-migrate-parameters":
+        return {"return": {"downtime-limit": 300}}
+    return None

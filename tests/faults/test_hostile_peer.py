@@ -18,11 +18,9 @@ from qmigtui.qmp.errors import EndpointError
 from qmigtui.ui.app import MigrationApp
 from qmigtui.ui.events_pane import EventsPane
 from qmigtui.ui.status_pane import StatusPane
-from tests.fakeqmp import FakeQmp, qemu_schema
+from tests.fakeqmp import FakeQmp, watcher_reply
 from tests.helpers import wait_for
 from tests.ui.conftest import text_of
-
-SCHEMA = qemu_schema()
 
 
 class Peer:
@@ -33,12 +31,9 @@ class Peer:
                                                                         "total": 3}}}
 
     def __call__(self, cmd: str, args: dict) -> object:
-        if cmd == "query-qmp-schema":
-            return {"return": SCHEMA}
-        if cmd == "query-migrate-capabilities":
-            return {"return": [{"capability": "events", "state": True}]}
-        if cmd == "query-migrate-parameters":
-            return {"return": {"downtime-limit": 300}}
+        reply = watcher_reply(cmd)
+        if reply is not None:
+            return reply
         if cmd == "query-migrate":
             return self.migrate
         return {"return": {}}

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from qmigtui.ui.app import MigrationApp
 from qmigtui.ui.events_pane import EventsPane
 from qmigtui.ui.status_pane import StatusPane
 from tests.ui.conftest import text_of
-from tests.ui.fixed_state import fixed_snapshot
+from tests.ui.fixed_state import showing
 
 
 async def test_resizing_down_to_80x24_and_up_keeps_pane_filter_and_numbers():
-    app = MigrationApp(None)
-    async with app.run_test(size=(120, 40)) as pilot:
-        snap = fixed_snapshot()
-        app.apply_snapshot(snap)
-        await pilot.pause()
+    async with showing() as (app, pilot, snap):
         app.query_one(EventsPane).set_filter("PASS")
         await pilot.press("4")
         before = text_of(app.query_one(StatusPane).rendered)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
+from typing import Any
 
 from qmigtui.analysis.forecast import forecast
 from qmigtui.analysis.history import History, sample_from_reply
 from qmigtui.model.records import enum_features, enum_values, members, parse_record
+from qmigtui.ui.app import MigrationApp
 from qmigtui.watch.context import build_context
 from qmigtui.watch.snapshot import EventLine, SideState, Snapshot
 
@@ -61,3 +65,15 @@ def with_source(snap: Snapshot, status: str, **info: object) -> Snapshot:
     reply = info_reply(29) | {"status": status} | info
     source = replace(snap.source, info=parse_record("MigrationInfo", reply))
     return replace(snap, sides=(source, *snap.sides[1:]), seq=snap.seq + 1)
+
+
+@asynccontextmanager
+async def showing(size: tuple[int, int] = (120, 40)) -> AsyncIterator[tuple[MigrationApp, Any, Snapshot]]:
+    """``async with showing() as (app, pilot, snap)``: the app (no backend) showing the fixed
+    snapshot."""
+    app = MigrationApp(None)
+    async with app.run_test(size=size) as pilot:
+        snap = fixed_snapshot()
+        app.apply_snapshot(snap)
+        await pilot.pause()
+        yield app, pilot, snap

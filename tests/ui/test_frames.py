@@ -7,21 +7,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 from qmigtui.analysis.history import sample_from_reply
-from qmigtui.ui.app import GATHER, MigrationApp
+from qmigtui.ui.app import GATHER
 from qmigtui.ui.events_pane import EventsPane
 from qmigtui.ui.graphs_pane import GraphsPane
 from qmigtui.ui.status_pane import StatusPane
 from qmigtui.watch.snapshot import EventLine
 from tests.ui.conftest import text_of
-from tests.ui.fixed_state import fixed_snapshot, info_reply, with_source
+from tests.ui.fixed_state import info_reply, showing, with_source
 
 
 async def test_a_change_of_state_is_drawn_before_the_other_panes_and_numbers_are_gathered():
-    app = MigrationApp(None)
-    async with app.run_test(size=(120, 40)) as pilot:
-        snap = fixed_snapshot()
-        app.apply_snapshot(snap)
-        await pilot.pause()
+    async with showing() as (app, pilot, snap):
         drawn: list[int] = []
         apply = app.apply_snapshot
         app.apply_snapshot = lambda s: (drawn.append(s.seq), apply(s))  # type: ignore[method-assign]
@@ -45,11 +41,7 @@ async def test_a_change_of_state_is_drawn_before_the_other_panes_and_numbers_are
 
 
 async def test_graphs_follow_fast_samples_at_most_twice_a_second_and_end_on_the_last():
-    app = MigrationApp(None)
-    async with app.run_test(size=(120, 40)) as pilot:
-        snap = fixed_snapshot()
-        app.apply_snapshot(snap)
-        await pilot.pause()
+    async with showing() as (app, pilot, snap):
         graphs = app.query_one(GraphsPane)
         plotted: list[int] = []
         redraw = graphs._redraw

@@ -3,10 +3,9 @@ fit the pane, blocks that do not jump as lines come and go."""
 
 from __future__ import annotations
 
-from qmigtui.ui.app import MigrationApp
 from qmigtui.ui.status_pane import StatusPane, columns
 from tests.ui.conftest import text_of
-from tests.ui.fixed_state import fixed_snapshot, with_source
+from tests.ui.fixed_state import showing, with_source
 
 ROWS = [("transferred", "1.2 GiB"), ("remaining", "90 MiB"), ("total", "1.0 GiB")]
 
@@ -22,11 +21,7 @@ def test_columns_one_to_a_line_when_two_do_not_fit():
 
 
 async def test_a_side_keeps_its_rows_so_the_destination_does_not_jump():
-    app = MigrationApp(None)
-    async with app.run_test(size=(120, 40)) as pilot:
-        snap = fixed_snapshot()
-        app.apply_snapshot(snap)
-        await pilot.pause()
+    async with showing() as (app, pilot, snap):
         destination = app.query_one("#status-side-1")
         top = destination.region.y
         app.apply_snapshot(with_source(snap, "active", **{"error-desc": "a line that comes and goes"}))

@@ -11,10 +11,8 @@ from typing import Any
 from qmigtui.qmp.endpoint import parse_endpoint
 from qmigtui.qmp.session import Session
 from qmigtui.watch.watcher import Watcher
-from tests.fakeqmp import FakeQmp, qemu_schema
+from tests.fakeqmp import FakeQmp, watcher_reply
 from tests.helpers import wait_for
-
-SCHEMA = qemu_schema()
 
 
 class StaleAnswer:
@@ -27,12 +25,9 @@ class StaleAnswer:
         self.stale = False
 
     def __call__(self, cmd: str, args: dict[str, Any]) -> object:
-        if cmd == "query-qmp-schema":
-            return {"return": SCHEMA}
-        if cmd == "query-migrate-capabilities":
-            return {"return": [{"capability": "events", "state": True}]}
-        if cmd == "query-migrate-parameters":
-            return {"return": {"downtime-limit": 300}}
+        reply = watcher_reply(cmd)
+        if reply is not None:
+            return reply
         if cmd == "query-migrate" and self.stale:
             self.stale, self.status = False, "active"
             event = {"event": "MIGRATION", "data": {"status": "active"},
