@@ -17,7 +17,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qmigtui.control.connect import open_lab  # noqa: E402
+from qmigtui.desk.opening import open_lab  # noqa: E402
 from qmigtui.lab.pair import LabConfig  # noqa: E402
 from qmigtui.ui.app import MigrationApp  # noqa: E402
 
@@ -66,7 +66,7 @@ async def app_on_lab(config: LabConfig, interval: float = 1.0, size: tuple[int, 
     app = MigrationApp(lambda: open_lab(config, interval, audit=audit, **rig))
     try:
         async with app.run_test(size=size) as pilot:
-            await until(lambda: app.backend is not None or app.startup_error, 60, "backend")
+            await until(lambda: app.desk is not None or app.startup_error, 60, "backend")
             if app.startup_error:
                 raise RuntimeError(app.startup_error)
             await until(lambda: app.snapshot is not None and app.snapshot.source.capabilities, 20,
@@ -74,8 +74,8 @@ async def app_on_lab(config: LabConfig, interval: float = 1.0, size: tuple[int, 
             yield app, pilot
             await app.action_quit()
     finally:
-        if app.backend is not None and app.backend.rig is not None:
-            app.backend.rig.lab.stop()
+        if app.desk is not None:
+            app.desk.let_go()
 
 
 def day_recording(path: Path, samples: int = 86_400, event_every: int = 30) -> None:

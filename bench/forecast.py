@@ -96,7 +96,7 @@ async def run_case(case: Case, interval: float) -> dict[str, Any]:
                          "sample": {k: hist.latest(k) for k in FIELDS},
                          "verdict": f.verdict, "eta": f.eta, "summary": f.summary,
                          "down": f.downtime_ms,
-                         "total_time": info.total_time if info is not None else None})
+                         "total_time": info.number("total-time") if info is not None else None})
 
         rig.watcher.subscribe(on_snapshot)
         t0 = time.monotonic()
@@ -127,9 +127,9 @@ async def run_case(case: Case, interval: float) -> dict[str, Any]:
                  if e.side == "source" and e.name == "MIGRATION_PASS"]
         return {"pass_walls": walls, "case": asdict(case), "t0": t0, "rows": rows, "actions": actions,
                 "measured": [(m.seconds, m.bytes_per_s) for m in measured],
-                "status": final.status,
-                "total_time": final.info.total_time if final.info is not None else None,
-                "downtime": final.info.downtime if final.info is not None else None}
+                "status": final.text("status"),
+                "total_time": final.info.number("total-time") if final.info is not None else None,
+                "downtime": final.info.number("downtime") if final.info is not None else None}
     finally:
         await rig.close()
 

@@ -59,7 +59,7 @@ async def measure(rounds: int, size: tuple[int, int]) -> tuple[list[float], list
         pane.show = timed_show  # type: ignore[method-assign]
         body.render = timed_render  # type: ignore[method-assign]
         app._display = timed_display  # type: ignore[method-assign]
-        controller = app.backend.controller
+        controller = app.desk.backend.controller
         for _ in range(rounds):
             await controller.start_migration()
             await until(lambda: app.snapshot.source.status == "active", 20, "active")
@@ -67,14 +67,14 @@ async def measure(rounds: int, size: tuple[int, int]) -> tuple[list[float], list
             await controller.cancel()
             await until(lambda: app.snapshot.source.status == "cancelled", 20, "cancelled")
             # a destination whose incoming migration was cancelled exits: bring a fresh one
-            dst = app.backend.watcher.session("destination")
+            dst = app.desk.backend.watcher.session("destination")
             before = dst.connects
             await asyncio.sleep(0.3)  # the bench must not hold the loop while a state is drawn
-            await asyncio.to_thread(app.backend.rig.lab.restart, "destination")
+            await asyncio.to_thread(app.desk.backend.rig.lab.restart, "destination")
             await until(lambda d=dst, b=before: d.connects > b and app.snapshot.destination.connected,
                         30, "the new destination")
             await asyncio.sleep(0.3)
-        session = app.backend.watcher.session("source")
+        session = app.desk.backend.watcher.session("source")
         trips = []
         for _ in range(20):
             t = time.perf_counter()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from _common import day_recording, rss_mb, until
 
-from qmigtui.control.connect import open_replay
+from qmigtui.desk.opening import open_replay
 from qmigtui.ui.app import MigrationApp
 
 SAMPLES = 86_400
@@ -29,9 +29,9 @@ async def play(path: Path, speed: float) -> list[tuple[float, float, int, int]]:
     app = MigrationApp(lambda: open_replay(path, speed))
     marks: list[tuple[float, float, int, int]] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(lambda: app.backend is not None and app.snapshot is not None, 30, "backend")
-        player = app.backend.player
-        watcher = app.backend.watcher
+        await until(lambda: app.desk is not None and app.snapshot is not None, 30, "backend")
+        player = app.desk.backend.player
+        watcher = app.desk.backend.watcher
         start = time.monotonic()
         for hours in (1, 6, 12, 18, 24):
             await until(lambda h=hours: watcher.sides["source"].history.total_seen >= h * 3600

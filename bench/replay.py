@@ -29,7 +29,7 @@ SAMPLES = 86_400
 CHILD = r'''
 import asyncio, sys, time
 t0 = float(sys.argv[2])
-from qmigtui.control.connect import open_replay
+from qmigtui.desk.opening import open_replay
 from qmigtui.ui.app import MigrationApp
 
 def rss_mb():
@@ -46,7 +46,7 @@ async def main():
         first = time.time() - t0
         start_rss = rss_mb()
         t1 = time.time()
-        app.backend.player.jump_to(86_400 + 10)
+        app.desk.backend.player.jump_to(86_400 + 10)
         await asyncio.sleep(1.0)
         await pilot.pause()
         jumped = time.time() - t1

@@ -23,7 +23,7 @@ from qmigtui.lab.pair import Lab, LabConfig
 
 CHILD = r'''
 import asyncio, sys, time
-from qmigtui.control.connect import open_endpoints
+from qmigtui.desk.opening import open_endpoints
 from qmigtui.ui.app import MigrationApp
 
 async def main():

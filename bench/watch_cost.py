@@ -30,13 +30,13 @@ CONVERGES = LabConfig(mem_mib=128, working_set_mib=16, dirty_rate_mib_s=8, bandw
 
 async def cpu_while_watching(interval: float, seconds: float) -> float:
     async with app_on_lab(STUCK, interval) as (app, _pilot):
-        await app.backend.controller.start_migration()
+        await app.desk.backend.controller.start_migration()
         await until(lambda: app.snapshot.source.status == "active", 20, "active")
         await asyncio.sleep(2)
         c0, t0 = cpu_seconds(), time.monotonic()
         await asyncio.sleep(seconds)
         used = (cpu_seconds() - c0) / (time.monotonic() - t0)
-        await app.backend.controller.cancel()
+        await app.desk.backend.controller.cancel()
     return used
 
 
@@ -51,21 +51,21 @@ async def unwatched() -> float:
                 break
         for _ in range(50):  # QEMU announces completed a moment before it sets total-time
             info = parse_record("MigrationInfo", await rig.source.execute("query-migrate"))
-            if info.total_time:
+            if info.number("total-time"):
                 break
             await asyncio.sleep(0.1)
-        if info.status != "completed" or not info.total_time:
-            raise RuntimeError(f"unwatched run ended {info.status}: {info.error_desc or ''}")
-        return float(info.total_time)
+        if info.text("status") != "completed" or not info.number("total-time"):
+            raise RuntimeError(f"unwatched run ended {info.text('status')}: {info.text('error-desc') or ''}")
+        return float(info.number("total-time"))
     finally:
         await rig.close()
 
 
 async def watched() -> float:
     async with app_on_lab(CONVERGES, 0.1) as (app, _pilot):
-        await app.backend.controller.start_migration()
+        await app.desk.backend.controller.start_migration()
         await until(lambda: app.snapshot.source.status == "completed", 120, "completed")
-        return float(app.snapshot.source.info.total_time)
+        return float(app.snapshot.source.info.number("total-time"))
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 """``python -m qmigtui``."""
 
-from qmigtui.cli import main
+from qmigtui.cli.main import main
 
 raise SystemExit(main())

@@ -21,11 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qmigtui.control.rig import Rig  # noqa: E402
-from qmigtui.control.scenarios import break_postcopy, status_is  # noqa: E402
-from qmigtui.control.scenarios import until as wait_until  # noqa: E402
 from qmigtui.lab.pair import LabConfig  # noqa: E402
 from qmigtui.qmp.errors import NotConnected  # noqa: E402
 from qmigtui.record.recorder import Recorder  # noqa: E402
+from qmigtui.training.scenarios import break_postcopy, status_is  # noqa: E402
+from qmigtui.training.scenarios import until as wait_until  # noqa: E402
 
 MiB = 1 << 20
 EXAMPLES = ROOT / "examples"
@@ -53,7 +53,7 @@ async def postcopy_rescue(rig: Rig) -> None:
 async def auto_converge_max(rig: Rig) -> None:
     await rig.controller.start_migration()
     await wait_until(rig, lambda s: (s.source.info is not None
-                                and (s.source.info.cpu_throttle_percentage or 0) >= 80)
+                                and (s.source.info.number("cpu-throttle-percentage") or 0) >= 80)
                 or s.source.status == "completed", 120, "throttle at its maximum")
     await asyncio.sleep(8)
     if rig.watcher.snapshot.source.status == "active":

@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qmigtui.control.connect import open_lab  # noqa: E402
-from qmigtui.control.scenarios import break_postcopy  # noqa: E402
+from qmigtui.desk.opening import open_lab  # noqa: E402
 from qmigtui.lab.pair import LabConfig  # noqa: E402
+from qmigtui.training.scenarios import break_postcopy  # noqa: E402
 from qmigtui.ui import themes  # noqa: E402
 from qmigtui.ui.app import MigrationApp  # noqa: E402
 
@@ -51,10 +51,10 @@ async def main() -> None:
                                         parameters={"max-postcopy-bandwidth": 2 * MiB}),
                        theme=themes.DEFAULT, title="lab: a migration that will not converge")
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(lambda: app.backend is not None and app.snapshot is not None
+        await until(lambda: app.desk is not None and app.snapshot is not None
                     and app.snapshot.source.capabilities, 60, "the lab")
-        await app.backend.controller.measure_footprint((1, 2, 8))
-        await app.backend.controller.start_migration()
+        await app.desk.backend.controller.measure_footprint((1, 2, 8))
+        await app.desk.backend.controller.start_migration()
         await until(lambda: app.snapshot.forecast is not None
                     and app.snapshot.forecast.verdict == "not-converging", 90, "the verdict")
         await asyncio.sleep(1.5)
@@ -76,10 +76,10 @@ async def main() -> None:
         save(app, "parameters-editor-80x24")
         await pilot.press("escape", "1")
         await pilot.resize_terminal(120, 40)
-        await app.backend.controller.start_postcopy()
+        await app.desk.backend.controller.start_postcopy()
         await until(lambda: app.snapshot.source.status == "postcopy-active", 30, "postcopy")
         await asyncio.sleep(1.0)
-        await break_postcopy(app.backend.rig)
+        await break_postcopy(app.desk.backend.rig)
         await asyncio.sleep(1.0)
         await pilot.pause()
         save(app, "postcopy-paused-120x40")
@@ -87,8 +87,8 @@ async def main() -> None:
         await pilot.pause(0.3)
         save(app, "postcopy-paused-recovery-steps")
         await app.action_quit()
-    if app.backend is not None and app.backend.rig is not None:
-        app.backend.rig.lab.stop()
+    if app.desk is not None:
+        app.desk.let_go()
 
 
 if __name__ == "__main__":

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qmigtui import cli
-from qmigtui.config import load
-from qmigtui.control.connect import open_endpoints
+from qmigtui.cli import main as cli
+from qmigtui.cli.config import load
+from qmigtui.desk.opening import open_endpoints
 from qmigtui.ui.app import MigrationApp
 from tests.fakeqmp import FakeQmp
 from tests.faults.test_hostile_peer import Peer

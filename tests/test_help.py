@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from qmigtui import __version__, cli
+from qmigtui import __version__
+from qmigtui.cli import main as cli
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 PARSERS = {"": cli._monitor_parser, "lab": cli._lab_parser, "status": cli._status_parser,

@@ -10,10 +10,11 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from qmigtui.analysis.footprint import Footprint, simulate
-from qmigtui.analysis.history import History
+from qmigtui.analysis.history import HistoryView
 from qmigtui.analysis.run import PassStart, Run
 from qmigtui.analysis.stall import stalled_pass
 from qmigtui.model import units
@@ -45,11 +46,50 @@ class Context:
     failed_side: str = ""
 
 
+class Verdict(StrEnum):
+    """What the forecast says of a migration at one moment."""
+
+    IDLE = "idle"  # no migration running
+    PREFLIGHT = "preflight"  # none running, a dirty-rate measurement says what one would do
+    GATHERING = "gathering"
+    FIRST_PASS = "first-pass"
+    CONVERGING = "converging"
+    AT_RISK = "at-risk"
+    NOT_CONVERGING = "not-converging"
+    STALLED = "stalled"
+    THROTTLING = "throttling"
+    SWITCHOVER = "switchover"
+    POSTCOPY = "postcopy"
+    PAUSED = "paused"
+    RECOVERING = "recovering"
+    CANCELLING = "cancelling"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+ENDED = frozenset({Verdict.COMPLETED, Verdict.FAILED, Verdict.CANCELLED})
+
+
+class AdviceAction(StrEnum):
+    """The app action a remedy is done with."""
+
+    SET_PARAMETER = "set-parameter"
+    CAPABILITY = "capability"
+    DIRTY_LIMIT = "dirty-limit"
+    POSTCOPY = "postcopy"
+    PAUSE = "pause"
+    RECOVER = "recover"
+    CONTINUE = "continue"
+    CANCEL = "cancel"
+    MEASURE = "measure"
+
+
 @dataclass(frozen=True)
 class Advice:
     """One thing the operator can do now; ``action`` names the app action that does it."""
 
-    action: str  # set-parameter | postcopy | dirty-limit | cancel | continue | recover | measure | capability
+    action: AdviceAction
     label: str
     why: str
     target: str = ""  # parameter or capability name
@@ -58,9 +98,7 @@ class Advice:
 
 @dataclass(frozen=True)
 class Forecast:
-    verdict: str  # idle, preflight, gathering, first-pass, converging, at-risk, not-converging,
-    #               stalled, throttling, switchover, postcopy, paused, recovering, completed,
-    #               failed, cancelled
+    verdict: Verdict
     summary: str
     eta: float | None = None  # seconds to completion, middle estimate
     eta_low: float | None = None
@@ -75,11 +113,16 @@ class Forecast:
 
     @property
     def converging(self) -> bool | None:
-        if self.verdict in ("converging", "first-pass"):
+        if self.verdict in (Verdict.CONVERGING, Verdict.FIRST_PASS):
             return True
-        if self.verdict in ("not-converging", "stalled"):
+        if self.verdict in (Verdict.NOT_CONVERGING, Verdict.STALLED):
             return False
         return None
+
+    @property
+    def first_remedy(self) -> Advice | None:
+        """The remedy one key (a) does: the first that is not giving up."""
+        return next((a for a in self.advice if a.action is not AdviceAction.CANCEL), None)
 
 
 def _fmt_s(seconds: float | None) -> str:
@@ -100,27 +143,29 @@ def eta_text(f: Forecast) -> str:
     return text
 
 
-def forecast(history: History | None, ctx: Context) -> Forecast:
+def forecast(history: HistoryView | None, ctx: Context) -> Forecast:
     """The verdict for the source side of one migration."""
     status = ctx.status
     if status in ("completed", "failed", "cancelled"):
         return _ended(status, ctx)
     if status in ("none", "cancelling"):
-        return preflight(ctx) if ctx.measurements and status == "none" else \
-            Forecast("idle", "no migration running" if status == "none" else "cancelling")
+        if status == "cancelling":
+            return Forecast(Verdict.CANCELLING, "cancelling")
+        return preflight(ctx) if ctx.measurements else Forecast(Verdict.IDLE, "no migration running")
     if status in ("postcopy-paused", "postcopy-recover") or "postcopy-paused" in (ctx.destination_status,):
         return _paused(status, ctx)
     if status in ("pre-switchover", "device"):
-        return Forecast("switchover", f"QEMU waits at {status}: press n to continue",
-                        advice=(Advice("continue", "continue to switchover",
+        return Forecast(Verdict.SWITCHOVER, f"QEMU waits at {status}: press n to continue",
+                        advice=(Advice(AdviceAction.CONTINUE, "continue to switchover",
                                        "pause-before-switchover is on and QEMU waits"),
                                 _cancel()))
     if status == "wait-unplug":
-        return Forecast("switchover", "waiting for the guest to unplug its failover NIC",
+        return Forecast(Verdict.SWITCHOVER, "waiting for the guest to unplug its failover NIC",
                         advice=(_cancel(),))
     run = Run(history) if history is not None else None
     if run is None or len(run) < 2:
-        return Forecast("gathering", "gathering samples", advice=(_cancel(),) if status != "setup" else ())
+        return Forecast(Verdict.GATHERING, "gathering samples",
+                        advice=(_cancel(),) if status != "setup" else ())
     if status.startswith("postcopy"):
         return _postcopy(run, ctx)
     return _precopy(run, ctx)
@@ -162,11 +207,11 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
     remaining = run.last("remaining")
     limit = ctx.downtime_limit_ms
     if math.isnan(bw) or math.isnan(remaining):
-        return Forecast("gathering", "gathering samples", advice=(_cancel(),))
+        return Forecast(Verdict.GATHERING, "gathering samples", advice=(_cancel(),))
     if bw < MIN_BANDWIDTH:
         if run.span() < STILL_S:  # the first samples of a start: not yet a stall
-            return Forecast("gathering", "gathering samples", advice=(_cancel(),))
-        return Forecast("stalled", "nothing sent for seconds: is the link up?",
+            return Forecast(Verdict.GATHERING, "gathering samples", advice=(_cancel(),))
+        return Forecast(Verdict.STALLED, "nothing sent for seconds: is the link up?",
                         reasons=(("bandwidth", units.format_rate(bw)),),
                         advice=(_cancel(),), downtime_limit_ms=limit)
     threshold = bw * limit / 1000
@@ -190,7 +235,7 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
     if fp is None:
         rest = max(0.0, remaining - threshold) / bw
         return Forecast(
-            "first-pass" if first_pass else "gathering",
+            Verdict.FIRST_PASS if first_pass else Verdict.GATHERING,
             f"{units.format_bytes(remaining)} to send, ends in ~{_fmt_s(rest)}; "
             "dirty rate known after it" + ("" if "calc-dirty-rate" not in ctx.commands
                                            else " (or measure it now)"),
@@ -210,7 +255,7 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
     down = outlook.final_bytes / bw
     reasons.append(("passes to go", str(outlook.passes)))
     eta = outlook.seconds + down
-    verdict = "first-pass" if first_pass else "converging"
+    verdict = Verdict.FIRST_PASS if first_pass else Verdict.CONVERGING
     summary = (f"{'first pass; ' if first_pass else ''}switchover in {_fmt_s(outlook.seconds)}"
                f" after {outlook.passes + 1} more pass{'es' if outlook.passes else ''}")
     return Forecast(verdict, summary, eta=eta,
@@ -256,15 +301,15 @@ def _not_converging(ctx: Context, fp: Footprint, bw: float, remaining: float,
         why += f" (dirty-limit holds vCPUs to {limit_text})"
         reasons += (("dirty-limit", f"on, {limit_text}"),)
     if not stuck:
-        verdict = "at-risk"
+        verdict = Verdict.AT_RISK
         summary = f"{why}; the next pass will tell"
     elif auto and (math.isnan(throttle) or throttle < ctx.throttle_max):
-        verdict = "throttling"
+        verdict = Verdict.THROTTLING
         summary = (f"auto-converge will throttle the guest: {why}" if math.isnan(throttle) else
                    f"auto-converge throttles the guest ({throttle:.0f} % of max "
                    f"{ctx.throttle_max:.0f} %): {why}")
     else:
-        verdict = "stalled" if stuck == "stalled" else "not-converging"
+        verdict = Verdict.STALLED if stuck == "stalled" else Verdict.NOT_CONVERGING
         summary = why
         if auto:
             summary += f" (throttle already at its max {ctx.throttle_max:.0f} %)"
@@ -278,19 +323,19 @@ def _remedies(ctx: Context, fp: Footprint, bw: float, need_ms: float) -> tuple[A
     cap = ctx.max_bandwidth
     if not math.isnan(cap) and cap > 0 and bw >= 0.8 * cap:
         target = _round_up(fp.rate * 1.5, MiB)
-        out.append(Advice("set-parameter", f"raise max-bandwidth to {units.format_rate(target)}",
+        out.append(Advice(AdviceAction.SET_PARAMETER, f"raise max-bandwidth to {units.format_rate(target)}",
                           f"the link runs at its cap {units.format_rate(cap)}; the guest dirties "
                           f"{units.format_rate(fp.rate)}", "max-bandwidth", units.format_size_input(target)))
     if need_ms > ctx.downtime_limit_ms:
-        out.append(Advice("set-parameter", f"raise downtime-limit to {units.format_ms(need_ms)}",
+        out.append(Advice(AdviceAction.SET_PARAMETER, f"raise downtime-limit to {units.format_ms(need_ms)}",
                           "the hot set then fits in one stop-and-copy", "downtime-limit",
                           f"{int(need_ms)}ms"))
     if ctx.capabilities.get("postcopy-ram") and ctx.status == "active":
-        out.append(Advice("postcopy", "switch to postcopy",
+        out.append(Advice(AdviceAction.POSTCOPY, "switch to postcopy",
                           "the guest runs on the destination at once; pages follow on demand"))
     if "set-vcpu-dirty-limit" in ctx.commands:
         per = max(1, int(bw * 0.5 / MiB))
-        out.append(Advice("dirty-limit", f"limit vCPU dirty rate to {per} MB/s",
+        out.append(Advice(AdviceAction.DIRTY_LIMIT, f"limit vCPU dirty rate to {per} MB/s",
                           "needs KVM's dirty ring; QEMU says so when it is off",
                           "dirty-rate", per))
     out.append(_cancel())
@@ -306,13 +351,13 @@ def _round_up_ms(ms: float) -> float:
 
 
 def _cancel() -> Advice:
-    return Advice("cancel", "cancel the migration", "the guest keeps running on the source")
+    return Advice(AdviceAction.CANCEL, "cancel the migration", "the guest keeps running on the source")
 
 
 def _measure(ctx: Context) -> Advice | None:
     if "calc-dirty-rate" not in ctx.commands:
         return None
-    return Advice("measure", "measure the dirty rate now",
+    return Advice(AdviceAction.MEASURE, "measure the dirty rate now",
                   "calc-dirty-rate (page-sampling) tells how fast the guest dirties memory")
 
 
@@ -324,12 +369,13 @@ def preflight(ctx: Context) -> Forecast:
     fp = Footprint.fit((s, r * s) for s, r in ctx.measurements)
     cap = ctx.max_bandwidth
     if fp is None:
-        return Forecast("idle", "no migration running")
+        return Forecast(Verdict.IDLE, "no migration running")
     reasons = [("guest dirties", units.format_rate(fp.rate)
                 + (f", hot set {units.format_bytes(fp.cap)}" if math.isfinite(fp.cap) else "")),
                ("max-bandwidth", units.format_rate(cap) if not math.isnan(cap) else "unknown")]
     if math.isnan(cap) or cap <= 0:
-        return Forecast("preflight", f"guest dirties {units.format_rate(fp.rate)}", reasons=tuple(reasons))
+        return Forecast(Verdict.PREFLIGHT, f"guest dirties {units.format_rate(fp.rate)}",
+                        reasons=tuple(reasons))
     threshold = cap * ctx.downtime_limit_ms / 1000
     ok = fp.rate < NOT_CONVERGING_RATIO * cap or fp.cap <= threshold
     advice: list[Advice] = []
@@ -340,14 +386,16 @@ def preflight(ctx: Context) -> Forecast:
         summary = (f"precopy will not converge: guest dirties {units.format_rate(fp.rate)}, "
                    f"max-bandwidth {units.format_rate(cap)}")
         target = _round_up(fp.rate * 1.5, MiB)
-        advice.append(Advice("set-parameter", f"raise max-bandwidth to {units.format_rate(target)}",
+        advice.append(Advice(AdviceAction.SET_PARAMETER,
+                             f"raise max-bandwidth to {units.format_rate(target)}",
                              "if the link can carry it", "max-bandwidth", units.format_size_input(target)))
         for cap_name, why in (("postcopy-ram", "lets you switch to postcopy when precopy stalls"),
                               ("auto-converge", "throttles the guest's vCPUs until it converges"),
                               ("dirty-limit", "caps each vCPU's dirty rate (needs KVM dirty ring)")):
             if cap_name in ctx.capabilities and not ctx.capabilities[cap_name]:
-                advice.append(Advice("capability", f"turn on {cap_name} first", why, cap_name, True))
-    return Forecast("preflight", summary, reasons=tuple(reasons), advice=tuple(advice))
+                advice.append(Advice(AdviceAction.CAPABILITY, f"turn on {cap_name} first", why,
+                                     cap_name, True))
+    return Forecast(Verdict.PREFLIGHT, summary, reasons=tuple(reasons), advice=tuple(advice))
 
 
 # -- postcopy -------------------------------------------------------------------------
@@ -366,25 +414,25 @@ def _postcopy(run: Run, ctx: Context) -> Forecast:
     if not math.isnan(ctx.blocktime_ms):
         reasons.append(("vCPU blocktime", units.format_ms(ctx.blocktime_ms)))
     if math.isnan(bw) or bw < MIN_BANDWIDTH or math.isnan(remaining):
-        return Forecast("postcopy", "nothing moving; the guest waits for pages",
+        return Forecast(Verdict.POSTCOPY, "nothing moving; the guest waits for pages",
                         reasons=tuple(reasons), advice=(_pause(),))
     eta = remaining / bw
     summary = f"{units.format_bytes(remaining)} left at {units.format_rate(bw)}"
     if not math.isnan(req_rate):
         summary += f"; {req_rate:.0f} page requests/s"
-    return Forecast("postcopy", summary, eta=eta,
+    return Forecast(Verdict.POSTCOPY, summary, eta=eta,
                     eta_low=remaining / bw_high if bw_high > 0 else eta,
                     eta_high=remaining / bw_low if bw_low > 0 else math.inf,
                     reasons=tuple(reasons), advice=(_pause(),))
 
 
 def _pause() -> Advice:
-    return Advice("pause", "pause postcopy", "stops the stream; recover it later on a new link")
+    return Advice(AdviceAction.PAUSE, "pause postcopy", "stops the stream; recover it later on a new link")
 
 
 def _paused(status: str, ctx: Context) -> Forecast:
     if status == "postcopy-recover" or ctx.destination_status == "postcopy-recover":
-        return Forecast("recovering", "waiting for the new link")
+        return Forecast(Verdict.RECOVERING, "waiting for the new link")
     side = ctx.failed_side or "the link"
     text = f"{side} failed" if side != "the link" else "the link failed"
     if ctx.error:
@@ -393,12 +441,12 @@ def _paused(status: str, ctx: Context) -> Forecast:
              "on the destination: migrate-recover with a new listening URI",
              "on the source, once it is postcopy-paused too: migrate with resume=true to that URI",
              "press r to do both from here")
-    return Forecast("paused", text, steps=steps,
-                    advice=(Advice("recover", "recover the postcopy",
+    return Forecast(Verdict.PAUSED, text, steps=steps,
+                    advice=(Advice(AdviceAction.RECOVER, "recover the postcopy",
                                    "migrate-recover on the destination, then migrate resume"),))
 
 
 def _ended(status: str, ctx: Context) -> Forecast:
     if status == "failed":
-        return Forecast("failed", ctx.error or "QEMU gave no reason here")
-    return Forecast(status, "")
+        return Forecast(Verdict.FAILED, ctx.error or "QEMU gave no reason here")
+    return Forecast(Verdict(status), "")

@@ -1,14 +1,15 @@
 """A fixed-capacity history of query-migrate samples per endpoint, with derived series.
 
-Columns are ``array('d')`` rings, so memory is fixed by the capacity whatever
-the run length (about 8 bytes per field per sample).
+Columns are ``array('d')`` chunks; full chunks are never written again, so a frozen
+view of the history (for an immutable Snapshot) shares them instead of copying.
 """
 
 from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,65 +58,85 @@ class Sample:
             if path is not None:
                 v = info.path(path)
                 values[name] = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else NAN
-        return cls(values, info.status or "none")
+        return cls(values, info.text("status") or "none")
 
     def __getitem__(self, name: str) -> float:
         return self.values.get(name, NAN)
 
 
-class History:
-    """The last ``capacity`` samples of one endpoint."""
+CHUNK = 64  # samples per chunk: a full chunk never changes again, so views share it
 
-    def __init__(self, capacity: int = 7200):
-        if capacity < 2:
-            raise ValueError("capacity must be at least 2")
-        self.capacity = capacity
-        self._cols = {name: array("d", [NAN]) * capacity for name in FIELDS}
-        self._status: list[str] = [""] * capacity
-        self._next = 0
-        self._count = 0
-        self.total_seen = 0
+
+class _Chunk:
+    """Up to CHUNK samples, one array per field; frozen (never written) once full."""
+
+    __slots__ = ("cols", "status")
+
+    def __init__(self, cols: dict[str, array[float]], status: list[str]):
+        self.cols = cols
+        self.status = status
+
+    @classmethod
+    def empty(cls) -> _Chunk:
+        return cls({name: array("d") for name in FIELDS}, [])
 
     def __len__(self) -> int:
-        return self._count
+        return len(self.status)
 
-    def append(self, sample: Sample) -> None:
-        i = self._next
-        for name, col in self._cols.items():
-            col[i] = sample.values.get(name, NAN)
-        self._status[i] = sample.status
-        self._next = (i + 1) % self.capacity
-        self._count = min(self._count + 1, self.capacity)
-        self.total_seen += 1
+    def copy(self) -> _Chunk:
+        return _Chunk({name: array("d", col) for name, col in self.cols.items()}, list(self.status))
 
-    def clear(self) -> None:
-        """Forget the samples (a new migration starts a new history)."""
-        self._next = 0
-        self._count = 0
 
-    def _indices(self, last: int | None = None) -> Iterator[int]:
-        count = self._count if not last else min(last, self._count)
-        start = (self._next - count) % self.capacity
-        for k in range(count):
-            yield (start + k) % self.capacity
+class HistoryView:
+    """The samples of one endpoint at one moment, oldest first, with derived series.
+
+    A view taken from a History (``History.view()``) never changes afterwards: it shares the
+    History's full chunks (which are never written again) and holds a copy of the last,
+    partly filled one, so taking one costs a few hundred numbers whatever the length.
+    """
+
+    def __init__(self, chunks: tuple[_Chunk, ...] = (), length: int = 0, total_seen: int = 0,
+                 capacity: int = 0):
+        self._frozen = chunks
+        self._length = length
+        self.total_seen = total_seen
+        self.capacity = capacity
+
+    def _chunks(self) -> tuple[_Chunk, ...]:
+        return self._frozen
+
+    def __len__(self) -> int:
+        return self._length
+
+    def _tail(self, take: Callable[[_Chunk], Sequence[Any]], last: int | None) -> list[Any]:
+        """The last ``last`` (default: all) entries of one column, across the chunks."""
+        need = self._length if not last else min(last, self._length)
+        parts: list[Sequence[Any]] = []
+        for chunk in reversed(self._chunks()):
+            if need <= 0:
+                break
+            column = take(chunk)
+            size = len(column)
+            parts.append(column[max(0, size - need):size])
+            need -= size
+        out: list[Any] = []
+        for part in reversed(parts):
+            out.extend(part)
+        return out
 
     def series(self, name: str, last: int | None = None) -> list[float]:
         """Values of one field, oldest first (optionally only the last N)."""
-        col = self._cols[name]
-        count = self._count if not last else min(last, self._count)
-        start = (self._next - count) % self.capacity
-        end = start + count
-        if end <= self.capacity:
-            return col[start:end].tolist()
-        return col[start:].tolist() + col[:end - self.capacity].tolist()
+        return self._tail(lambda c: c.cols[name], last)
 
     def statuses(self, last: int | None = None) -> list[str]:
-        return [self._status[i] for i in self._indices(last)]
+        return self._tail(lambda c: c.status, last)
 
     def latest(self, name: str) -> float:
-        if not self._count:
+        chunks = self._chunks()
+        if not self._length or not chunks:
             return NAN
-        return self._cols[name][(self._next - 1) % self.capacity]
+        last = chunks[-1] if len(chunks[-1]) else chunks[-2]
+        return last.cols[name][-1]
 
     # -- derived -----------------------------------------------------------
 
@@ -138,6 +159,50 @@ class History:
         pages = self.series("dirty_pages_rate", last)
         size = self.series("page_size", last)
         return [p * (s if not math.isnan(s) else 4096) for p, s in zip(pages, size, strict=True)]
+
+
+class History(HistoryView):
+    """The last ``capacity`` samples of one endpoint, growing as samples come.
+
+    Memory is bounded by the capacity (plus one chunk) whatever the run length, about 8
+    bytes per field per sample.
+    """
+
+    def __init__(self, capacity: int = 7200):
+        if capacity < 2:
+            raise ValueError("capacity must be at least 2")
+        super().__init__(capacity=capacity)
+        self._full: deque[_Chunk] = deque()
+        self._open = _Chunk.empty()
+        self._held = 0  # samples in the chunks (may pass the capacity by less than a chunk)
+
+    def _chunks(self) -> tuple[_Chunk, ...]:
+        return (*self._full, self._open)
+
+    def append(self, sample: Sample) -> None:
+        chunk = self._open
+        for name, col in chunk.cols.items():
+            col.append(sample.values.get(name, NAN))
+        chunk.status.append(sample.status)
+        self._held += 1
+        self.total_seen += 1
+        if len(chunk) == CHUNK:
+            self._full.append(chunk)
+            self._open = _Chunk.empty()
+        while self._full and self._held - len(self._full[0]) >= self.capacity:
+            self._held -= len(self._full.popleft())
+        self._length = min(self._held, self.capacity)
+
+    def clear(self) -> None:
+        """Forget the samples (a new migration starts a new history); views keep theirs."""
+        self._full = deque()
+        self._open = _Chunk.empty()
+        self._held = self._length = 0
+
+    def view(self) -> HistoryView:
+        """What this history holds now, frozen."""
+        return HistoryView((*self._full, self._open.copy()), self._length, self.total_seen,
+                           self.capacity)
 
 
 def sample_from_reply(t: float, wall: float, info: Record | dict[str, Any]) -> Sample:

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qmigtui.analysis.history import History
+from qmigtui.analysis.history import HistoryView
 
 WINDOW_S = 5.0  # bandwidth is measured over this much of the latest history
 PAGE = 4096.0
@@ -33,7 +33,7 @@ LAST = 1800  # samples a forecast looks at (30 min at the default interval)
 class Run:
     """Columns of the current migration: samples after the last counter reset only."""
 
-    def __init__(self, history: History, last: int | None = LAST):
+    def __init__(self, history: HistoryView, last: int | None = LAST):
         cols = {name: history.series(name, last) for name in (
             "t", "wall", "transferred", "remaining", "total", "dirty_pages_rate", "page_size",
             "dirty_sync_count", "throttle", "postcopy_requests", "postcopy_blocktime",

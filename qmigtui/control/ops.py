@@ -79,7 +79,7 @@ class Controller:
                 await asyncio.sleep(0.2)
             except QmpError as e:
                 raise ControlError(f"{side}: {e}") from None
-        return parse_record("MigrationInfo", raw).status or "none"
+        return parse_record("MigrationInfo", raw).text("status") or "none"
 
     async def query(self, side: str, command: str, args: dict[str, Any] | None = None) -> Any:
         try:
@@ -189,10 +189,10 @@ class Controller:
                 await self.send("destination", "migrate-incoming", {"uri": "tcp:127.0.0.1:0"})
                 info = parse_record("MigrationInfo",
                                     await self.query("destination", "query-migrate"))
-                addrs = info.socket_address or []
-                if not addrs or not addrs[0].port:
+                addrs = info.children("socket-address")
+                if not addrs or not addrs[0].text("port"):
                     raise ControlError("destination did not report its listening port")
-                lab.set_incoming_port(int(addrs[0].port))
+                lab.set_incoming_port(int(addrs[0].text("port") or 0))
             return str(lab.migrate_uri)
         if dst_status == "none":
             await self.send("destination", "migrate-incoming",
@@ -273,14 +273,15 @@ class Controller:
         while True:
             await asyncio.sleep(min(0.25, seconds / 4))
             info = parse_record("DirtyRateInfo", await self.query(side, "query-dirty-rate"))
-            if info.status == "measured":
+            if info.text("status") == "measured":
                 break
             if time.monotonic() > deadline:
-                raise ControlError(f"{side}: dirty-rate measurement still {info.status} after "
+                raise ControlError(f"{side}: dirty-rate measurement still {info.text('status')} after "
                                    f"{seconds + 15} s")
-        mib = float(info.dirty_rate or 0)
-        vcpus = tuple(float(v.dirty_rate or 0) * (1 << 20) for v in info.vcpu_dirty_rate or ())
-        result = DirtyRate(side, float(seconds), mib * (1 << 20), str(info.mode or mode), time.time(),
+        mib = float(info.number("dirty-rate") or 0)
+        vcpus = tuple(float(v.number("dirty-rate") or 0) * (1 << 20)
+                      for v in info.children("vcpu-dirty-rate"))
+        result = DirtyRate(side, float(seconds), mib * (1 << 20), info.text("mode") or mode, time.time(),
                            vcpus)
         self.watcher.add_measurement(result)
         return result
@@ -314,7 +315,7 @@ class Controller:
                                   await self.query(side, "query-migrate-parameters"))
         except ControlError:
             return 4
-        ram, cap = memory.get("base-memory"), params.max_bandwidth
+        ram, cap = memory.get("base-memory"), params.number("max-bandwidth")
         if not isinstance(ram, int) or not cap:
             return 4
         return max(2, min(30, round(ram / cap)))
@@ -351,7 +352,7 @@ class Controller:
         caps = parse_list("MigrationCapabilityStatus",
                           await self.query(side, "query-migrate-capabilities"))
         self.watcher.poke(side, config=True)
-        actual = next((bool(c.state) for c in caps if c.capability == capability), None)
+        actual = capmodel.capabilities_of(caps).get(capability)
         if actual != state:
             raise ControlError(f"{capability} reads back as {actual} on {side}")
         return actual

@@ -18,14 +18,6 @@ from qmigtui.model.commands import CommandInfo, check
 from qmigtui.qmp.errors import QmpError
 from qmigtui.qmp.session import is_query
 
-# Commands that end or undo something: the app asks first and shows the exact command.
-DANGEROUS = frozenset({
-    "migrate_cancel", "x-colo-lost-heartbeat", "snapshot-load", "snapshot-delete",
-    "xen-load-devices-state", "xen-set-replication", "xen-colo-do-checkpoint",
-    "xen-set-global-dirty-log", "migrate-pause", "migrate-start-postcopy", "cancel-vcpu-dirty-limit",
-    "quit", "system_reset", "stop"})
-JOB_COMMANDS = ("snapshot-save", "snapshot-load", "snapshot-delete")
-
 
 @dataclass(frozen=True)
 class ThreadRow:

@@ -141,10 +141,6 @@ class Lab:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    @property
-    def pids(self) -> list[int]:
-        return [p.pid for p in (self.source, self.destination, self.relay) if p is not None]
-
     # -- the link and the destination --------------------------------------
 
     def set_incoming_port(self, port: int) -> None:
@@ -161,10 +157,6 @@ class Lab:
 
     def link_status(self) -> str:
         return self._relay_command("status")
-
-    def kill_destination(self) -> None:
-        """SIGKILL the destination QEMU, as a crashed host would."""
-        self.kill("destination")
 
     def kill(self, role: str) -> None:
         """SIGKILL one QEMU (``source`` or ``destination``), as a crashed host would."""

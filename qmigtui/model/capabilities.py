@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+
+from qmigtui.model.records import Record
 
 DESCRIPTIONS: dict[str, str] = {
     "xbzrle": "Send only the changed bytes of pages resent often (needs xbzrle-cache-size).",
@@ -76,3 +78,13 @@ def check_change(capability: str, state: bool, current: Mapping[str, bool],
         other = "on" if other_side[capability] else "off"
         problems.append(f"{capability} must match on both sides (the other side has it {other})")
     return [p for p in problems if capability in p]
+
+
+def capabilities_of(statuses: Iterable[Record]) -> dict[str, bool]:
+    """query-migrate-capabilities, parsed, as name -> on (entries without a name left out)."""
+    out: dict[str, bool] = {}
+    for status in statuses:
+        name = status.text("capability")
+        if name is not None:
+            out[name] = bool(status.flag("state"))
+    return out

@@ -14,6 +14,14 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+# Commands that end or undo something: the app asks first and shows the exact command.
+DANGEROUS = frozenset({
+    "migrate_cancel", "x-colo-lost-heartbeat", "snapshot-load", "snapshot-delete",
+    "xen-load-devices-state", "xen-set-replication", "xen-colo-do-checkpoint",
+    "xen-set-global-dirty-log", "migrate-pause", "migrate-start-postcopy", "cancel-vcpu-dirty-limit",
+    "quit", "system_reset", "stop"})
+JOB_COMMANDS = ("snapshot-save", "snapshot-load", "snapshot-delete")
+
 
 @dataclass(frozen=True)
 class Arg:

@@ -88,8 +88,9 @@ class ParseError(ValueError):
 class Record:
     """A parsed struct: checked members, plus what did not fit.
 
-    Members read as items (``info["expected-downtime"]``) or attributes with
-    underscores (``info.expected_downtime``); an absent member reads as None.
+    Members read through typed getters (``info.text("status")``,
+    ``info.number("ram.remaining")``): a member that is absent or of another type
+    reads as None, so nothing a peer sends reaches the caller with a wrong type.
     """
 
     type_name: str
@@ -113,10 +114,34 @@ class Record:
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return self.values.get(name.replace("_", "-"))
+    def text(self, key: str) -> str | None:
+        """A string member, or None (absent, or not a string)."""
+        value = self.path(key)
+        return value if isinstance(value, str) else None
+
+    def number(self, key: str) -> float | None:
+        """A number member (an int stays an int), or None; ``key`` may be dotted."""
+        value = self.path(key)
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    def flag(self, key: str) -> bool | None:
+        value = self.path(key)
+        return value if isinstance(value, bool) else None
+
+    def child(self, key: str) -> Record | None:
+        """A nested struct member, or None."""
+        value = self.path(key)
+        return value if isinstance(value, Record) else None
+
+    def children(self, key: str) -> list[Record]:
+        """A list-of-structs member (empty when absent)."""
+        value = self.path(key)
+        return [v for v in value if isinstance(v, Record)] if isinstance(value, list) else []
+
+    def texts(self, key: str) -> list[str]:
+        """A list-of-strings member (empty when absent)."""
+        value = self.path(key)
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
     def path(self, dotted: str) -> Any:
         """``info.path("ram.transferred")``: a nested member, or None."""

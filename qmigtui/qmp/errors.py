@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 from qmigtui.model.text import clean
 
 
@@ -9,8 +11,30 @@ class QmpError(Exception):
     """Base of the errors the QMP layer raises."""
 
 
+class Unreachable(enum.Enum):
+    """Why an endpoint could not be opened."""
+
+    MISSING = "missing"  # no such socket
+    REFUSED = "refused"  # nothing listens there (QEMU gone)
+    NOT_A_SOCKET = "not-a-socket"
+    PERMISSION = "permission"
+    SILENT = "silent"  # connected, but no greeting (another client holds the monitor)
+    NO_ANSWER = "no-answer"
+    NOT_QMP = "not-qmp"
+    OTHER = "other"
+
+    @property
+    def nobody_there(self) -> bool:
+        """No QEMU listens there any more (as opposed to one that is busy or slow)."""
+        return self in (Unreachable.MISSING, Unreachable.REFUSED, Unreachable.NOT_A_SOCKET)
+
+
 class EndpointError(QmpError):
-    """The endpoint cannot be reached or is not a QMP monitor."""
+    """The endpoint cannot be reached or is not a QMP monitor; ``kind`` says which."""
+
+    def __init__(self, message: str, kind: Unreachable = Unreachable.OTHER):
+        super().__init__(message)
+        self.kind = kind
 
 
 class NotConnected(QmpError):

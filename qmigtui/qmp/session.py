@@ -32,6 +32,7 @@ from qmigtui.qmp.errors import (
     EndpointError,
     NotConnected,
     ReadOnlyRefused,
+    Unreachable,
 )
 from qmigtui.qmp.poll_order import PollOrder
 
@@ -83,9 +84,6 @@ class EventQueue:
             self._ready.clear()
             await self._ready.wait()
         return self._items.popleft()
-
-    def get_nowait(self) -> dict[str, Any] | None:
-        return self._items.popleft() if self._items else None
 
     def __len__(self) -> int:
         return len(self._items)
@@ -246,7 +244,7 @@ class Session:
             return await asyncio.wait_for(client.execute(command, arguments), limit)
         except ExecuteError as e:
             raise CommandRejected(command, e.error_class, str(e)) from None
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise CommandTimeout(f"{command}: no answer from {self.name} in {limit:g} s") from None
         except (ExecInterruptedError, StateError, ConnectionError, EOFError):
             raise NotConnected(f"{command}: lost the connection to {self.name}") from None
@@ -298,27 +296,28 @@ class Session:
             try:
                 st = os.stat(ep.path)
             except FileNotFoundError:
-                raise EndpointError(f"{ep}: no such socket") from None
+                raise EndpointError(f"{ep}: no such socket", Unreachable.MISSING) from None
             except PermissionError:
                 raise EndpointError(f"{ep}: permission denied (run as the user QEMU runs as, "
-                                    "or as root)") from None
+                                    "or as root)", Unreachable.PERMISSION) from None
             if not stat.S_ISSOCK(st.st_mode):
-                raise EndpointError(f"{ep}: not a socket")
+                raise EndpointError(f"{ep}: not a socket", Unreachable.NOT_A_SOCKET)
         client = _Client(self.name, self._tap)
         try:
             await asyncio.wait_for(client.connect(ep.address), self.greeting_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self._discard(client)
             if client.transport_up:
                 raise EndpointError(f"{ep}: no QMP greeting within {self.greeting_timeout:g} s; "
-                                    f"{SECOND_MONITOR_HINT}") from None
-            raise EndpointError(f"{ep}: no answer within {self.greeting_timeout:g} s") from None
+                                    f"{SECOND_MONITOR_HINT}", Unreachable.SILENT) from None
+            raise EndpointError(f"{ep}: no answer within {self.greeting_timeout:g} s",
+                                Unreachable.NO_ANSWER) from None
         except ConnectError as e:
             await self._discard(client)
-            raise EndpointError(_describe_connect_error(ep, e.exc)) from None
+            raise EndpointError(*_describe_connect_error(ep, e.exc)) from None
         except OSError as e:
             await self._discard(client)
-            raise EndpointError(_describe_connect_error(ep, e)) from None
+            raise EndpointError(*_describe_connect_error(ep, e)) from None
         return client
 
     async def _discard(self, client: _Client, grace: float = 2.0) -> str | None:
@@ -359,8 +358,8 @@ class Session:
             try:
                 fresh = await self._open()
             except EndpointError as e:
-                gone = any(s in str(e) for s in ("no such socket", "refused", "not a socket"))
-                self._set_state(ConnState.GONE if gone else ConnState.RECONNECTING, str(e))
+                self._set_state(ConnState.GONE if e.kind.nobody_there else ConnState.RECONNECTING,
+                                str(e))
                 continue
             self._adopt(fresh)
             return
@@ -385,18 +384,20 @@ async def close_all(sessions: list[Session]) -> None:
         await session.close()
 
 
-def _describe_connect_error(ep: Endpoint, exc: BaseException) -> str:
+def _describe_connect_error(ep: Endpoint, exc: BaseException) -> tuple[str, Unreachable]:
     if isinstance(exc, FileNotFoundError):
-        return f"{ep}: no such socket"
+        return f"{ep}: no such socket", Unreachable.MISSING
     if isinstance(exc, PermissionError):
-        return f"{ep}: permission denied (run as the user QEMU runs as, or as root)"
+        return (f"{ep}: permission denied (run as the user QEMU runs as, or as root)",
+                Unreachable.PERMISSION)
     if isinstance(exc, ConnectionRefusedError):
-        return f"{ep}: connection refused (is QEMU running with this -qmp?)"
+        return f"{ep}: connection refused (is QEMU running with this -qmp?)", Unreachable.REFUSED
     if isinstance(exc, OSError):
-        return f"{ep}: {clean(exc.strerror or str(exc), 200)}"
+        return f"{ep}: {clean(exc.strerror or str(exc), 200)}", Unreachable.OTHER
     if isinstance(exc, EOFError):
-        return f"{ep}: closed before a QMP greeting; not a QMP monitor, or {SECOND_MONITOR_HINT}"
-    return f"{ep}: not a QMP monitor ({clean(str(exc) or type(exc).__name__, 200)})"
+        return (f"{ep}: closed before a QMP greeting; not a QMP monitor, or {SECOND_MONITOR_HINT}",
+                Unreachable.NOT_QMP)
+    return f"{ep}: not a QMP monitor ({clean(str(exc) or type(exc).__name__, 200)})", Unreachable.NOT_QMP
 
 
 def _describe_drop(exc: BaseException) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from qmigtui.analysis.forecast import Advice
+from qmigtui.analysis.forecast import Advice, AdviceAction, Verdict
 from qmigtui.model import units
 from qmigtui.ui.dialogs import Confirm
 from qmigtui.ui.forecast_view import ForecastView
@@ -17,11 +18,10 @@ class AdviceKeys(MigrationKeys):
 
     def action_explain(self) -> None:
         snap = self.snapshot
-        if self.backend is None or snap is None or snap.forecast is None:
+        if self.desk is None or snap is None or snap.forecast is None:
             self.notify("not connected yet", severity="warning")
             return
-        c = self.backend.controller
-        plan = c.recovery_plan() if snap.forecast.verdict == "paused" else None
+        plan = self.desk.recovery_plan() if snap.forecast.verdict is Verdict.PAUSED else None
         view = ForecastView(snap.forecast, plan, snap.measurements)
 
         def picked(index: int | None) -> None:
@@ -32,7 +32,7 @@ class AdviceKeys(MigrationKeys):
     def action_advice(self) -> None:
         """Do the first remedy of the current verdict (after confirmation)."""
         f = self.snapshot.forecast if self.snapshot is not None else None
-        tip = next((a for a in f.advice if a.action != "cancel"), None) if f is not None else None
+        tip = f.first_remedy if f is not None else None
         if tip is None:
             self.notify("no advice right now; e shows the reasoning", severity="information")
             return
@@ -40,36 +40,34 @@ class AdviceKeys(MigrationKeys):
 
     def apply_advice(self, advice: Advice) -> None:
         """One remedy through the same guarded path as its key."""
-        direct = {"postcopy": self.action_postcopy, "cancel": self.action_cancel,
-                  "continue": self.action_continue, "recover": self.action_recover,
-                  "pause": self.action_pause, "measure": self.action_measure}
+        direct = {AdviceAction.POSTCOPY: self.action_postcopy, AdviceAction.CANCEL: self.action_cancel,
+                  AdviceAction.CONTINUE: self.action_continue, AdviceAction.RECOVER: self.action_recover,
+                  AdviceAction.PAUSE: self.action_pause, AdviceAction.MEASURE: self.action_measure}
         if advice.action in direct:
             direct[advice.action]()
             return
-        controller = self._writable()
-        if controller is None:
+        desk = self._writable()
+        if desk is None:
             return
-        if advice.action == "set-parameter":
+        make: Callable[[], Awaitable[Any]]
+        if advice.action is AdviceAction.SET_PARAMETER:
             detail = (f"{advice.why}\nsends: migrate-set-parameters "
                       f"{{\"{advice.target}\": {advice.value}}} (source)")
-            make: Callable[[], Awaitable[Any]] = lambda: controller.set_parameter(  # noqa: E731
-                "source", advice.target, str(advice.value))
+            make = lambda: desk.set_parameter("source", advice.target, str(advice.value))  # noqa: E731
             done = f"{advice.target} set to {advice.value}"
-        elif advice.action == "capability":
-            sides = list(controller.watcher.sides)
+        elif advice.action is AdviceAction.CAPABILITY:
+            sides = [s.name for s in desk.snapshot.sides]
             detail = (f"{advice.why}\nsends: migrate-set-capabilities {advice.target}=on "
                       f"({', '.join(sides)})")
-
-            async def make_caps() -> None:
-                for side in sides:
-                    await controller.set_capability(side, advice.target, True, check_peer=len(sides) == 1)
-            make, done = make_caps, f"{advice.target} on"
-        elif advice.action == "dirty-limit":
-            detail = f"{advice.why}\nsends: set-vcpu-dirty-limit {{\"dirty-rate\": {advice.value}}} (source)"
-            make = lambda: controller.set_dirty_limit(int(advice.value))  # noqa: E731
+            make = lambda: desk.set_capability_everywhere(advice.target, True)  # noqa: E731
+            done = f"{advice.target} on"
+        elif advice.action is AdviceAction.DIRTY_LIMIT:
+            detail = (f"{advice.why}\nsends: set-vcpu-dirty-limit "
+                      f"{json.dumps({'dirty-rate': advice.value})} (source)")
+            make = lambda: desk.set_dirty_limit(int(advice.value))  # noqa: E731
             done = f"vCPU dirty limit {advice.value} MB/s set"
         else:
-            self.notify(f"{advice.label}: not an action here", severity="warning")
+            self.notify(f"{advice.label}: not an action here", severity="warning", markup=False)
             return
 
         def answered(yes: bool | None) -> None:
@@ -79,16 +77,15 @@ class AdviceKeys(MigrationKeys):
 
     def action_measure(self) -> None:
         """calc-dirty-rate over a short window and one a first pass long (feeds the forecast)."""
-        controller = self._writable()
-        if controller is None:
+        desk = self._writable()
+        if desk is None:
             return
-        src = controller.watcher.sides["source"].state
-        if src.supported_commands and "calc-dirty-rate" not in src.supported_commands:
+        if desk.supports("source", "calc-dirty-rate") is False:
             self.notify("this QEMU has no calc-dirty-rate", severity="warning")
             return
 
         async def measure() -> None:
-            results = await controller.measure_footprint()
+            results = await desk.measure_footprint()
             self.notify("dirty rate: " + ", ".join(
                 f"{units.format_rate(r.bytes_per_s)} over {r.seconds:g} s" for r in results))
         self.notify("measuring the guest's dirty rate (page-sampling)…")

@@ -1,4 +1,4 @@
-"""The qmigtui app: seven panes over a Snapshot, a status line, and the keys (in the *_keys modules)."""
+"""The qmigtui app: the panes over a Snapshot, a status line, and the keys (in the *_keys modules)."""
 
 from __future__ import annotations
 
@@ -15,27 +15,26 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from qmigtui.control.connect import Backend
-from qmigtui.control.scenarios import Verdict
+from qmigtui.desk.facade import Desk
+from qmigtui.training.exercises import ExerciseResult
 from qmigtui.ui import themes
 from qmigtui.ui.advice_keys import AdviceKeys
 from qmigtui.ui.config_panes import CapabilitiesPane, ParametersPane
 from qmigtui.ui.console_pane import ConsolePane
 from qmigtui.ui.dialogs import AskText, EditParameter
 from qmigtui.ui.events_pane import EventsPane
-from qmigtui.ui.graphs_pane import GraphsPane
 from qmigtui.ui.lab_keys import LabKeys
+from qmigtui.ui.pane import Pane
+from qmigtui.ui.panes import PANES
 from qmigtui.ui.replay_keys import ReplayKeys
 from qmigtui.ui.status_pane import StatusPane
 from qmigtui.ui.tool_keys import ToolKeys
-from qmigtui.ui.tools_pane import ToolsPane
 from qmigtui.watch.snapshot import Snapshot
 
-PANES = (("status", "1 Status"), ("graphs", "2 Graphs"), ("capabilities", "3 Capabilities"),
-         ("parameters", "4 Parameters"), ("events", "5 Events"), ("tools", "6 Tools"),
-         ("console", "7 Console"))
+BOTTOM_DEFAULT = next(p.SPEC.id for p in PANES if p.SPEC.bottom)
 MIGRATION_ACTIONS = ("migrate", "postcopy", "pause", "recover", "continue", "cancel")
 REPLAY_ACTIONS = ("replay_pause", "replay_speed", "replay_jump", "replay_next")
 WIDE = (120, 36)
@@ -44,7 +43,7 @@ MIN_FRAME = 0.05  # seconds between renders when snapshots come in a burst
 GATHER = 0.03  # seconds new numbers wait for the other side's answer to the same poll
 
 
-BackendFactory = Callable[[], Awaitable[Backend]]
+DeskFactory = Callable[[], Awaitable[Desk]]
 
 
 class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
@@ -74,23 +73,18 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         Binding("dollar_sign", "lab_fault('guest')", "lab: new guest (working set, rate)", show=False,
                 id="lab-guest"),
         Binding("slash", "filter_events", "Filter", id="filter", show=False),
-        Binding("1", "focus_pane('status')", "Status", show=False, id="pane1"),
-        Binding("2", "focus_pane('graphs')", "Graphs", show=False, id="pane2"),
-        Binding("3", "focus_pane('capabilities')", "Caps", show=False, id="pane3"),
-        Binding("4", "focus_pane('parameters')", "Params", show=False, id="pane4"),
-        Binding("5", "focus_pane('events')", "Events", show=False, id="pane5"),
-        Binding("6", "focus_pane('tools')", "Tools", show=False, id="pane6"),
-        Binding("7", "focus_pane('console')", "Console", show=False, id="pane7"),
+        *(Binding(p.SPEC.key, f"focus_pane('{p.SPEC.id}')", p.SPEC.title, show=False,
+                  id=f"pane{p.SPEC.key}") for p in PANES),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="ctrl-c"),
     ]
 
-    def __init__(self, backend_factory: BackendFactory | None = None, *, theme: str | None = None,
+    def __init__(self, desk_factory: DeskFactory | None = None, *, theme: str | None = None,
                  title: str = "qmigtui"):
         super().__init__()
-        self.backend_factory = backend_factory
-        self.backend: Backend | None = None
+        self.desk_factory = desk_factory
+        self.desk: Desk | None = None
         self.snapshot: Snapshot | None = None
         self.current_pane = "status"
         self.sub_title = title
@@ -100,9 +94,7 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         self._last_frame = 0.0
         self._allowed: tuple[object, ...] = ()
         self.staged = False
-        self.exercise_result: Verdict | None = None
-        self._exercise_from = 0
-        self._exercise_started = 0.0
+        self.exercise_result: ExerciseResult | None = None
         self._topline_text = ""
         found, self.theme_problems = themes.discover()
         for t in found:
@@ -121,12 +113,12 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
     def compose(self) -> ComposeResult:
         yield Static("connecting…", id="topline")
         with Container(id="panes"):
-            for pane_id, title in PANES:
-                widget = {"status": StatusPane, "graphs": GraphsPane,
-                          "capabilities": CapabilitiesPane, "parameters": ParametersPane,
-                          "events": EventsPane, "tools": ToolsPane,
-                          "console": ConsolePane}[pane_id](id=pane_id, classes="pane")
-                widget.border_title = title
+            for pane in PANES:
+                spec = pane.SPEC
+                widget = pane(id=spec.id, classes="pane -bottom" if spec.bottom else "pane")  # type: ignore[call-arg]
+                assert isinstance(widget, Widget)
+                widget.border_title = f"{spec.key} {spec.title}"
+                widget.set_class(spec.id == BOTTOM_DEFAULT, "-shown-bottom")
                 yield widget
         yield Footer(compact=True)
 
@@ -140,8 +132,8 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
             loop.add_signal_handler(signal.SIGHUP, self._hang_up)
         self._apply_layout()
         self.query_one("#status").add_class("-current")
-        if self.backend_factory is not None:
-            self.open_backend()
+        if self.desk_factory is not None:
+            self.open_desk()
         self.set_interval(0.5, self._tick_replay)
 
     def _tick_replay(self) -> None:
@@ -159,29 +151,29 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         self.set_class(wide, "-wide")
         self.set_class(not wide, "-narrow")
 
-    # -- backend --------------------------------------------------------------
+    # -- the desk -------------------------------------------------------------
 
-    @work(exclusive=True, group="backend", exit_on_error=False)
-    async def open_backend(self) -> None:
-        assert self.backend_factory is not None
+    @work(exclusive=True, group="desk", exit_on_error=False)
+    async def open_desk(self) -> None:
+        assert self.desk_factory is not None
         try:
-            backend = await asyncio.wait_for(self.backend_factory(), 120)
+            desk = await asyncio.wait_for(self.desk_factory(), 120)
         except Exception as e:  # shown, not raised: the app must not die on a bad endpoint
             self.startup_error = str(e) or type(e).__name__
             self.query_one("#topline", Static).update(f"cannot start: {self.startup_error}")
-            self.notify(self.startup_error, severity="error", timeout=30)
+            self.notify(self.startup_error, severity="error", timeout=30, markup=False)
             return
-        self.attach(backend)
+        self.attach(desk)
 
-    def attach(self, backend: Backend) -> None:
-        """Start rendering what a backend's watcher publishes."""
-        self.backend = backend
-        self.query_one(ConsolePane).commands = backend.tools.commands
-        if backend.scenario is not None:
-            self.run_worker(self._stage(backend), exit_on_error=False)
-        self.query_one(StatusPane).lab_note = backend.lab_note if backend.rig else None
-        backend.watcher.subscribe(self._on_snapshot)
-        self.apply_snapshot(backend.watcher.snapshot)
+    def attach(self, desk: Desk) -> None:
+        """Start rendering what a desk publishes."""
+        self.desk = desk
+        self.query_one(ConsolePane).commands = desk.commands
+        if desk.scenario is not None:
+            self.run_worker(self._stage(desk), exit_on_error=False)
+        self.query_one(StatusPane).lab_note = desk.lab_note if desk.is_lab else None
+        desk.subscribe(self._on_snapshot)
+        self.apply_snapshot(desk.snapshot)
 
     def _on_snapshot(self, snap: Snapshot) -> None:
         try:
@@ -219,12 +211,8 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
     def apply_snapshot(self, snap: Snapshot) -> None:
         """Render one Snapshot in every pane and the status line."""
         self.snapshot = snap
-        self.query_one(StatusPane).show(snap)
-        self.query_one(GraphsPane).show(snap)
-        self.query_one(CapabilitiesPane).show(snap)
-        self.query_one(ParametersPane).show(snap)
-        self.query_one(EventsPane).show(snap)
-        self.query_one(ToolsPane).show(snap)
+        for pane in self._panes():
+            pane.show(snap)
         self._set_topline(self._topline(snap))
         # the footer is rebuilt (a dozen widgets mounted anew) only when a key it shows comes,
         # goes or greys out, and after the new state is on screen
@@ -239,30 +227,33 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
             state = side.status if side.connected else side.connection
             parts.append(f"{side.name}: {state}")
         flags = []
-        player = self.backend.player if self.backend is not None else None
+        desk = self.desk
+        player = desk.player if desk is not None else None
         if player is not None:
-            paused = self.backend is not None and player.paused
+            paused = player.paused
             flags.append(f"REPLAY {player.position:.1f} s ×{player.speed:g}" + (" PAUSED" if paused else ""))
             if player.warning:
                 flags.append(player.warning)
         elif snap.read_only:
             flags.append("READ-ONLY")
         if snap.lab:
-            backend = self.backend
-            if backend is not None and backend.exercise is not None:
-                flags.append(f"EXERCISE {backend.exercise.name}")
-            elif backend is not None and backend.scenario is not None:
-                flags.append(f"LAB: {backend.scenario.name}")
+            if desk is not None and desk.exercise is not None:
+                flags.append(f"EXERCISE {desk.exercise.name}")
+            elif desk is not None and desk.scenario is not None:
+                flags.append(f"LAB: {desk.scenario.name}")
             else:
                 flags.append("LAB")
         if any(s.connected and s.capabilities.get("events") is False for s in snap.sides):
             flags.append("events off: turn on 'events' in 3")
         return "  ·  ".join(parts + flags)
 
-    async def _close_backend(self) -> None:
-        if self.backend is not None:
-            backend, self.backend = self.backend, None
-            await backend.close()
+    def _panes(self) -> list[Pane]:
+        return [pane for pane in self.query(".pane").results() if isinstance(pane, Pane)]
+
+    async def _close_desk(self) -> None:
+        if self.desk is not None:
+            desk, self.desk = self.desk, None
+            await desk.close()
 
     def _theme_changed(self, theme: Any) -> None:
         """A theme picked in the palette is the one the next start uses (an explicit --theme
@@ -273,11 +264,8 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
     def _hang_up(self) -> None:
         """The terminal is gone (an SSH drop): let go of QEMU first, then leave; with nothing to
         draw on, the exit is not left waiting for the screen."""
-        backend = self.backend
-        if backend is not None and backend.rig is not None:
-            backend.rig.lab.stop()
-        if backend is not None and backend.recorder is not None:
-            backend.recorder.close()
+        if self.desk is not None:
+            self.desk.let_go()
         self.run_worker(self.action_quit())
         # with no terminal the driver can block the main thread for good: a timer thread ends it
         watchdog = threading.Timer(HANGUP_GRACE, os._exit, (129,))
@@ -285,35 +273,43 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         watchdog.start()
 
     async def action_quit(self) -> None:
-        await self._close_backend()
+        await self._close_desk()
         self.exit(0)
 
     # -- actions ----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        replaying = self.backend is not None and self.backend.player is not None
+        desk = self.desk
+        replaying = desk is not None and desk.player is not None
         if action == "lab_fault":
-            return self.backend is not None and self.backend.rig is not None  # lab only
+            return desk is not None and desk.is_lab  # lab only
         if action in REPLAY_ACTIONS:
             return replaying  # hidden unless replaying
         if replaying and action in (*MIGRATION_ACTIONS, "advice", "measure"):
             return False  # a recording cannot be acted on
         if action in MIGRATION_ACTIONS:
-            if self.backend is None:
+            if desk is None:
                 return None
-            if self.backend.controller.can(action).ok:
+            if desk.can(action).ok:
                 return True
             return False if self.has_class("-narrow") else None  # 80 columns: hide, do not grey
         return True
 
     def action_focus_pane(self, pane_id: str) -> None:
-        for pane in self.query(".pane"):
+        """Make a pane current (at 80x24 the only one shown); a bottom pane takes the bottom row
+        of the wide layout until another pane is current."""
+        bottom = next((p.SPEC.id for p in PANES if p.SPEC.bottom and p.SPEC.id == pane_id),
+                      BOTTOM_DEFAULT)
+        target = None
+        for pane in self._panes():
+            assert isinstance(pane, Widget)
             pane.set_class(pane.id == pane_id, "-current")
+            pane.set_class(pane.id == bottom, "-shown-bottom")
+            if pane.id == pane_id:
+                target = pane.focus_target()
         self.current_pane = pane_id
-        self.set_class(pane_id == "tools", "-show-tools")
-        self.set_class(pane_id == "console", "-show-console")
-        target = self.query_one("#console-input") if pane_id == "console" else self.query_one(f"#{pane_id}")
-        target.focus()
+        if target is not None:
+            target.focus()
 
     def action_help(self) -> None:
         lines = [f"{b.key:<10} {b.description}" for b in self.BINDINGS if isinstance(b, Binding)]
@@ -332,28 +328,28 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
     # -- pane messages ----------------------------------------------------------
 
     def on_capabilities_pane_toggle(self, message: CapabilitiesPane.Toggle) -> None:
-        controller = self._writable()
-        if controller is None:
+        desk = self._writable()
+        if desk is None:
             return
 
         async def toggle() -> None:
             for side in message.sides:
-                await controller.set_capability(side, message.capability, message.state,
-                                                check_peer=len(message.sides) == 1)
+                await desk.set_capability(side, message.capability, message.state,
+                                          check_peer=len(message.sides) == 1)
         state = "on" if message.state else "off"
         self._run(f"cap:{message.capability}", toggle,
                   f"{message.capability} {state} on {', '.join(message.sides)}")
 
     def on_parameters_pane_edit(self, message: ParametersPane.Edit) -> None:
-        controller = self._writable()
-        if controller is None:
+        desk = self._writable()
+        if desk is None:
             return
 
         def edited(text: str | None) -> None:
             if text is None:
                 return
             self._run(f"param:{message.name}",
-                      lambda: controller.set_parameter(message.side, message.name, text),
+                      lambda: desk.set_parameter(message.side, message.name, text),
                       f"{message.name} set on {message.side}")
         self.push_screen(EditParameter(message.name, message.side, message.current), edited)
 

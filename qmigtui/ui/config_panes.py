@@ -8,6 +8,7 @@ from textual.widgets import DataTable
 
 from qmigtui.model import capabilities as capmodel
 from qmigtui.model import parameters as parammodel
+from qmigtui.ui.pane import Pane, PaneSpec
 from qmigtui.watch.snapshot import Snapshot
 
 
@@ -58,8 +59,10 @@ class SideTable(DataTable):  # type: ignore[type-arg]
         return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
 
 
-class CapabilitiesPane(SideTable):
+class CapabilitiesPane(Pane, SideTable):
     """Every capability of this QEMU, on/off per side; space/enter toggles on every side."""
+
+    SPEC = PaneSpec("capabilities", "Capabilities", "3")
 
     BINDINGS = [
         Binding("space,enter", "flip('all')", "Toggle", id="cap.toggle"),
@@ -98,8 +101,10 @@ class CapabilitiesPane(SideTable):
         self.post_message(self.Toggle(name, sides, state))
 
 
-class ParametersPane(SideTable):
+class ParametersPane(Pane, SideTable):
     """Every parameter with readable values; enter edits it, live-tunable ones are marked ●."""
+
+    SPEC = PaneSpec("parameters", "Parameters", "4")
 
     BINDINGS = [
         Binding("enter", "edit('source')", "Edit", id="param.edit"),

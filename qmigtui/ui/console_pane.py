@@ -14,9 +14,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.suggester import Suggester
+from textual.widget import Widget
 from textual.widgets import Input, RichLog
 
 from qmigtui.model.commands import CommandInfo, completions
+from qmigtui.ui.pane import Pane, PaneSpec
 
 SIDE_PREFIX = {"@src": "source", "@source": "source", "@dst": "destination", "@destination": "destination"}
 
@@ -50,8 +52,10 @@ class SchemaSuggester(Suggester):
         return prefix + found[0] if found else None
 
 
-class ConsolePane(Vertical):
+class ConsolePane(Pane, Vertical):
     """Replies above, the command line below."""
+
+    SPEC = PaneSpec("console", "Console", "7", bottom=True)
 
     DEFAULT_CSS = """
     ConsolePane RichLog { height: 1fr; }
@@ -74,6 +78,9 @@ class ConsolePane(Vertical):
         yield RichLog(id="console-log", wrap=True, markup=False, max_lines=2000)
         yield Input(placeholder="a QMP command (→ takes the completion; @dst for the destination)",
                     id="console-input", suggester=SchemaSuggester(lambda side: self.commands(side)))
+
+    def focus_target(self) -> Widget:
+        return self.query_one("#console-input", Input)
 
     @property
     def log_widget(self) -> RichLog:

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import RichLog
 
 from qmigtui.model.text import clean
+from qmigtui.ui.pane import Pane, PaneSpec
 from qmigtui.watch.snapshot import EventLine, Snapshot
 
 MIGRATION_EVENTS = ("MIGRATION", "MIGRATION_PASS", "UNPLUG_PRIMARY", "COLO_EXIT", "STOP", "RESUME")
@@ -24,8 +25,10 @@ def format_event(e: EventLine) -> Text:
                          (clean(e.name, 64), style), " ", data)
 
 
-class EventsPane(RichLog):
+class EventsPane(Pane, RichLog):
     """Events as they arrive; only scrolls to the end when the reader is already there."""
+
+    SPEC = PaneSpec("events", "Events", "5", bottom=True)
 
     def __init__(self, **kw: object) -> None:
         super().__init__(wrap=False, markup=False, max_lines=2000, **kw)  # type: ignore[arg-type]

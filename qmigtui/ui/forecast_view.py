@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from rich.table import Table
@@ -12,21 +13,26 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from qmigtui.analysis.forecast import Forecast, eta_text
+from qmigtui.analysis.forecast import Forecast, Verdict, eta_text
 from qmigtui.model import units
+from qmigtui.ui.styles import themed
 from qmigtui.watch.snapshot import DirtyRate
 
-VERDICT_STYLE = {
-    "converging": "bold green", "first-pass": "bold green", "at-risk": "bold yellow",
-    "throttling": "bold yellow", "not-converging": "bold red", "stalled": "bold red",
-    "paused": "bold reverse red", "recovering": "bold yellow", "postcopy": "bold magenta",
-    "switchover": "bold yellow", "completed": "bold green", "failed": "bold red",
+VERDICT_STYLE = {  # by theme role: the colours follow the theme
+    Verdict.CONVERGING: "bold $success", Verdict.FIRST_PASS: "bold $success",
+    Verdict.AT_RISK: "bold $warning", Verdict.THROTTLING: "bold $warning",
+    Verdict.NOT_CONVERGING: "bold $error", Verdict.STALLED: "bold $error",
+    Verdict.PAUSED: "bold reverse $error", Verdict.RECOVERING: "bold $warning",
+    Verdict.POSTCOPY: "bold $secondary", Verdict.SWITCHOVER: "bold $warning",
+    Verdict.COMPLETED: "bold $success", Verdict.FAILED: "bold $error",
 }
 
 
-def verdict_text(f: Forecast) -> Text:
-    """``[not-converging] guest dirties …`` for the status pane and the detail view."""
-    return Text.assemble((f" {f.verdict} ", VERDICT_STYLE.get(f.verdict, "bold")), " ", f.summary)
+def verdict_text(f: Forecast, variables: Mapping[str, str]) -> Text:
+    """``[not-converging] guest dirties …`` for the status pane and the detail view, in the
+    colours of the theme whose ``variables`` are given."""
+    return Text.assemble((f" {f.verdict} ", themed(VERDICT_STYLE.get(f.verdict, "bold"), variables)),
+                         " ", f.summary)
 
 
 class ForecastView(ModalScreen["int | None"]):
@@ -51,7 +57,7 @@ class ForecastView(ModalScreen["int | None"]):
     def compose(self) -> ComposeResult:
         f = self.forecast
         with VerticalScroll():
-            yield Static(verdict_text(f), id="why-verdict")
+            yield Static(verdict_text(f, self.app.theme_variables), id="why-verdict")
             line = " · ".join(x for x in (
                 eta_text(f),
                 (f"downtime needs {units.format_ms(f.downtime_ms)}" if f.converging is False else

@@ -17,17 +17,20 @@ from rich.text import Text
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from qmigtui.analysis.history import History
+from qmigtui.analysis.history import HistoryView
 from qmigtui.model import units
+from qmigtui.ui.pane import Pane, PaneSpec
+from qmigtui.ui.styles import themed
 from qmigtui.watch.snapshot import Snapshot
 
 MIB = 1024 * 1024
+GRAPH_ROLES = ("$primary", "$success", "$error", "$warning", "$secondary", "$accent")  # in turn
 
 
 @dataclass(frozen=True)
 class GraphSpec:
     title: str
-    series: Callable[[History], list[float]]
+    series: Callable[[HistoryView], list[float]]
     unit: Callable[[float], str]
     scale: float = 1.0
     optional: bool = False  # shown only when QEMU reports it
@@ -93,8 +96,10 @@ def render_plot(xs: list[float], ys: list[float], width: int, height: int,
     return out
 
 
-class GraphsPane(Vertical):
+class GraphsPane(Pane, Vertical):
     """Graphs of the source side's history (the destination's numbers mirror it)."""
+
+    SPEC = PaneSpec("graphs", "Graphs", "2")
 
     MIN_PERIOD = 0.5
     DEFAULT_CSS = """
@@ -163,7 +168,7 @@ class GraphsPane(Vertical):
         each = max(4, height // len(shown))
         t = history.series("t")
         xs = [x - t[0] for x in t]
-        colors = ["cyan", "green", "red", "yellow", "magenta", "blue"]
+        colors = [themed(role, self.app.theme_variables) for role in GRAPH_ROLES]
         parts = []
         for i, (spec, raw) in enumerate(shown):
             last = next((v for v in reversed(raw) if not math.isnan(v)), math.nan)

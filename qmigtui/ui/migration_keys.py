@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from qmigtui.ui.desk import DeskBase
+from qmigtui.ui.app_base import AppBase
 from qmigtui.ui.dialogs import Confirm, StartMigration
 
 
-class MigrationKeys(DeskBase):
+class MigrationKeys(AppBase):
     """The migration actions: m p z r n x, each asked for, re-checked and reported."""
 
     def action_migrate(self) -> None:
         if not self._explain("migrate"):
             return
-        assert self.backend is not None
-        controller = self.backend.controller
-        lab = controller.lab_link
-        default = lab.migrate_uri if lab is not None else "tcp:DEST-HOST:4444"
+        desk = self.desk
+        assert desk is not None
+        default = desk.lab_migrate_uri or "tcp:DEST-HOST:4444"
 
         def chosen(uri: str | None) -> None:
             if not uri:
@@ -28,47 +27,43 @@ class MigrationKeys(DeskBase):
                                  confirmed)
                 return
             self._start(uri)
-        self.push_screen(StartMigration(default, controller.has_side("destination")), chosen)
+        self.push_screen(StartMigration(default, desk.has_side("destination")), chosen)
 
     def _start(self, uri: str) -> None:
-        assert self.backend is not None
-        controller = self.backend.controller
-        self._run("migrate", lambda: controller.start_migration(uri), f"migration started to {uri}")
+        desk = self.desk
+        assert desk is not None
+        self._run("migrate", lambda: desk.start_migration(uri), f"migration started to {uri}")
 
     def action_postcopy(self) -> None:
-        assert self.backend is not None
-        c = self.backend.controller
+        assert self.desk is not None
         self._confirm_then("postcopy", "Switch to postcopy?",
                            "The guest resumes on the destination; from then on a network failure "
                            "pauses it until recovered.\nsends: migrate-start-postcopy",
-                           c.start_postcopy, "switched to postcopy")
+                           self.desk.start_postcopy, "switched to postcopy")
 
     def action_pause(self) -> None:
-        assert self.backend is not None
-        c = self.backend.controller
+        assert self.desk is not None
         self._confirm_then("pause", "Pause the postcopy migration?",
-                           "sends: migrate-pause (source); recover with r", c.pause, "pause sent")
+                           "sends: migrate-pause (source); recover with r", self.desk.pause, "pause sent")
 
     def action_recover(self) -> None:
-        assert self.backend is not None
-        c = self.backend.controller
-        plan = "\n".join(c.recovery_plan())
-        if not c.has_side("destination"):
+        desk = self.desk
+        assert desk is not None
+        plan = "\n".join(desk.recovery_plan())
+        if not desk.has_side("destination"):
             self.notify("Recovery needs the destination too. Run there, then here:\n" + plan,
-                        title="Recover", timeout=60)
+                        title="Recover", timeout=60, markup=False)
             return
         self._confirm_then("recover", "Recover the paused postcopy? In this order:", plan,
-                           c.recover, "recovery sent; watch for postcopy-active")
+                           desk.recover, "recovery sent; watch for postcopy-active")
 
     def action_continue(self) -> None:
-        assert self.backend is not None
-        c = self.backend.controller
+        assert self.desk is not None
         if self._explain("continue"):
-            self._run("continue", c.continue_, "continue sent")
+            self._run("continue", self.desk.continue_, "continue sent")
 
     def action_cancel(self) -> None:
-        assert self.backend is not None
-        c = self.backend.controller
+        assert self.desk is not None
         self._confirm_then("cancel", "Cancel the migration?",
                            "The guest keeps running on the source.\nsends: migrate_cancel",
-                           c.cancel, "cancel sent")
+                           self.desk.cancel, "cancel sent")

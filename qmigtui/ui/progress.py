@@ -19,15 +19,15 @@ class ProgressTracker:
     best: float = 0.0
 
     def update(self, info: Record | None) -> float:
-        if info is None or info.ram is None:
+        if info is None or info.child("ram") is None:
             return self.best
-        ram = info.ram
-        total, remaining = ram.total or 0, ram.remaining
-        if info.status in ("setup", "none"):
+        total, remaining = info.number("ram.total") or 0, info.number("ram.remaining")
+        status = info.text("status")
+        if status in ("setup", "none"):
             self.best = 0.0
         if not total or remaining is None:
             return self.best
-        if info.status == "completed" or (ram.dirty_sync_count or 0) > 1:
+        if status == "completed" or (info.number("ram.dirty-sync-count") or 0) > 1:
             share = 1.0  # the first pass is over: every page went at least once
         else:
             share = 1.0 - remaining / total

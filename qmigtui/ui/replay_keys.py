@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from qmigtui.control.connect import ReplayControl
+from qmigtui.desk.facade import ReplayControl
 from qmigtui.model import units
-from qmigtui.ui.desk import DeskBase
+from qmigtui.ui.app_base import AppBase
 from qmigtui.ui.dialogs import AskText
 
 
-class ReplayKeys(DeskBase):
+class ReplayKeys(AppBase):
     """Replay keys: pause, speed, jump to a time, next state change."""
 
     def _player(self) -> ReplayControl | None:
-        return self.backend.player if self.backend is not None else None
+        return self.desk.player if self.desk is not None else None
 
     def _replay_changed(self, note: str) -> None:
         if self.snapshot is not None:
             self._set_topline(self._topline(self.snapshot))
-        self.notify(note, timeout=3)
+        self.notify(note, timeout=3, markup=False)
 
     def action_replay_pause(self) -> None:
         if (player := self._player()) is not None:
@@ -43,7 +43,7 @@ class ReplayKeys(DeskBase):
             try:
                 target = units.parse_duration_ms(text) / 1000
             except ValueError as e:
-                self.notify(str(e), severity="error")
+                self.notify(str(e), severity="error", markup=False)
                 return
             if target < player.position:
                 self.notify(f"a replay only goes forward (now at {player.position:.1f} s)",

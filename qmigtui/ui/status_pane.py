@@ -11,11 +11,14 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from qmigtui.analysis.forecast import Forecast, eta_text
-from qmigtui.analysis.history import History
+from qmigtui.analysis.forecast import ENDED, Forecast, Verdict, eta_text
+from qmigtui.analysis.history import HistoryView
 from qmigtui.model import units
+from qmigtui.model.records import Record
 from qmigtui.ui.forecast_view import verdict_text
+from qmigtui.ui.pane import Pane, PaneSpec
 from qmigtui.ui.progress import ProgressTracker
+from qmigtui.ui.styles import themed
 from qmigtui.watch.snapshot import SideState, Snapshot
 
 STATUS_STYLE = {
@@ -62,12 +65,14 @@ def _mib_s(v: float) -> str:
     return "-" if v is None or math.isnan(v) else units.format_rate(v)
 
 
-class StatusPane(VerticalScroll):
+class StatusPane(Pane, VerticalScroll):
     """Per side: connection, status, progress, every number that matters, and errors.
 
     Each side is one Static of plain Text lines (no Rich tables: they are measured
     again on every draw), and a side whose text did not change is not drawn again.
     """
+
+    SPEC = PaneSpec("status", "Status", "1")
 
     DEFAULT_CSS = """
     StatusPane { padding: 0 1; scrollbar-gutter: stable; }
@@ -127,12 +132,9 @@ class StatusPane(VerticalScroll):
                                             for line in long)
 
     def _style(self, key: str, table: dict[str, str]) -> str:
-        style = table.get(key, "bold")
-        for var in ("primary", "secondary", "accent", "success", "warning", "error"):
-            style = style.replace(f"${var}", self.app.theme_variables.get(var, "white"))
-        return style
+        return themed(table.get(key, "bold"), self.app.theme_variables)
 
-    def _side(self, side: SideState, history: History | None, forecast: Forecast | None) -> Text:
+    def _side(self, side: SideState, history: HistoryView | None, forecast: Forecast | None) -> Text:
         status = side.status
         title = Text.assemble(
             (f"{side.name.upper():<12}", "bold"),
@@ -153,23 +155,23 @@ class StatusPane(VerticalScroll):
             return Text("\n").join([*lines, Text("")])
         tracker = self._trackers.setdefault(side.name, ProgressTracker())
         share = tracker.update(info)
-        ram = info.ram
         width = max(10, min(40, self.size.width - 34))
-        if ram is not None and status != "none":
-            sync = ram.dirty_sync_count or side.passes or 0
+        if info.child("ram") is not None and status != "none":
+            sync = int(info.number("ram.dirty-sync-count") or side.passes or 0)
             lines.append(Text.assemble(
                 ("  ", ""), (bar(share, width), self._style(status, STATUS_STYLE)),
                 f" {share * 100:5.1f}% sent once · pass {max(sync, 1)}"))
-        if forecast is not None and forecast.verdict not in ("completed", "cancelled", "failed") \
-                and forecast.summary != "no migration running":
+        if forecast is not None and forecast.verdict not in ENDED and forecast.verdict is not Verdict.IDLE:
             lines.extend(self._forecast_lines(forecast))
         lines.extend(columns(self._rows(info, history), self.scrollable_content_region.width))
-        if info.blocked_reasons:
-            lines.append(Text("  blocked: " + "; ".join(info.blocked_reasons), style="bold"))
+        blocked = info.texts("blocked-reasons")
+        if blocked:
+            lines.append(Text("  blocked: " + "; ".join(blocked), style="bold"))
         if status == "wait-unplug":
             lines.append(Text(f"  {WAIT_UNPLUG_TEXT}"))
-        if info.error_desc:
-            lines.append(Text(f"  error: {info.error_desc}", style=self._style("failed", STATUS_STYLE)))
+        error = info.text("error-desc")
+        if error:
+            lines.append(Text(f"  error: {error}", style=self._style("failed", STATUS_STYLE)))
         elif status in ("postcopy-paused", "failed") and self.lab_note is not None:
             note = self.lab_note(side.name)
             if note:
@@ -181,16 +183,17 @@ class StatusPane(VerticalScroll):
 
     def _forecast_lines(self, f: Forecast) -> list[Text]:
         """Verdict, ETA and the first remedy (e: the reasoning, a: do the remedy)."""
-        lines: list[Text] = [Text.assemble("  ", verdict_text(f))]
+        lines: list[Text] = [Text.assemble("  ", verdict_text(f, self.app.theme_variables))]
         eta = eta_text(f)
         extra = [eta] if eta else []
-        if f.downtime_ms is not None and f.downtime_limit_ms is not None and f.verdict != "postcopy":
+        if f.downtime_ms is not None and f.downtime_limit_ms is not None \
+                and f.verdict is not Verdict.POSTCOPY:
             word = "downtime needs" if f.converging is False else "downtime ≤"
             extra.append(f"{word} {units.format_ms(f.downtime_ms)} "
                          f"(limit {units.format_ms(f.downtime_limit_ms)})")
         if extra:
             lines.append(Text("  " + " · ".join(extra)))
-        tip = next((a for a in f.advice if a.action != "cancel"), None)
+        tip = f.first_remedy
         if tip is not None:
             lines.append(Text.assemble("  ", ("a", "bold reverse"), f" {tip.label}  ",
                                        ("e", "bold reverse"), " why"))
@@ -198,44 +201,49 @@ class StatusPane(VerticalScroll):
             lines.append(Text.assemble("  ", ("e", "bold reverse"), " why", style="dim"))
         return lines
 
-    def _rows(self, info, history: History | None) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-        ram = info.ram
+    def _rows(self, info: Record, history: HistoryView | None) -> list[tuple[str, str]]:
+        """Label and value of every number that matters, read through typed getters: a
+        member of the wrong type (or absent) reads as missing, never as a crash."""
         rows: list[tuple[str, str]] = []
-        if ram is not None:
-            rows += [("transferred", units.format_bytes(ram.transferred)),
-                     ("remaining", units.format_bytes(ram.remaining)),
-                     ("total", units.format_bytes(ram.total))]
+        num = info.number
+        if info.child("ram") is not None:
+            rows += [("transferred", units.format_bytes(num("ram.transferred"))),
+                     ("remaining", units.format_bytes(num("ram.remaining"))),
+                     ("total", units.format_bytes(num("ram.total")))]
             enough = history is not None and len(history) > 1
             measured = history.throughput(last=3)[-1] if history is not None and enough else math.nan
-            mbps = ram.mbps
+            mbps = num("ram.mbps")
             rows.append(("throughput", units.format_rate(mbps * 1e6 / 8) if mbps is not None else "-"))
             if not math.isnan(measured):
                 rows.append(("measured", _mib_s(measured)))
-            page = ram.page_size or 4096
-            if ram.dirty_pages_rate is not None:
-                rows.append(("dirty rate", units.format_rate(ram.dirty_pages_rate * page)))
-                rows.append(("dirty pages", f"{units.format_count(ram.dirty_pages_rate)}/s"))
-        rows += [("total time", units.format_ms(info.total_time)),
-                 ("setup time", units.format_ms(info.setup_time))]
-        if info.downtime is not None:
-            rows.append(("downtime", units.format_ms(info.downtime)))
-        elif info.expected_downtime is not None:
-            rows.append(("exp. downtime", units.format_ms(info.expected_downtime)))
-        if info.cpu_throttle_percentage is not None:
-            rows.append(("cpu throttle", f"{info.cpu_throttle_percentage} %"))
+            page = num("ram.page-size") or 4096
+            dirty_pages = num("ram.dirty-pages-rate")
+            if dirty_pages is not None:
+                rows.append(("dirty rate", units.format_rate(dirty_pages * page)))
+                rows.append(("dirty pages", f"{units.format_count(dirty_pages)}/s"))
+        rows += [("total time", units.format_ms(num("total-time"))),
+                 ("setup time", units.format_ms(num("setup-time")))]
+        if num("downtime") is not None:
+            rows.append(("downtime", units.format_ms(num("downtime"))))
+        elif num("expected-downtime") is not None:
+            rows.append(("exp. downtime", units.format_ms(num("expected-downtime"))))
+        if num("cpu-throttle-percentage") is not None:
+            rows.append(("cpu throttle", f"{num('cpu-throttle-percentage')} %"))
         for key, label in (("dirty-limit-throttle-time-per-round", "dirty-limit/round"),
                            ("dirty-limit-ring-full-time", "ring full")):
-            if info.get(key) is not None:
-                rows.append((label, f"{info.get(key)} us"))
-        if ram is not None and (ram.postcopy_requests or info.status.startswith("postcopy")):
-            rows.append(("pc requests", str(ram.postcopy_requests or 0)))
-        if info.postcopy_blocktime is not None:
-            rows.append(("blocktime", units.format_ms(info.postcopy_blocktime)))
-        if info.socket_address:
-            addr = info.socket_address[0]
-            text = f"{addr.host}:{addr.port}" if addr.host else str(addr.path or addr.type)
+            if num(key) is not None:
+                rows.append((label, f"{num(key)} us"))
+        requests = num("ram.postcopy-requests")
+        if info.child("ram") is not None and (requests or (info.text("status") or "").startswith("postcopy")):
+            rows.append(("pc requests", str(requests or 0)))
+        if num("postcopy-blocktime") is not None:
+            rows.append(("blocktime", units.format_ms(num("postcopy-blocktime"))))
+        addrs = info.children("socket-address")
+        if addrs:
+            addr = addrs[0]
+            host = addr.text("host")
+            text = f"{host}:{addr.text('port')}" if host else str(addr.text("path") or addr.text("type"))
             rows.append(("socket", text))
-        xb = info.xbzrle_cache
-        if xb is not None:
-            rows.append(("xbzrle miss", f"{(xb.cache_miss_rate or 0) * 100:.1f} %"))
+        if info.child("xbzrle-cache") is not None:
+            rows.append(("xbzrle miss", f"{(num('xbzrle-cache.cache-miss-rate') or 0) * 100:.1f} %"))
         return rows

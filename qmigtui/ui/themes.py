@@ -13,10 +13,10 @@ uses its default theme.
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
-import tomllib
 from platformdirs import user_config_path, user_state_path
 from textual.color import Color, ColorParseError
 from textual.theme import Theme

@@ -6,11 +6,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from qmigtui.control.ops import ControlError
-from qmigtui.control.tools import DANGEROUS, JOB_COMMANDS
-from qmigtui.model.commands import InputError, parse_line
+from qmigtui.desk.facade import ActionError
+from qmigtui.model.commands import DANGEROUS, JOB_COMMANDS, InputError, parse_line
+from qmigtui.ui.app_base import AppBase
 from qmigtui.ui.console_pane import ConsolePane
-from qmigtui.ui.desk import DeskBase
 from qmigtui.ui.dialogs import Confirm
 from qmigtui.ui.tools_pane import CommandForm, ResultView, ToolsPane, render_result
 
@@ -22,16 +21,16 @@ TOOL_DEFAULTS = {  # what a form starts with, so the common case is one key away
     "set-vcpu-dirty-limit": {"dirty-rate": "10"},
 }
 
-class ToolKeys(DeskBase):
+class ToolKeys(AppBase):
     """Any command of the schema, from the tools pane's forms and from the console."""
 
     def on_tools_pane_open(self, message: ToolsPane.Open) -> None:
-        if self.backend is None:
+        if self.desk is None:
             return
-        if not self.backend.controller.has_side(message.side):
+        if not self.desk.has_side(message.side):
             self.notify(f"no {message.side} endpoint", severity="warning")
             return
-        info = self.backend.tools.commands(message.side).get(message.command)
+        info = self.desk.commands(message.side).get(message.command)
         if info is None and message.command == "query-migrationthreads":
             self.run_tool(message.side, message.command, {})  # read from /proc where QEMU runs here
             return
@@ -48,28 +47,28 @@ class ToolKeys(DeskBase):
     def run_tool(self, side: str, command: str, args: dict[str, Any],
                  log: Callable[[Any], object] | None = None) -> None:
         """Send one command of the schema (asking first when it ends or undoes something)."""
-        if self.backend is None:
+        desk = self.desk
+        if desk is None:
             return
-        tools = self.backend.tools
         exact = json.dumps({"execute": command, "arguments": args} if args else {"execute": command})
 
         async def go() -> Any:
             if command == "calc-dirty-rate":
-                r = await tools.controller.measure_dirty_rate(
+                r = await desk.measure_dirty_rate(
                     int(args.get("calc-time", 1)), side, str(args.get("mode", "page-sampling")),
                     int(args.get("sample-pages", 4096)))
                 return {"dirty-rate (bytes/s)": r.bytes_per_s, "window (s)": r.seconds, "mode": r.mode,
                         "per vCPU (bytes/s)": list(r.vcpus)}
-            result = await tools.run(side, command, args)
+            result = await desk.run_command(side, command, args)
             if command in JOB_COMMANDS:
-                return await tools.follow_job(side, str(args.get("job-id")))
+                return await desk.follow_job(side, str(args.get("job-id")))
             return result
 
         async def worker() -> None:
             try:
-                result = await tools.controller.once(f"tool:{side}:{command}", go())
-            except ControlError as e:
-                self.notify(str(e), severity="error", timeout=10)
+                result = await desk.once(f"tool:{side}:{command}", go())
+            except ActionError as e:
+                self.notify(str(e), severity="error", timeout=10, markup=False)
                 if log is not None:
                     log(f"error: {e}")
                 return
@@ -79,7 +78,7 @@ class ToolKeys(DeskBase):
             fetch = None
             if command.startswith("query-"):
                 async def fetch() -> Any:
-                    return await tools.run(side, command, args)
+                    return await desk.run_command(side, command, args)
             self.push_screen(ResultView(f"{command} ({side})", result, fetch))
 
         def answered(yes: bool | None) -> None:
@@ -92,7 +91,7 @@ class ToolKeys(DeskBase):
 
     def on_console_pane_submitted(self, message: ConsolePane.Submitted) -> None:
         console = self.query_one(ConsolePane)
-        if self.backend is None:
+        if self.desk is None:
             console.log_widget.write("not connected yet")
             return
         try:
@@ -100,7 +99,7 @@ class ToolKeys(DeskBase):
         except InputError as e:
             console.log_widget.write(f"not sent: {e}")
             return
-        problems = self.backend.tools.problems(message.side, command, args)
+        problems = self.desk.command_problems(message.side, command, args)
         if problems:
             console.log_widget.write("not sent: " + "; ".join(problems))
             return

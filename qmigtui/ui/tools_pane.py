@@ -21,11 +21,14 @@ from qmigtui.model.commands import CommandInfo, InputError, check, from_text
 from qmigtui.ui.config_panes import SideTable
 from qmigtui.ui.coverage import COMMANDS
 from qmigtui.ui.dialogs import DIALOG_CSS
+from qmigtui.ui.pane import Pane, PaneSpec
 from qmigtui.watch.snapshot import Snapshot
 
 
-class ToolsPane(SideTable):
+class ToolsPane(Pane, SideTable):
     """One row per command of migration.json: has source / destination got it, where it lives."""
+
+    SPEC = PaneSpec("tools", "Tools", "6", bottom=True)
 
     BINDINGS = [
         Binding("enter", "open('source')", "Form (source)", id="tools.source"),

@@ -1,4 +1,4 @@
-"""From what the watcher knows of both sides to the plain Context the forecast reads."""
+"""From a Snapshot to the plain Context the forecast reads, and the forecast of a Snapshot."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from qmigtui.analysis.forecast import Context
-from qmigtui.watch.snapshot import EventLine, SideState
+from qmigtui.analysis.forecast import Context, Forecast, forecast
+from qmigtui.watch.snapshot import EventLine, SideState, Snapshot
+
+MEASUREMENT_MAX_AGE = 600.0  # seconds a dirty-rate measurement still informs the forecast
 
 
 def _number(value: Any, default: float) -> float:
@@ -35,15 +37,16 @@ def build_context(src: SideState, dst: SideState | None,
     get = params.get if params is not None else (lambda key, default=None: default)
     error, failed = "", ""
     for side in (src, dst):
-        if side is not None and side.info is not None and side.info.error_desc:
-            error, failed = str(side.info.error_desc), side.name
+        desc = side.info.text("error-desc") if side is not None and side.info is not None else None
+        if side is not None and desc:
+            error, failed = desc, side.name
             break
     if not failed and "postcopy-paused" in (src.status, dst.status if dst else ""):
         failed = first_paused(events)
     events = tuple(events)
     pass_walls = tuple(e.qemu_time for e in events if e.side == src.name and e.name == "MIGRATION_PASS"
                        and math.isfinite(e.qemu_time))
-    blocktime = dst.info.postcopy_blocktime if dst is not None and dst.info is not None else None
+    blocktime = dst.info.number("postcopy-blocktime") if dst is not None and dst.info is not None else None
     return Context(
         status=src.status,
         destination_status=dst.status if dst is not None else "none",
@@ -60,3 +63,25 @@ def build_context(src: SideState, dst: SideState | None,
         error=error,
         failed_side=failed,
     )
+
+
+class Forecaster:
+    """The source's forecast of a Snapshot, from that snapshot's own frozen fields; worked out
+    again only when a sample, a state, a setting, a measurement or an event changed."""
+
+    def __init__(self) -> None:
+        self._key: tuple[Any, ...] = ()
+        self._last: Forecast | None = None
+
+    def __call__(self, snap: Snapshot) -> Forecast | None:
+        src, dst = snap.source, snap.destination
+        history = snap.histories.get(src.name)
+        recent = tuple((m.seconds, m.bytes_per_s) for m in snap.measurements
+                       if m.side == src.name and snap.wall - m.wall < MEASUREMENT_MAX_AGE)
+        key = (history.total_seen if history is not None else -1,
+               len(history) if history is not None else 0, src, dst, recent,
+               snap.events[-1].seq if snap.events else 0)
+        if key != self._key:
+            self._last = forecast(history, build_context(src, dst, recent, snap.events))
+            self._key = key
+        return self._last

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from qmigtui.analysis.forecast import Forecast
-from qmigtui.analysis.history import History
+from qmigtui.analysis.history import HistoryView
 from qmigtui.model.records import Record
 
 TERMINAL = ("none", "completed", "failed", "cancelled")
@@ -59,7 +59,7 @@ class SideState:
 
     @property
     def status(self) -> str:
-        return (self.info.status if self.info is not None else None) or "none"
+        return (self.info.text("status") if self.info is not None else None) or "none"
 
     @property
     def connected(self) -> bool:
@@ -68,22 +68,28 @@ class SideState:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Everything the UI shows at one moment."""
+    """Everything the UI shows at one moment; nothing in it changes after it is published.
+
+    The histories are frozen views, and the forecast is worked out (on first use) from this
+    snapshot's own fields by ``forecaster``, which may reuse an equal earlier result.
+    """
 
     sides: tuple[SideState, ...]
     events: tuple[EventLine, ...]
-    histories: dict[str, History]
+    histories: Mapping[str, HistoryView]
     seq: int = 0
     read_only: bool = False
     lab: bool = False
-    forecaster: Callable[[], Forecast | None] | None = field(default=None, compare=False, repr=False)
+    forecaster: Callable[[Snapshot], Forecast | None] | None = field(default=None, compare=False,
+                                                                     repr=False)
     measurements: tuple[DirtyRate, ...] = ()
+    wall: float = 0.0  # unix time when published (how old a measurement is)
 
     @functools.cached_property
     def forecast(self) -> Forecast | None:
         """The verdict for the source side, worked out when first asked for: a burst of
         snapshots that nobody draws costs no forecasts."""
-        return self.forecaster() if self.forecaster is not None else None
+        return self.forecaster(self) if self.forecaster is not None else None
 
     def side(self, name: str) -> SideState | None:
         return next((s for s in self.sides if s.name == name), None)

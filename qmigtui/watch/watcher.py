@@ -19,17 +19,16 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from qmigtui.analysis.forecast import Forecast, forecast
 from qmigtui.analysis.history import History, Sample
+from qmigtui.model.capabilities import capabilities_of
 from qmigtui.model.records import parse_list, parse_record
 from qmigtui.qmp.errors import QmpError
 from qmigtui.qmp.schema import Schema, load_schema
 from qmigtui.qmp.session import ConnState, EventQueue, Session
-from qmigtui.watch.context import build_context
+from qmigtui.watch.context import Forecaster
 from qmigtui.watch.snapshot import TERMINAL, DirtyRate, EventLine, SideState, Snapshot
 
 Listener = Callable[[Snapshot], None]
-MEASUREMENT_MAX_AGE = 600.0  # seconds a dirty-rate measurement still informs the forecast
 
 
 class Side:
@@ -64,8 +63,7 @@ class Watcher:
         self._publish_pending = False
         self._event_seq = 0
         self.measurements: deque[DirtyRate] = deque(maxlen=100)
-        self._forecast_key: tuple[Any, ...] = ()
-        self._forecast: Forecast | None = None
+        self._forecaster = Forecaster()
         self.snapshot = self._make_snapshot()
         for side in self.sides.values():
             side.session.on_state(self._state_listener(side))
@@ -175,11 +173,12 @@ class Watcher:
             return
         info = parse_record("MigrationInfo", raw)
         previous = side.state.status
-        if previous in TERMINAL and info.status not in TERMINAL and len(side.history):
+        status = info.text("status")
+        if previous in TERMINAL and status not in TERMINAL and len(side.history):
             side.history.clear()  # a new migration: a new history
             side.state = replace(side.state, passes=0)
         now, wall = stamp
-        if info.status not in (None, "none") and now != side.history.latest("t"):
+        if status not in (None, "none") and now != side.history.latest("t"):
             side.history.append(Sample.from_info(now, wall, info))
         side.state = replace(side.state, info=info, error=None, polled=now)
         self._publish()
@@ -191,8 +190,7 @@ class Watcher:
         params = parse_record("MigrationParameters",
                               await session.execute("query-migrate-parameters"))
         side.state = replace(side.state, parameters=params,
-                             capabilities={c.capability: bool(c.state) for c in caps
-                                           if c.capability is not None})
+                             capabilities=capabilities_of(caps))
         side.config_stale = False
 
     async def _event_loop(self, side: Side) -> None:
@@ -243,28 +241,14 @@ class Watcher:
         return Snapshot(
             sides=tuple(s.state for s in self.sides.values()),
             events=tuple(self.events),
-            histories={name: s.history for name, s in self.sides.items()},
+            histories={name: s.history.view() for name, s in self.sides.items()},
             seq=self._seq,
             read_only=self.read_only,
             lab=self.lab,
-            forecaster=self._current_forecast,
+            forecaster=self._forecaster,
             measurements=tuple(self.measurements),
+            wall=time.time(),
         )
-
-    def _current_forecast(self) -> Forecast | None:
-        """The source's forecast, computed again only when a sample, state or setting changed."""
-        src = next(iter(self.sides.values()))
-        dst = self.sides.get("destination")
-        now = time.time()
-        recent = tuple((m.seconds, m.bytes_per_s) for m in self.measurements
-                       if m.side == src.state.name and now - m.wall < MEASUREMENT_MAX_AGE)
-        key = (src.history.total_seen, src.state, dst.state if dst else None, recent,
-               self._event_seq)
-        if key != self._forecast_key:
-            ctx = build_context(src.state, dst.state if dst else None, recent, self.events)
-            self._forecast = forecast(src.history, ctx)
-            self._forecast_key = key
-        return self._forecast
 
     def _publish(self) -> None:
         """Publish soon: a burst of events and polls in one loop turn makes one Snapshot."""

@@ -35,3 +35,19 @@ def test_missing_fields_are_nan_not_errors():
     h = History(capacity=3)
     h.append(sample_from_reply(0.0, 0.0, {"status": "setup"}))
     assert math.isnan(h.latest("transferred")) and h.statuses() == ["setup"]
+
+
+def test_a_view_never_changes_after_it_is_taken_whatever_the_history_does_next():
+    h = History(capacity=150)
+    for i in range(100):  # a full chunk and part of the next
+        h.append(sample_from_reply(float(i), 0.0, reply(i, 1000 - i)))
+    view = h.view()
+    before = (len(view), view.series("t"), view.statuses(), view.latest("remaining"), view.total_seen)
+    for i in range(100, 400):  # past the capacity: old chunks leave the history
+        h.append(sample_from_reply(float(i), 0.0, reply(i, 1000 - i)))
+    assert len(h) == 150 and h.series("t") == [float(i) for i in range(250, 400)]
+    h.clear()
+    assert len(h) == 0 and math.isnan(h.latest("t"))
+    assert (len(view), view.series("t"), view.statuses(), view.latest("remaining"),
+            view.total_seen) == before
+    assert view.series("t", last=3) == [97.0, 98.0, 99.0] and view.latest("remaining") == 901

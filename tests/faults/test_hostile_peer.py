@@ -13,7 +13,7 @@ import resource
 
 import pytest
 
-from qmigtui.control.connect import open_endpoints
+from qmigtui.desk.opening import open_endpoints
 from qmigtui.qmp.errors import EndpointError
 from qmigtui.ui.app import MigrationApp
 from qmigtui.ui.events_pane import EventsPane
@@ -55,7 +55,7 @@ async def run_app(peer, tmp_path):
 
 
 async def started(app):
-    await wait_for(lambda: app.backend is not None and app.snapshot is not None
+    await wait_for(lambda: app.desk is not None and app.snapshot is not None
                    and app.snapshot.source.info is not None, 20, "first snapshot")
 
 
@@ -127,4 +127,24 @@ async def test_a_flood_of_events_keeps_the_app_responsive_and_memory_bounded(pee
         assert grew < 100, f"peak resident grew by {grew:.0f} MB during the flood"
         assert len(app.snapshot.events) <= 1000
         assert app.is_running
+        await app.action_quit()
+
+
+@pytest.mark.parametrize("reply", [
+    {"status": 5, "ram": {"transferred": 1, "remaining": 2, "total": 3, "postcopy-requests": 0}},
+    {"ram": {"transferred": 1, "remaining": 2, "total": 3, "postcopy-requests": 0}},
+    {"status": ["active"], "ram": {"transferred": "1", "remaining": None, "total": 3}},
+], ids=["status-is-a-number", "status-is-missing", "status-is-a-list"])
+async def test_a_wrong_typed_or_missing_status_never_ends_the_app(peer, tmp_path, reply):
+    app = await run_app(peer, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app)
+        peer.peer.migrate = {"return": reply}
+        await wait_for(lambda: app.snapshot.source.info.text("status") is None, 5, "the bad answer taken")
+        await pilot.pause(0.5)
+        for key in ("1", "2", "3", "4", "5", "6", "1", "e", "escape", "a"):
+            await pilot.press(key)
+        await pilot.pause(0.3)
+        assert app.is_running and app.snapshot.source.status == "none"
+        assert "SOURCE" in text_of(app.query_one(StatusPane).rendered)
         await app.action_quit()

@@ -24,7 +24,7 @@ from tests.conftest import require
 CRASHING = """
 import sys
 from qmigtui.ui.app import MigrationApp
-from qmigtui import cli
+from qmigtui.cli import main as cli
 def boom(self, pane_id):
     raise RuntimeError("injected failure in the app")
 MigrationApp.action_focus_pane = boom

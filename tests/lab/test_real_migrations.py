@@ -7,10 +7,10 @@ import asyncio
 import pytest
 
 from qmigtui.control.ops import ControlError
-from qmigtui.control.scenarios import break_postcopy
 from qmigtui.lab.pair import LabConfig
 from qmigtui.model.records import parse_record
 from qmigtui.qmp.session import ConnState
+from qmigtui.training.scenarios import break_postcopy
 from tests.helpers import status_of, wait_for
 
 
@@ -28,8 +28,8 @@ async def test_precopy_walks_setup_active_completed_by_events_and_polling(make_r
     walked = [s for i, s in enumerate(polled) if i == 0 or polled[i - 1] != s]
     assert walked.index("active") < walked.index("completed")
     final = parse_record("MigrationInfo", await rig.source.execute("query-migrate"))
-    assert final.ram.remaining == 0 and final.ram.transferred > 8 << 20
-    assert final.downtime is not None and final.total_time > 0
+    assert final.number("ram.remaining") == 0 and final.number("ram.transferred") > 8 << 20
+    assert final.number("downtime") is not None and final.number("total-time") > 0
     assert await status_of(rig.destination) == "completed"
     assert (await rig.destination.execute("query-status"))["status"] == "running"
 
@@ -42,8 +42,8 @@ async def test_guest_dirtying_faster_than_link_does_not_converge_and_cancel_ends
     lows = []
     for _ in range(6):
         info = parse_record("MigrationInfo", await rig.source.execute("query-migrate"))
-        assert info.status == "active"
-        lows.append(info.ram.remaining)
+        assert info.text("status") == "active"
+        lows.append(info.number("ram.remaining"))
         await asyncio.sleep(0.5)
     assert min(lows) > 4 << 20, f"remaining fell to {min(lows)}: it converges after all"
     await rig.controller.cancel()
@@ -56,8 +56,8 @@ async def test_paused_postcopy_recovers_from_both_sides(make_rig):
     # QEMU 7.2's destination now and then fails and exits (or drops its monitor) instead of
     # pausing when the link is cut in postcopy (seen about once in six runs here); that is
     # QEMU's doing, not ours, so the whole scenario runs again on a fresh pair, at most twice.
-    from qmigtui.control.scenarios import DestinationLost
     from qmigtui.qmp.errors import NotConnected
+    from qmigtui.training.scenarios import DestinationLost
     for attempt in (1, 2, 3):
         try:
             await _postcopy_pause_and_recover(make_rig)
@@ -84,7 +84,7 @@ async def _postcopy_pause_and_recover(make_rig):
         await wait_for(lambda s=session: _is(s, "postcopy-paused"), 30, f"{session.name} paused")
     src = parse_record("MigrationInfo", await rig.source.execute("query-migrate"))
     # QEMU 8 and later say why in error-desc; 7.2 says it only on stderr, which the lab keeps
-    assert src.error_desc or "paused" in rig.lab.log("source").lower() \
+    assert src.text("error-desc") or "paused" in rig.lab.log("source").lower() \
         or "paused" in rig.lab.log("destination").lower()
     assert rig.controller.can("recover").ok
     await rig.source.execute("migrate-set-parameters", {"max-postcopy-bandwidth": 0})
@@ -102,17 +102,17 @@ async def test_destination_killed_mid_migration_fails_source_and_session_survive
                                    bandwidth=8 << 20))
     await rig.controller.start_migration()
     await wait_for(lambda: rig.watcher.snapshot.source.status == "active", 20, "active")
-    rig.lab.kill_destination()
+    rig.lab.kill("destination")
     await wait_for(lambda: _is(rig.source, "failed"), 30, "source failed")
     info = parse_record("MigrationInfo", await rig.source.execute("query-migrate"))
-    assert info.error_desc
+    assert info.text("error-desc")
     await wait_for(lambda: rig.destination.state in (ConnState.GONE, ConnState.RECONNECTING), 10,
                    "destination reported lost")
     snap = await wait_for(lambda: rig.watcher.snapshot.source.status == "failed"
                           and rig.watcher.snapshot, 10, "watcher saw failed")
     assert snap.destination.connection in ("gone", "reconnecting")
     assert snap.destination.reason
-    assert snap.source.info.error_desc == info.error_desc
+    assert snap.source.info.text("error-desc") == info.text("error-desc")
 
 
 async def test_read_only_refuses_every_mutating_migration_command_of_the_schema(make_rig):

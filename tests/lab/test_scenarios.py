@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qmigtui.control.scenarios import SCENARIOS, until
+from qmigtui.training.scenarios import SCENARIOS, until
 
 BOUND = {"throttle": 90.0, "stuck-postcopy": 90.0}
 

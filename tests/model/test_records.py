@@ -66,7 +66,7 @@ def test_every_return_example_in_the_schema_parses_without_errors():
 
 def test_real_qemu_reply_parses_with_attribute_and_path_access():
     info = parse_record("MigrationInfo", REAL_QEMU_72_COMPLETED)
-    assert info.status == "completed" and info.ram.transferred == 3021624
+    assert info.text("status") == "completed" and info.number("ram.transferred") == 3021624
     assert info.path("ram.mbps") == 626.7026 and info.path("xbzrle-cache.bytes") is None
     assert info.all_errors() == {} and info.to_json() == REAL_QEMU_72_COMPLETED
 
@@ -76,18 +76,18 @@ def test_unknown_fields_are_kept_missing_are_absent_wrong_types_are_field_errors
         "status": "postcopy-recover-setup",  # a status from a newer QEMU
         "ram": {"transferred": "lots", "remaining": -1, "total": 2**70, "new-counter": 7},
         "expected-downtime": True, "future-field": {"x": 1}})
-    assert info.status == "postcopy-recover-setup"
-    assert info.extra == {"future-field": {"x": 1}} and info.ram.extra == {"new-counter": 7}
+    assert info.text("status") == "postcopy-recover-setup"
+    assert info.extra == {"future-field": {"x": 1}} and info.child("ram").extra == {"new-counter": 7}
     errors = info.all_errors()
     assert "integer" in errors["ram.transferred"] and "out of range" in errors["ram.total"]
-    assert "expected-downtime" in errors and info.expected_downtime is None
-    assert info.ram.remaining == -1 and "duplicate" in info.ram.missing
-    assert info.downtime is None and "downtime" not in info
+    assert "expected-downtime" in errors and info.number("expected-downtime") is None
+    assert info.number("ram.remaining") == -1 and "duplicate" in info.child("ram").missing
+    assert info.number("downtime") is None and "downtime" not in info
 
 
 def test_peer_strings_lose_control_and_escape_characters():
     info = parse_record("MigrationInfo", {"status": "failed", "error-desc": "bad\x1b[2J\x07 link\r\nx"})
-    assert info.error_desc == "bad[2J link  x"
+    assert info.text("error-desc") == "bad[2J link  x"
 
 
 def test_every_struct_has_members_and_parses_an_empty_object():

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from qmigtui.control.connect import open_replay
-from qmigtui.control.playback import play
+from qmigtui.cli.playback import play
+from qmigtui.desk.opening import open_replay
 from qmigtui.record.export import tables
 from qmigtui.record.format import Reader
 from qmigtui.ui.app import MigrationApp
@@ -34,7 +34,7 @@ def example(name: str) -> Path:
 
 @pytest.mark.parametrize("name", sorted(WALKS))
 async def test_each_example_replays_the_walk_it_is_named_for(name):
-    changes, final, warning = await play(example(name), speed=1000, quiet=True)
+    changes, final, warning, _ = await play(example(name), speed=1000, quiet=True)
     walk = [s for side, s in changes if side == "source"]
     assert [s for s in walk if s in WALKS[name]][:len(WALKS[name])] == WALKS[name], walk
     assert warning is None
@@ -79,18 +79,18 @@ def _answers(path: Path):
 async def test_replay_keys_pause_step_speed_and_jump_in_the_app():
     app = MigrationApp(lambda: open_replay(example("postcopy-recover"), 1.0))
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: app.backend is not None and app.snapshot is not None, 20, "backend")
+        await wait_for(lambda: app.desk is not None and app.snapshot is not None, 20, "backend")
         top = app.query_one("#topline")
         await wait_for(lambda: "REPLAY" in str(top.render()), 5, "replay on the top line")
         await pilot.press("space")
-        assert app.backend.player.paused and "PAUSED" in str(top.render())
-        at = app.backend.player.position
+        assert app.desk.backend.player.paused and "PAUSED" in str(top.render())
+        at = app.desk.backend.player.position
         await pilot.pause(0.5)
-        assert app.backend.player.position == at
+        assert app.desk.backend.player.position == at
         await pilot.press("right_square_bracket")  # the next MIGRATION event
         await wait_for(lambda: any(s.status != "none" for s in app.snapshot.sides), 5, "a new state")
         await pilot.press("plus")
-        assert app.backend.player.speed == 2.0
+        assert app.desk.backend.player.speed == 2.0
         await pilot.press("m", "x")  # a recording cannot be acted on: nothing happens, no dialog
         assert app.screen.__class__.__name__ == "Screen"
         await pilot.press("g")

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from qmigtui.control.playback import final_numbers, play
+from qmigtui.cli.playback import final_numbers, play
 from qmigtui.lab.pair import LabConfig
 from qmigtui.record.format import Reader
 from qmigtui.record.recorder import Recorder
@@ -45,7 +45,7 @@ async def test_replay_walks_the_live_statuses_and_ends_with_the_live_numbers(mak
     assert header["sides"]["source"]["qemu"] == "7.2.22" or header["sides"]["source"]["qemu"]
     assert len(header["sides"]["source"]["schema"]) == 16
 
-    replayed, replay_numbers, warning = await play(path, speed=200, quiet=True)
+    replayed, replay_numbers, warning, _ = await play(path, speed=200, quiet=True)
     assert warning is None
     replay_history, replay_announced = await _replayed(path)
     # the statuses QEMU announced, per side and in order, are the live ones ...
@@ -78,15 +78,16 @@ def _plain(values: list[float]) -> list[float | None]:
 
 
 async def _replayed(path) -> tuple[list[float], dict[str, list[str]]]:
-    from qmigtui.control.connect import open_replay
-    backend = await open_replay(path, 500)
+    from qmigtui.desk.opening import open_replay
+    desk = await open_replay(path, 500)
+    backend = desk.backend
     try:
         await backend.player.ended.wait()
         await asyncio.sleep(0.5)
         snap = backend.watcher.snapshot
         return snap.histories["source"].series("transferred"), _announced(snap)
     finally:
-        await backend.close()
+        await desk.close()
 
 
 async def test_kill_9_while_recording_leaves_a_file_that_replays_to_its_last_line(need_qemu, tmp_path):
@@ -116,7 +117,7 @@ async def test_kill_9_while_recording_leaves_a_file_that_replays_to_its_last_lin
     lines = path.read_text().splitlines()
     entries = list(reader.entries())
     assert len(entries) >= len(lines) - 2  # every whole line is there; at most the last one is cut
-    changes, numbers, _ = await play(path, speed=500, quiet=True)
+    changes, numbers, _, _ = await play(path, speed=500, quiet=True)
     assert ("source", "active") in changes
     assert numbers["source"]["transferred"] > 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from qmigtui.control.connect import open_replay
+from qmigtui.desk.opening import open_replay
 from qmigtui.record.format import FORMAT, MAGIC
 from tests.helpers import wait_for
 
@@ -41,7 +41,8 @@ def recording(path) -> None:
 async def test_the_replay_drops_the_answer_an_event_overtook(tmp_path):
     path = tmp_path / "overtaken.jsonl"
     recording(path)
-    backend = await open_replay(path, speed=1.0, interval=0.1)
+    desk = await open_replay(path, speed=1.0, interval=0.1)
+    backend = desk.backend
     seen: list[str] = []
     backend.watcher.subscribe(lambda snap: seen.append(snap.source.status))
     try:
@@ -52,4 +53,4 @@ async def test_the_replay_drops_the_answer_an_event_overtook(tmp_path):
         assert after == ["active"] * len(after), seen
         assert history.total_seen == 3  # q1, q3, q4: not q2
     finally:
-        await backend.close()
+        await desk.close()

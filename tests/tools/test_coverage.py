@@ -45,4 +45,9 @@ async def test_the_tools_pane_has_a_row_for_every_command():
         await pilot.press("6")
         pane = app.query_one(ToolsPane)
         assert {str(k.value) for k in pane.rows} == set(COMMANDS)
-        assert app.has_class("-show-tools")
+        await pilot.pause()
+        assert pane.display and pane.region.height > 0  # in the bottom row, where events were
+        assert not app.query_one("#events").region.height
+        await pilot.press("1")
+        await pilot.pause()
+        assert not pane.region.height and app.query_one("#events").region.height

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from qmigtui.control.connect import open_lab
+from qmigtui.desk.opening import open_lab
 from qmigtui.lab.pair import LabConfig
 from qmigtui.ui.app import MigrationApp
 from tests.helpers import wait_for
@@ -34,13 +34,13 @@ def lab_app(need_qemu: None, tmp_path: Any) -> Callable[..., Any]:
         app = MigrationApp(lambda: open_lab(config, 0.3, read_only=read_only, **rig))
         try:
             async with app.run_test(size=size) as pilot:
-                await wait_for(lambda: app.backend is not None or app.startup_error, 60, "backend")
+                await wait_for(lambda: app.desk is not None or app.startup_error, 60, "backend")
                 assert app.startup_error is None, app.startup_error
                 await wait_for(lambda: app.snapshot and app.snapshot.source.capabilities, 20,
                                "first full snapshot")
-                yield app, pilot, app.backend
+                yield app, pilot, app.desk.backend
                 await app.action_quit()
         finally:
-            if app.backend is not None and app.backend.rig is not None:
-                app.backend.rig.lab.stop()
+            if app.desk is not None:
+                app.desk.let_go()
     return run

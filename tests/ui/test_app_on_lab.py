@@ -31,29 +31,35 @@ async def test_status_pane_follows_a_real_migration_to_completed(lab_app):
         info = app.snapshot.source.info
         shown = text_of(pane.rendered)
         assert "active" in shown and "sent once" in shown
-        assert units.format_bytes(info.ram.transferred) in shown
-        assert units.format_bytes(info.ram.total) in shown
+        assert units.format_bytes(info.number("ram.transferred")) in shown
+        assert units.format_bytes(info.number("ram.total")) in shown
         await wait_for(lambda: app.snapshot.source.status == "completed", 60, "completed")
         await pilot.pause(0.3)
         source = backend.watcher.session("source")
         final = parse_record("MigrationInfo", await source.execute("query-migrate"))
         shown = text_of(app.query_one(StatusPane).rendered)
         assert "completed" in shown and "100.0% sent once" in shown
-        assert units.format_bytes(final.ram.transferred) in shown
-        assert units.format_ms(final.downtime) in shown
+        assert units.format_bytes(final.number("ram.transferred")) in shown
+        assert units.format_ms(final.number("downtime")) in shown
         events = app.query_one(EventsPane)
         assert any("MIGRATION" in line.text for line in events.lines)
 
 
-async def test_cancel_key_asks_then_cancels(lab_app):
-    async with lab_app(SLOW) as (app, pilot, _backend):
+async def test_cancel_key_asks_then_cancels_and_a_second_press_sends_nothing(lab_app):
+    async with lab_app(SLOW) as (app, pilot, backend):
+        cancels: list[str] = []
+        backend.watcher.session("source").add_tap(
+            lambda kind, msg: cancels.append(msg["execute"])
+            if kind == "command" and msg["execute"] == "migrate_cancel" else None)
         await start_by_keys(app, pilot)
         await wait_for(lambda: app.snapshot.source.status == "active", 20, "active")
         await pilot.press("x")
         await wait_for(lambda: app.screen.__class__.__name__ == "Confirm", 5, "confirmation")
         await pilot.press("y")
-        await pilot.press("x")  # a second press while the first runs must not send twice
+        await pilot.press("x", "y")  # a second press while the first runs must not send twice
         await wait_for(lambda: app.snapshot.source.status == "cancelled", 20, "cancelled")
+        await pilot.pause(0.5)
+        assert cancels == ["migrate_cancel"]
 
 
 async def test_postcopy_pause_and_recover_by_keys_to_completed(lab_app):
@@ -142,7 +148,7 @@ async def test_killed_destination_shows_as_gone_and_app_keeps_running(lab_app):
     async with lab_app(SLOW) as (app, pilot, backend):
         await start_by_keys(app, pilot)
         await wait_for(lambda: app.snapshot.source.status == "active", 20, "active")
-        backend.rig.lab.kill_destination()
+        backend.rig.lab.kill("destination")
         await wait_for(lambda: app.snapshot.destination.connection in ("gone", "reconnecting"), 15,
                        "destination lost")
         await wait_for(lambda: app.snapshot.source.status == "failed", 30, "source failed")

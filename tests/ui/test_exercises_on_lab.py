@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qmigtui.control.scenarios import EXERCISES
+from qmigtui.training.exercises import EXERCISES
 from tests.helpers import wait_for
 
 
@@ -24,7 +24,7 @@ async def confirm(app, pilot, key: str) -> None:
 async def test_rescue_by_postcopy_passes(lab_app):
     async with lab_app(exercise="rescue") as (app, pilot, _):
         await staged(app)
-        await wait_for(lambda: app.backend.controller.can("postcopy").ok, 30, "postcopy allowed")
+        await wait_for(lambda: app.desk.backend.controller.can("postcopy").ok, 30, "postcopy allowed")
         await confirm(app, pilot, "p")
         assert await verdict(app)
         assert "postcopy" in app.screen.detail  # the summary lists what was sent
@@ -64,7 +64,7 @@ async def test_switchover_continue_passes_and_cancel_fails(lab_app):
 
 
 def test_every_exercise_names_a_scenario():
-    from qmigtui.control.scenarios import SCENARIOS
+    from qmigtui.training.scenarios import SCENARIOS
     assert all(e.scenario in SCENARIOS for e in EXERCISES.values())
 
 

@@ -64,7 +64,7 @@ async def test_a_browser_session_gets_the_status_pane(server):
                     break
                 try:
                     msg = await asyncio.wait_for(ws.receive(), 2)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     continue
                 if msg.type == aiohttp.WSMsgType.BINARY:
                     seen += msg.data

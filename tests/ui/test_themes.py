@@ -36,6 +36,12 @@ async def test_each_bundled_theme_draws_the_main_screen_differently():
     assert len(set(shots.values())) == len(shots)
 
 
+@pytest.mark.parametrize("theme", ["ansi-dark", "ansi-light", "textual-light"])
+async def test_verdicts_and_graphs_take_their_colours_from_any_theme_even_the_terminal_palette(theme):
+    svg = await screen_with(theme)  # the ansi themes name colours Rich must get as color(N)
+    assert "not-converging" in svg or "converging" in svg
+
+
 @pytest.mark.parametrize(("text", "problem"), [
     ("name = 'x'\nprimary = 'not-a-colour'\n", "is not a colour"),
     ("name = 'x'\n", "'primary' is required"),

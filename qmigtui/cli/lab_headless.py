@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import time
 
+from qmigtui.control.rig import Rig
 from qmigtui.lab.pair import LabConfig
 from qmigtui.model import units
+from qmigtui.record.recorder import Recorder
 
 
 async def run_headless(config: LabConfig, interval: float = 0.5, limit: float = 600.0,
                        record: str | None = None) -> int:
     """Migrate once and print a line per poll; exit 0 when completed, 1 otherwise."""
-    from qmigtui.control.rig import Rig
-    from qmigtui.record.recorder import Recorder
     recorder = Recorder(record) if record else None
     try:
         rig = await Rig.start(config, interval, prepare=recorder.attach if recorder else None)
@@ -33,16 +33,16 @@ async def run_headless(config: LabConfig, interval: float = 0.5, limit: float = 
             info = rig.watcher.snapshot.source.info
             if info is None:
                 continue
-            status = info.status or "none"
-            ram = info.ram
+            status = info.text("status") or "none"
             print(f"{time.monotonic() - started:7.1f}s  {status:<16} "
-                  f"transferred {units.format_bytes(ram.transferred if ram else None):>10}  "
-                  f"remaining {units.format_bytes(ram.remaining if ram else None):>10}  "
-                  f"{(ram.mbps or 0) if ram else 0:8.1f} Mbit/s", flush=True)
+                  f"transferred {units.format_bytes(info.number('ram.transferred')):>10}  "
+                  f"remaining {units.format_bytes(info.number('ram.remaining')):>10}  "
+                  f"{info.number('ram.mbps') or 0:8.1f} Mbit/s", flush=True)
             if status in ("completed", "failed", "cancelled"):
                 break
-        if info is not None and info.error_desc:
-            print(f"error: {info.error_desc}")
+        error = info.text("error-desc") if info is not None else None
+        if error:
+            print(f"error: {error}")
         return 0 if status == "completed" else 1
     finally:
         await rig.close()

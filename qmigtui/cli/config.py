@@ -16,11 +16,11 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomllib
 from platformdirs import user_config_path
 
 TOP = {"interval": float, "theme": str, "audit_log": str, "connections": dict}

@@ -230,7 +230,7 @@ def format_status(command: str, reply: Any, as_json: bool = False) -> str:
         return json.dumps(reply, indent=2, sort_keys=True)
     if command == "query-migrate-capabilities":
         caps = parse_list("MigrationCapabilityStatus", reply)
-        rows = [(c.capability or "?", "on" if c.state else "off") for c in caps]
+        rows = [(c.text("capability") or "?", "on" if c.flag("state") else "off") for c in caps]
     elif command == "query-migrate-parameters":
         params = parse_record("MigrationParameters", reply)
         rows = [(k, parameters.format_value(k, v)) for k, v in params.values.items()]
@@ -256,7 +256,7 @@ def apply_config(ns: argparse.Namespace) -> list[str]:
     named pair); returns the warnings. Raises ValueError with one line."""
     from pathlib import Path
 
-    from qmigtui import config as configuration
+    from qmigtui.cli import config as configuration
     cfg = configuration.load(Path(ns.config) if ns.config else None)
     named = cfg.connections.get(ns.source)
     if named is not None:  # qmigtui NAME: a pair from the configuration
@@ -288,7 +288,7 @@ def _run_monitor(ns: argparse.Namespace) -> int:
         return _fail(str(e))
     if (problem := _check_files(ns)) is not None:
         return _fail(problem)
-    from qmigtui.ui.run import run_monitor
+    from qmigtui.cli.run_app import run_monitor
     return run_monitor(endpoints, interval=ns.interval, read_only=ns.read_only, theme=ns.theme,
                        record=ns.record, audit=ns.audit_log)
 
@@ -318,9 +318,9 @@ def _run_replay(ns: argparse.Namespace) -> int:
     except RecordingError as e:
         return _fail(str(e))
     if ns.headless:
-        from qmigtui.control.playback import play_headless
+        from qmigtui.cli.playback import play_headless
         return play_headless(ns.file, ns.speed)
-    from qmigtui.ui.run import run_replay
+    from qmigtui.cli.run_app import run_replay
     return run_replay(ns.file, speed=ns.speed, theme=ns.theme)
 
 
@@ -355,8 +355,9 @@ def _lab_config(ns: argparse.Namespace) -> Any:
 
 
 def _run_lab(ns: argparse.Namespace) -> int:
-    from qmigtui.control.scenarios import EXERCISES, SCENARIOS
     from qmigtui.lab.pair import LabError
+    from qmigtui.training.exercises import EXERCISES
+    from qmigtui.training.scenarios import SCENARIOS
     if ns.list:
         print("scenarios (qmigtui lab --scenario NAME):")
         for sc in SCENARIOS.values():
@@ -380,9 +381,9 @@ def _run_lab(ns: argparse.Namespace) -> int:
         return _fail(problem)
     try:
         if ns.headless:
-            from qmigtui.lab.headless import run_headless
+            from qmigtui.cli.lab_headless import run_headless
             return asyncio.run(run_headless(config, ns.interval, record=ns.record))
-        from qmigtui.ui.run import run_lab
+        from qmigtui.cli.run_app import run_lab
         return run_lab(config, interval=ns.interval, theme=ns.theme, record=ns.record,
                        audit=ns.audit_log, scenario=ns.scenario, exercise=ns.exercise)
     except LabError as e:

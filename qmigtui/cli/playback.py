@@ -5,11 +5,20 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from qmigtui.control.connect import open_replay
+from qmigtui.desk.opening import open_replay
 from qmigtui.model import units
 from qmigtui.watch.snapshot import Snapshot
+
+
+class Played(NamedTuple):
+    """A recording played to its end."""
+
+    changes: list[tuple[str, str]]  # (side, status), in order
+    final: dict[str, dict[str, Any]]  # per side: status and the totals
+    warning: str | None  # a last line cut short (a recorder killed), or what broke the replay
+    broken: bool  # a line that was not a recording's (not merely cut short)
 
 
 def final_numbers(snap: Snapshot) -> dict[str, dict[str, Any]]:
@@ -17,25 +26,21 @@ def final_numbers(snap: Snapshot) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for side in snap.sides:
         info = side.info
-        ram = info.ram if info is not None else None
-        out[side.name] = {
-            "status": side.status,
-            "transferred": ram.transferred if ram else None,
-            "remaining": ram.remaining if ram else None,
-            "total-time": info.total_time if info else None,
-            "downtime": info.downtime if info else None,
-        }
+        out[side.name] = {"status": side.status} | {
+            key: info.number(path) if info is not None else None
+            for key, path in (("transferred", "ram.transferred"), ("remaining", "ram.remaining"),
+                              ("total-time", "total-time"), ("downtime", "downtime"))}
     return out
 
 
 async def play(path: str | Path, speed: float = 1000.0, quiet: bool = False
-               ) -> tuple[list[tuple[str, str]], dict[str, dict[str, Any]], str | None]:
-    """Play a recording to its end; returns the (side, status) changes, the final numbers and
-    the reader's warning (a last line cut short)."""
-    backend = await open_replay(path, speed)
+               ) -> Played:
+    """Play a recording to its end: the (side, status) changes, the final numbers, and what
+    went wrong on the way (a last line cut short, or a bad line)."""
+    desk = await open_replay(path, speed)
     changes: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
-    player: Any = backend.player
+    player: Any = desk.player
 
     def on_snapshot(snap: Snapshot) -> None:
         for side in snap.sides:
@@ -44,24 +49,23 @@ async def play(path: str | Path, speed: float = 1000.0, quiet: bool = False
                 changes.append((side.name, side.status))
                 if not quiet:
                     print(f"{player.position:8.1f}s  {side.name:<12} {side.status}", flush=True)
-    backend.watcher.subscribe(on_snapshot)
+    desk.subscribe(on_snapshot)
     try:
         await player.ended.wait()
         for _ in range(50):  # let the watcher take the answers still due
             await asyncio.sleep(0.02)
-        return changes, final_numbers(backend.watcher.snapshot), player.warning
+        return Played(changes, final_numbers(desk.snapshot), player.warning, player.error is not None)
     finally:
-        await backend.close()
+        await desk.close()
 
 
 def play_headless(path: str | Path, speed: float) -> int:
     """Exit 0, or 2 when the recording turned out bad on the way (the line is named)."""
-    _, final, warning = asyncio.run(play(path, speed))
-    for name, numbers in final.items():
+    played = asyncio.run(play(path, speed))
+    for name, numbers in played.final.items():
         print(f"{name}: {numbers['status']}, transferred {units.format_bytes(numbers['transferred'])}, "
               f"total time {units.format_ms(numbers['total-time'])}, "
               f"downtime {units.format_ms(numbers['downtime'])}")
-    if warning:
-        print(f"qmigtui: {warning}", file=sys.stderr)
-        return 2 if "cut short" not in warning else 0
-    return 0
+    if played.warning:
+        print(f"qmigtui: {played.warning}", file=sys.stderr)
+    return 2 if played.broken else 0

@@ -1,8 +1,7 @@
-"""Lab scenarios that go wrong on cue, and exercises that judge what a trainee does about them.
+"""Lab scenarios that go wrong on cue.
 
 A scenario is a lab configuration plus a staging step that brings the real QEMU
-pair to the promised state. An exercise is a scenario, a task, and a judge that
-reads QEMU's real state (the snapshot) and the audit trail of what was sent.
+pair to the promised state (exercises.py judges what a trainee does about it).
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from qmigtui.analysis.forecast import Verdict
 from qmigtui.control.rig import Rig
 from qmigtui.lab.pair import LabConfig
 from qmigtui.watch.snapshot import Snapshot
@@ -23,6 +23,7 @@ STUCK = LabConfig(mem_mib=64, working_set_mib=32, dirty_rate_mib_s=40, bandwidth
 QUICK = LabConfig(mem_mib=64, working_set_mib=8, dirty_rate_mib_s=4, bandwidth=24 * MiB)
 
 Stage = Callable[[Rig], Awaitable[None]]
+STUCK_VERDICTS = (Verdict.NOT_CONVERGING, Verdict.STALLED)
 
 
 async def until(rig: Rig, predicate: Callable[[Snapshot], bool], timeout: float, what: str) -> None:
@@ -133,16 +134,17 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              status_is("completed", side="destination")),
     Scenario("no-converge", "The guest dirties 40 MiB/s over a link capped at 16 MiB/s: precopy "
              "never converges.", STUCK, _active,
-             lambda s: s.forecast is not None and s.forecast.verdict in ("not-converging", "stalled")),
+             lambda s: s.forecast is not None and s.forecast.verdict in STUCK_VERDICTS),
     Scenario("throttle", "Auto-converge throttles the guest up to 99 % and still misses a 50 ms "
              "downtime limit.", STUCK, _active,
-             lambda s: s.source.info is not None and (s.source.info.cpu_throttle_percentage or 0) >= 99,
+             lambda s: s.source.info is not None
+             and (s.source.info.number("cpu-throttle-percentage") or 0) >= 99,
              {"auto-converge": True},
              {"downtime-limit": 50, "cpu-throttle-initial": 50, "cpu-throttle-increment": 25,
               "max-cpu-throttle": 99}),
     Scenario("postcopy", "A precopy that will not converge, with postcopy-ram on: it needs the "
              "switch to postcopy (p) to finish.", STUCK, _active,
-             lambda s: s.forecast is not None and s.forecast.verdict in ("not-converging", "stalled"),
+             lambda s: s.forecast is not None and s.forecast.verdict in STUCK_VERDICTS,
              {"postcopy-ram": True}),
     Scenario("stuck-postcopy", "A postcopy whose link is cut midway: both sides postcopy-paused, "
              "waiting for recovery (r).", STUCK, _stuck_postcopy,
@@ -154,77 +156,3 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
     Scenario("dest-crash", "The destination QEMU dies mid-migration; the source fails.", STUCK,
              _dest_crash, status_is("failed")),
 )}
-
-
-# -- exercises ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Verdict:
-    done: bool
-    passed: bool = False
-    why: str = ""
-
-
-Judge = Callable[[Snapshot, list[dict[str, Any]]], Verdict]
-
-RUNNING = Verdict(False)
-
-
-def _sent(audit: list[dict[str, Any]], command: str) -> list[dict[str, Any]]:
-    return [e for e in audit if e.get("command") == command and e.get("answer") == "ok"]
-
-
-def _to_completion(snap: Snapshot, audit: list[dict[str, Any]], success: str) -> Verdict:
-    """Passed once both sides completed; failed when it was cancelled or failed first."""
-    if _sent(audit, "migrate_cancel") or snap.source.status in ("failed", "cancelled"):
-        return Verdict(True, False, f"the migration ended {snap.source.status}, not completed")
-    done = snap.destination.status if snap.destination is not None else snap.source.status
-    if snap.source.status == "completed" and done == "completed":
-        return Verdict(True, True, success)
-    return RUNNING
-
-
-def judge_rescue(snap: Snapshot, audit: list[dict[str, Any]]) -> Verdict:
-    for e in _sent(audit, "migrate-set-parameters"):
-        limit = e.get("arguments", {}).get("downtime-limit")
-        if isinstance(limit, int) and limit > 1000:
-            return Verdict(True, False, f"downtime-limit was raised to {limit} ms, above 1 s")
-    return _to_completion(snap, audit, "completed without a downtime limit above 1 s")
-
-
-def judge_recover(snap: Snapshot, audit: list[dict[str, Any]]) -> Verdict:
-    return _to_completion(snap, audit, "recovered and completed")
-
-
-def judge_switchover(snap: Snapshot, audit: list[dict[str, Any]]) -> Verdict:
-    return _to_completion(snap, audit, "continued through switchover to completed")
-
-
-@dataclass(frozen=True)
-class Exercise:
-    name: str
-    scenario: str
-    task: str
-    judge: Judge
-    limit_s: float = 300.0
-
-
-EXERCISES: dict[str, Exercise] = {e.name: e for e in (
-    Exercise("rescue", "postcopy", "Bring this migration to completion without raising "
-             "downtime-limit above 1 s.", judge_rescue),
-    Exercise("recover", "stuck-postcopy", "The postcopy link broke and both sides are paused. "
-             "Recover the migration and let it complete.", judge_recover),
-    Exercise("switchover", "pre-switchover", "The migration waits before switchover. Let it "
-             "finish (do not cancel).", judge_switchover),
-)}
-
-
-def summary(exercise: Exercise, verdict: Verdict, seconds: float,
-            audit: list[dict[str, Any]]) -> str:
-    """What was done (from the audit trail) and how long it took."""
-    lines = [f"exercise {exercise.name}: {'PASSED' if verdict.passed else 'FAILED'} - {verdict.why}",
-             f"time: {seconds:.0f} s", "what was sent:"]
-    lines += [f"  {e.get('side')}: {e.get('command')} {e.get('arguments') or ''} -> {e.get('answer')}"
-              for e in audit] or ["  nothing"]
-    return "\n".join(lines)

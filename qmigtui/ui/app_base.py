@@ -1,4 +1,4 @@
-"""What every part of the app's key handling shares: the backend, and asking, running and
+"""What every part of the app's key handling shares: the desk, and asking, running and
 reporting an action."""
 
 from __future__ import annotations
@@ -9,16 +9,15 @@ from typing import Any
 from textual.app import App
 from textual.widgets import Static
 
-from qmigtui.control.connect import Backend
-from qmigtui.control.ops import ControlError, Controller
+from qmigtui.desk.facade import ActionError, Desk
 from qmigtui.ui.dialogs import Confirm
 from qmigtui.watch.snapshot import Snapshot
 
 
-class DeskBase(App[int]):
+class AppBase(App[int]):
     """The app's state the key handlers read, and the helpers they share."""
 
-    backend: Backend | None
+    desk: Desk | None
     snapshot: Snapshot | None
     _topline_text: str
 
@@ -31,25 +30,25 @@ class DeskBase(App[int]):
             self.query_one("#topline", Static).update(text, layout=False)
 
     def _explain(self, action: str) -> bool:
-        if self.backend is None:
+        if self.desk is None:
             self.notify("not connected yet", severity="warning")
             return False
-        permission = self.backend.controller.can(action)
+        permission = self.desk.can(action)
         if not permission.ok:
-            self.notify(f"{action}: {permission.why}", severity="warning")
+            self.notify(f"{action}: {permission.why}", severity="warning", markup=False)
         return permission.ok
 
     def _run(self, key: str, make: Callable[[], Awaitable[Any]], done: str) -> None:
-        assert self.backend is not None
-        controller = self.backend.controller
+        desk = self.desk
+        assert desk is not None
 
         async def go() -> None:
             try:
-                await controller.once(key, make())
-            except ControlError as e:
-                self.notify(str(e), severity="error", timeout=10)
+                await desk.once(key, make())
+            except ActionError as e:
+                self.notify(str(e), severity="error", timeout=10, markup=False)
                 return
-            self.notify(done)
+            self.notify(done, markup=False)
         self.run_worker(go(), group=key, exit_on_error=False)
 
     def _confirm_then(self, action: str, question: str, detail: str,
@@ -62,12 +61,11 @@ class DeskBase(App[int]):
                 self._run(action, make, done)
         self.push_screen(Confirm(question, detail), answered)
 
-    def _writable(self) -> Controller | None:
-        """The controller when changes may be sent; otherwise say why and return None."""
-        if self.backend is None:
+    def _writable(self) -> Desk | None:
+        """The desk when changes may be sent; otherwise say why and return None."""
+        if self.desk is None:
             return None
-        if self.backend.watcher.read_only:
+        if self.desk.read_only:
             self.notify("read-only mode: nothing sent", severity="warning")
             return None
-        return self.backend.controller
-
+        return self.desk

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qmigtui.control.connect import open_endpoints, open_lab, open_replay
+from qmigtui.desk.opening import open_endpoints, open_lab, open_replay
 from qmigtui.lab.pair import LabConfig
 from qmigtui.ui.app import MigrationApp
 
@@ -13,9 +13,8 @@ def _run(app: MigrationApp) -> int:
     try:
         code = app.run()
     finally:
-        backend = app.backend
-        if backend is not None and backend.rig is not None:
-            backend.rig.lab.stop()  # the app's loop is gone: stop the lab synchronously
+        if app.desk is not None:
+            app.desk.let_go()  # the app's loop is gone: stop a lab synchronously
     if app.startup_error:
         print(f"qmigtui: {app.startup_error}")
         return 2

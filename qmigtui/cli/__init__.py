@@ -1,0 +1,1 @@
+"""Front ends: the command line, the app launcher, and the headless lab and replay runs."""

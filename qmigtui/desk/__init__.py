@@ -1,0 +1,1 @@
+"""The desk: what the UI drives (a facade over the watcher, the controller, a lab and a replay)."""

@@ -1,0 +1,274 @@
+"""The Desk: the one object the UI drives, with the verbs it needs and nothing to reach through.
+
+Reading (the snapshot, what a side supports), acting (can, and each guarded
+action), the lab's fault keys, a scenario's staging and an exercise's judging,
+and letting go.  Every failure reaches the UI as one ``ActionError`` line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from qmigtui.control.audit import AuditLog
+from qmigtui.control.ops import ControlError, Controller, Permission
+from qmigtui.control.rig import Rig
+from qmigtui.control.tools import Tools
+from qmigtui.lab.pair import LabError
+from qmigtui.model.commands import CommandInfo
+from qmigtui.qmp.errors import QmpError
+from qmigtui.record.recorder import Recorder
+from qmigtui.training.exercises import Exercise, ExerciseResult, ExerciseRun
+from qmigtui.training.scenarios import Scenario
+from qmigtui.watch.snapshot import DirtyRate, SideState, Snapshot
+from qmigtui.watch.watcher import Watcher
+
+ActionError = ControlError  # the one error the UI catches: str() is one line for the operator
+T = TypeVar("T")
+LAB_FAULTS = {  # key name -> what the operator is told when it is done
+    "cut": "lab: link cut (connections reset, new ones refused)",
+    "restore": "lab: link restored",
+    "kill": "lab: destination QEMU killed",
+}
+
+
+class ReplayControl(Protocol):
+    """What the app may do to a replay: the Player, seen from above."""
+
+    @property
+    def position(self) -> float: ...
+    @property
+    def speed(self) -> float: ...
+    @property
+    def paused(self) -> bool: ...
+    @property
+    def warning(self) -> str | None: ...
+    def toggle_pause(self) -> bool: ...
+    def faster(self, step: int = 1) -> float: ...
+    def jump_to(self, position: float) -> float: ...
+    def next_state_change(self) -> str | None: ...
+
+
+@dataclass
+class Backend:
+    """What a Desk is made of; front ends, tests and benches may look inside, the UI does not."""
+
+    watcher: Watcher
+    controller: Controller
+    rig: Rig | None = None
+    recorder: Recorder | None = None
+    audit: AuditLog | None = None
+    player: ReplayControl | None = None
+    scenario: Scenario | None = None
+    exercise: Exercise | None = None
+    closers: list[Callable[[], Any]] = field(default_factory=list)
+
+
+class Desk:
+    """Watch and drive one migration: the UI's only way to what it shows and changes."""
+
+    def __init__(self, backend: Backend):
+        self.backend = backend
+        self._watcher = backend.watcher
+        self._controller = backend.controller
+        self._rig = backend.rig
+        self.exercise_run: ExerciseRun | None = None
+
+    # -- reading ------------------------------------------------------------------
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._watcher.snapshot
+
+    def subscribe(self, listener: Callable[[Snapshot], None]) -> None:
+        self._watcher.subscribe(listener)
+
+    def side(self, name: str) -> SideState | None:
+        return self.snapshot.side(name)
+
+    def has_side(self, name: str) -> bool:
+        return self._controller.has_side(name)
+
+    @property
+    def read_only(self) -> bool:
+        return self._watcher.read_only
+
+    def supports(self, side: str, command: str) -> bool | None:
+        """Whether this side's QEMU has a command (None while its schema is not read yet)."""
+        state = self.side(side)
+        if state is None or not state.supported_commands:
+            return None
+        return command in state.supported_commands
+
+    def commands(self, side: str) -> dict[str, CommandInfo]:
+        return self._tools.commands(side)
+
+    def command_problems(self, side: str, command: str, args: dict[str, Any]) -> list[str]:
+        return self._tools.problems(side, command, args)
+
+    @property
+    def player(self) -> ReplayControl | None:
+        return self.backend.player
+
+    @functools.cached_property
+    def _tools(self) -> Tools:
+        return Tools(self._controller)
+
+    # -- acting -------------------------------------------------------------------
+
+    def can(self, action: str) -> Permission:
+        """Whether a migration action (migrate, cancel, postcopy, pause, recover, continue) is
+        allowed now, and if not, why."""
+        return self._controller.can(action)
+
+    async def once(self, key: str, work: Awaitable[T]) -> T:
+        """Run an action unless the same one is still running (a double press sends once)."""
+        result: T = await self._controller.once(key, work)
+        return result
+
+    async def start_migration(self, uri: str) -> str:
+        return await self._controller.start_migration(uri)
+
+    async def start_postcopy(self) -> None:
+        await self._controller.start_postcopy()
+
+    async def pause(self) -> None:
+        await self._controller.pause()
+
+    async def continue_(self) -> None:
+        await self._controller.continue_()
+
+    async def cancel(self) -> None:
+        await self._controller.cancel()
+
+    def recovery_plan(self) -> list[str]:
+        return self._controller.recovery_plan()
+
+    async def recover(self) -> None:
+        await self._controller.recover()
+
+    async def set_capability(self, side: str, capability: str, state: bool, check_peer: bool = True
+                             ) -> bool:
+        return await self._controller.set_capability(side, capability, state, check_peer)
+
+    async def set_capability_everywhere(self, capability: str, state: bool) -> None:
+        """The same capability on every side, in turn (each side checked alone)."""
+        sides = list(self._watcher.sides)
+        for side in sides:
+            await self._controller.set_capability(side, capability, state, check_peer=len(sides) == 1)
+
+    async def set_parameter(self, side: str, name: str, text: str) -> Any:
+        return await self._controller.set_parameter(side, name, text)
+
+    async def set_dirty_limit(self, rate_mib_s: int) -> None:
+        await self._controller.set_dirty_limit(rate_mib_s)
+
+    async def measure_footprint(self) -> list[DirtyRate]:
+        return await self._controller.measure_footprint()
+
+    async def measure_dirty_rate(self, seconds: int, side: str, mode: str, sample_pages: int
+                                 ) -> DirtyRate:
+        return await self._controller.measure_dirty_rate(seconds, side, mode, sample_pages)
+
+    async def run_command(self, side: str, command: str, args: dict[str, Any]) -> Any:
+        """Any command of the schema, checked against it; queries go straight to QEMU."""
+        return await self._tools.run(side, command, args)
+
+    async def follow_job(self, side: str, job_id: str) -> dict[str, Any]:
+        return await self._tools.follow_job(side, job_id)
+
+    # -- the lab ------------------------------------------------------------------
+
+    @property
+    def is_lab(self) -> bool:
+        return self._rig is not None
+
+    @property
+    def lab_migrate_uri(self) -> str | None:
+        return str(self._rig.lab.migrate_uri) if self._rig is not None else None
+
+    @property
+    def lab_guest(self) -> tuple[float, float] | None:
+        """The lab guest's working set (MiB) and dirty rate (MiB/s)."""
+        if self._rig is None:
+            return None
+        config = self._rig.lab.config
+        return config.working_set_mib, config.dirty_rate_mib_s
+
+    def lab_note(self, side: str) -> str:
+        """The last thing a lab QEMU said on stderr (QEMU 7.2 gives pause reasons only there)."""
+        if self._rig is None:
+            return ""
+        lines = [ln for ln in self._rig.lab.log(side).splitlines() if ln.strip()]
+        return lines[-1] if lines else ""
+
+    def lab_fault(self, fault: str) -> str:
+        """Cut or restore the link, or kill the destination; returns what was done."""
+        if self._rig is None:
+            raise ActionError("not a lab")
+        lab = self._rig.lab
+        {"cut": lab.cut_link, "restore": lab.restore_link,
+         "kill": lambda: lab.kill("destination")}[fault]()
+        return LAB_FAULTS[fault]
+
+    async def new_guest(self, working_set_mib: float, dirty_rate_mib_s: float) -> None:
+        """Both lab QEMUs again, with a guest of another working set and dirty rate."""
+        if self._rig is None:
+            raise ActionError("not a lab")
+        try:
+            await self._rig.new_guest(working_set_mib, dirty_rate_mib_s)
+        except (LabError, ValueError) as e:
+            raise ActionError(f"lab: {e}") from None
+
+    # -- training -----------------------------------------------------------------
+
+    @property
+    def scenario(self) -> Scenario | None:
+        return self.backend.scenario
+
+    @property
+    def exercise(self) -> Exercise | None:
+        return self.backend.exercise
+
+    async def stage(self, on_over: Callable[[ExerciseResult, str], None]) -> None:
+        """Bring the lab to the scenario's state; then, for an exercise, judge from now on."""
+        scenario = self.backend.scenario
+        if scenario is None or self._rig is None:
+            raise ActionError("no scenario to stage")
+        try:
+            await scenario.stage(self._rig)
+        except (ControlError, TimeoutError, LabError) as e:
+            raise ActionError(f"scenario {scenario.name}: {e}") from None
+        if self.backend.exercise is not None:
+            self.exercise_run = ExerciseRun(self.backend.exercise, self._watcher, self._controller,
+                                            on_over)
+
+    # -- letting go ---------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Stop watching, close the sessions, stop a lab, close the recording."""
+        backend = self.backend
+        try:
+            if self._rig is not None:
+                await self._rig.close()
+            else:
+                with contextlib.suppress(QmpError):
+                    await self._watcher.close()
+        finally:
+            for closer in backend.closers:
+                result = closer()
+                if hasattr(result, "__await__"):
+                    await result
+            if backend.recorder is not None:
+                backend.recorder.close()
+
+    def let_go(self) -> None:
+        """Without a loop to close sessions on (a hang-up, or after the app ended): stop a lab's
+        QEMUs and close the recording at once."""
+        if self._rig is not None:
+            self._rig.lab.stop()
+        if self.backend.recorder is not None:
+            self.backend.recorder.close()

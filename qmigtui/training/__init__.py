@@ -1,0 +1,1 @@
+"""Training: lab scenarios that go wrong on cue, and exercises judged on what was done."""

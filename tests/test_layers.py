@@ -1,0 +1,41 @@
+"""The rules that keep the code easy to change, held by tests where import-linter cannot say
+them: the UI reaches nothing past the desk, the README's layer map is the package's folders,
+and every pane comes from the one list."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from qmigtui.ui.panes import PANES
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "qmigtui"
+INSIDE_THE_DESK = {"backend", "watcher", "controller", "rig", "recorder", "audit",
+                   "_watcher", "_controller", "_rig", "_tools"}
+
+
+def test_the_ui_reaches_nothing_past_the_desk():
+    found = []
+    for path in sorted((PACKAGE / "ui").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in INSIDE_THE_DESK:
+                found.append(f"{path.name}:{node.lineno} .{node.attr}")
+    assert not found, "the UI reaches past the desk: " + ", ".join(found)
+
+
+def test_the_readme_layer_map_names_every_package_folder():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Layers", 1)[1].split("```")[1]
+    drawn = set(re.findall(r"^([a-z]+)/", section, flags=re.M))
+    folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert drawn == folders
+
+
+def test_each_pane_has_its_own_id_title_and_key():
+    specs = [p.SPEC for p in PANES]
+    assert len({s.id for s in specs}) == len({s.key for s in specs}) == len(specs)
+    assert [s.key for s in specs] == [str(n) for n in range(1, len(specs) + 1)]
+    assert any(s.bottom for s in specs) and all(s.title for s in specs)
+    assert all(callable(getattr(p, "show", None)) for p in PANES)
