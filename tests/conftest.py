@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import AsyncIterator, Callable
@@ -12,8 +13,14 @@ import pytest
 
 from qmigtui.lab.pair import LabConfig, qemu_available
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-MIGRATION_JSON = SHARED / "qapi" / "migration.json"
+QAPI_DATA = Path(__file__).resolve().parent / "data" / "migration-qapi.json"
+
+
+def migration_qapi() -> dict[str, Any]:
+    """migration.json's definitions and reply examples, kept in the repository as data
+    (scripts/snapshot_qapi.py makes the file from the schema)."""
+    data: dict[str, Any] = json.loads(QAPI_DATA.read_text(encoding="utf-8"))
+    return data
 
 
 def require(condition: bool, why: str) -> None:

@@ -16,16 +16,16 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
+from qmigtui import DATA
 from qmigtui.qmp.endpoint import Endpoint, parse_endpoint
 from qmigtui.qmp.errors import CommandRejected, EndpointError, NotConnected, ReadOnlyRefused
 from qmigtui.qmp.poll_order import POLLED
 from qmigtui.qmp.session import ConnState, Session, is_query
 from qmigtui.record.format import Entry, Reader, RecordingError
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "postcopy-recover.jsonl.gz"
+EXAMPLE = DATA / "examples" / "postcopy-recover.jsonl.gz"
 CONFIG = ("query-migrate-capabilities", "query-migrate-parameters")
 FIRST_ASKED = ("query-qmp-schema", *CONFIG)
 POLL_BACKLOG = 256  # answers kept for a lagging watcher (a jump skips them anyway)

@@ -21,7 +21,9 @@ from platformdirs import user_config_path, user_state_path
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-BUNDLED = Path(__file__).resolve().parents[2] / "themes"
+from qmigtui import DATA
+
+BUNDLED = DATA / "themes"
 DEFAULT = "qmigtui-dark"
 COLOURS = ("primary", "secondary", "accent", "warning", "error", "success", "foreground",
            "background", "surface", "panel", "boost")

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import re
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qmigtui.model.records import STRUCTS, members, parse_list, parse_record
-from tests.conftest import MIGRATION_JSON, require
+from tests.conftest import migration_qapi
 
 REAL_QEMU_72_COMPLETED = {
     "status": "completed", "setup-time": 1, "downtime": 5, "total-time": 41,
@@ -23,24 +20,7 @@ REAL_QEMU_72_COMPLETED = {
 
 def schema_examples() -> list[tuple[str, object]]:
     """(command, reply) for every ``<- {"return": ...}`` example in migration.json's docs."""
-    lines = MIGRATION_JSON.read_text().splitlines()
-    out, pending, k = [], [], 0
-    while k < len(lines):
-        line = lines[k]
-        m = re.match(r"\{ *'command': *'([^']+)'", line)
-        if m:
-            out += [(m.group(1), reply) for reply in pending]
-            pending = []
-        elif line.startswith("#") and "<- {" in line:
-            text = line.split("<- ", 1)[1]
-            for extra in lines[k + 1 : k + 80]:
-                try:
-                    pending.append(json.loads(text)["return"])
-                    break
-                except (json.JSONDecodeError, KeyError):
-                    text += "\n" + extra.lstrip("#")
-        k += 1
-    return out
+    return [(command, reply) for command, reply in migration_qapi()["return_examples"]]
 
 
 RETURNS = {"query-migrate": "MigrationInfo", "query-migrate-parameters": "MigrationParameters",
@@ -50,7 +30,6 @@ RETURNS = {"query-migrate": "MigrationInfo", "query-migrate-parameters": "Migrat
 
 
 def test_every_return_example_in_the_schema_parses_without_errors():
-    require(MIGRATION_JSON.exists(), "shared/qapi/migration.json is not beside the repository")
     seen = set()
     for command, reply in schema_examples():
         type_name = RETURNS.get(command)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qmigtui.model.qapi_file import read_qapi_file
 from qmigtui.ui.app import MigrationApp
 from qmigtui.ui.coverage import COMMANDS, EVENTS
 from qmigtui.ui.tools_pane import ToolsPane
-from tests.conftest import MIGRATION_JSON
+from tests.conftest import migration_qapi
 from tests.ui.fixed_state import fixed_snapshot
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -16,7 +15,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 def schema_names() -> tuple[set[str], set[str]]:
     commands, events = set(), set()
-    for entry in read_qapi_file(MIGRATION_JSON):
+    for entry in migration_qapi()["definitions"]:
         if "command" in entry:
             commands.add(entry["command"])
         elif "event" in entry:
