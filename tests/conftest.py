@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from qmigtui.lab.pair import LabConfig, qemu_available
+from qmigtui.lab.pair import LabConfig, default_qemu, qemu_available
+
+QEMU_FIXTURES = {"need_qemu", "make_rig", "lab_app"}
 
 QAPI_DATA = Path(__file__).resolve().parent / "data" / "migration-qapi.json"
 
@@ -32,9 +34,27 @@ def require(condition: bool, why: str) -> None:
     pytest.skip(why)
 
 
+def pytest_report_header() -> str:
+    """Which QEMU this run drives (the make test output says so for each part)."""
+    binary = default_qemu()
+    try:
+        version = subprocess.run([binary, "--version"], capture_output=True, text=True,
+                                 timeout=10).stdout.splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        version = "not runnable here"
+    return f"QEMU: {binary}: {version}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that drive a real QEMU, so a run can pick just them (-m qemu)."""
+    for item in items:
+        if QEMU_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.qemu)
+
+
 @pytest.fixture
 def need_qemu() -> None:
-    require(qemu_available(), "qemu-system-x86_64 is not installed")
+    require(qemu_available(), f"{default_qemu()} is not installed")
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from qmigtui.desk.opening import open_endpoints, open_lab, open_replay
@@ -15,6 +16,9 @@ def _run(app: MigrationApp) -> int:
     finally:
         if app.desk is not None:
             app.desk.let_go()  # the app's loop is gone: stop a lab synchronously
+    if app.crash:
+        print(app.crash, file=sys.stderr)
+        return 1
     if app.startup_error:
         print(f"qmigtui: {app.startup_error}")
         return 2

@@ -15,7 +15,7 @@ import tempfile
 import time
 import weakref
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ class LabConfig:
     dirty_rate_mib_s: float = 20
     bandwidth: int | None = None  # max-bandwidth in bytes/s, set on the source at start
     accel: str = "tcg"
-    qemu: str = "qemu-system-x86_64"
+    qemu: str = field(default_factory=lambda: default_qemu())
     disk_mib: int = 0  # a qcow2 block node "disk0" on each side (for snapshots); 0: none
 
     def validate(self) -> None:
@@ -58,8 +58,28 @@ class LabConfig:
             raise LabError("--disk needs qemu-img: install qemu-utils")
 
 
-def qemu_available(binary: str = "qemu-system-x86_64") -> bool:
-    return shutil.which(binary) is not None
+QEMU_ENV = "QMIGTUI_QEMU"  # the QEMU binary the lab (and so the tests) start
+
+
+def default_qemu() -> str:
+    """``$QMIGTUI_QEMU`` when set (another QEMU than the system's), else qemu-system-x86_64."""
+    return os.environ.get(QEMU_ENV) or "qemu-system-x86_64"
+
+
+def qemu_available(binary: str | None = None) -> bool:
+    return shutil.which(binary or default_qemu()) is not None
+
+
+def firmware_dirs(binary: str) -> list[str]:
+    """``-L`` directories for a QEMU unpacked outside /usr (PREFIX/bin/qemu-…): its own
+    PREFIX/share/qemu and PREFIX/share/seabios, which it would not look in by itself."""
+    found = shutil.which(binary)
+    if found is None:
+        return []
+    prefix = Path(found).resolve().parent.parent
+    if prefix == Path("/usr"):
+        return []
+    return [str(d) for d in (prefix / "share" / "qemu", prefix / "share" / "seabios") if d.is_dir()]
 
 
 class Lab:
@@ -210,7 +230,8 @@ class Lab:
     def _start_qemu(self, role: str, image: Path, sock: str, incoming: bool) -> subprocess.Popen[bytes]:
         assert self.dir
         c = self.config
-        argv = [c.qemu, "-name", f"qmigtui-lab-{role},debug-threads=on", "-machine", "pc", "-accel", c.accel,
+        argv = [c.qemu, *(arg for d in firmware_dirs(c.qemu) for arg in ("-L", d)),
+                "-name", f"qmigtui-lab-{role},debug-threads=on", "-machine", "pc", "-accel", c.accel,
                 "-m", f"{c.mem_mib}M", "-smp", "1", "-nodefaults", "-no-user-config",
                 "-display", "none", "-serial", "none", "-monitor", "none",
                 "-kernel", str(image), "-qmp", f"unix:{sock},server=on,wait=off"]

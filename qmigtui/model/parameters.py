@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from qmigtui.model import units
-from qmigtui.model.records import ENUMS, INT_RANGES, ParseError, enum_values, members, parse_value
+from qmigtui.model.records import (
+    ENUMS,
+    INT_RANGES,
+    ParseError,
+    Record,
+    enum_values,
+    members,
+    parse_value,
+    to_wire,
+)
 
 
 @dataclass(frozen=True)
@@ -158,8 +167,8 @@ def format_value(name: str, value: Any) -> str:
     unit = info(name).unit
     if isinstance(value, bool):
         return "on" if value else "off"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, separators=(",", ":")) if value else "[]"
+    if isinstance(value, (list, dict, Record)):
+        return json.dumps(to_wire(value), separators=(",", ":")) if value else "[]"
     if isinstance(value, int):
         if unit == "bytes":
             return units.format_bytes(value)

@@ -165,13 +165,16 @@ class Record:
 
     def to_json(self) -> dict[str, Any]:
         """Back to wire form (unknown members included)."""
-        def conv(v: Any) -> Any:
-            if isinstance(v, Record):
-                return v.to_json()
-            if isinstance(v, list):
-                return [conv(x) for x in v]
-            return v
-        return {k: conv(v) for k, v in self.values.items()} | self.extra
+        return {k: to_wire(v) for k, v in self.values.items()} | self.extra
+
+
+def to_wire(value: Any) -> Any:
+    """A parsed value (records, lists of them, plain values) back to what QMP carries."""
+    if isinstance(value, Record):
+        return value.to_json()
+    if isinstance(value, list):
+        return [to_wire(x) for x in value]
+    return value
 
 
 def parse_value(qtype: Any, value: Any) -> Any:

@@ -24,6 +24,7 @@ from qmigtui.ui import themes
 from qmigtui.ui.advice_keys import AdviceKeys
 from qmigtui.ui.config_panes import CapabilitiesPane, ParametersPane
 from qmigtui.ui.console_pane import ConsolePane
+from qmigtui.ui.crash import crash_line, write_crash_log
 from qmigtui.ui.dialogs import AskText, EditParameter
 from qmigtui.ui.events_pane import EventsPane
 from qmigtui.ui.lab_keys import LabKeys
@@ -39,6 +40,7 @@ MIGRATION_ACTIONS = ("migrate", "postcopy", "pause", "recover", "continue", "can
 REPLAY_ACTIONS = ("replay_pause", "replay_speed", "replay_jump", "replay_next")
 WIDE = (120, 36)
 HANGUP_GRACE = 5.0  # seconds a hung-up app may take to close its sessions before it just ends
+CRASH_GRACE = 2.0  # seconds a crashed app may take to close before it just ends
 MIN_FRAME = 0.05  # seconds between renders when snapshots come in a burst
 GATHER = 0.03  # seconds new numbers wait for the other side's answer to the same poll
 
@@ -89,6 +91,7 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         self.current_pane = "status"
         self.sub_title = title
         self.startup_error: str | None = None
+        self.crash: str | None = None  # one line, when a bug of ours ended the app
         self._latest: Snapshot | None = None
         self._frame_pending = False
         self._last_frame = 0.0
@@ -271,6 +274,26 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         watchdog = threading.Timer(HANGUP_GRACE, os._exit, (129,))
         watchdog.daemon = True
         watchdog.start()
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A bug of ours ends the app: the traceback to a file, one line for the terminal, the
+        lab's QEMUs stopped at once, exit status 1 within CRASH_GRACE seconds whatever hangs."""
+        if self.crash is None:
+            self.crash = crash_line(error, write_crash_log(error))
+            if self.desk is not None:
+                self.desk.let_go()
+            if not self.is_headless:  # under a test's Pilot the exception is re-raised instead
+                def last_word() -> None:
+                    os.write(2, (self.crash or "").encode() + b"\n")
+                    os._exit(1)
+                watchdog = threading.Timer(CRASH_GRACE, last_word)
+                watchdog.daemon = True
+                watchdog.start()
+        self._return_code = 1
+        if self._exception is None:
+            self._exception = error
+            self._exception_event.set()
+        self._close_messages_no_wait()
 
     async def action_quit(self) -> None:
         await self._close_desk()

@@ -156,10 +156,21 @@ def test_every_way_out_of_lab_leaves_nothing_behind(qemu, tmp_path, way):
             os.kill(t.pid, signal.SIGHUP)
         elif way == "exception":
             t.send(b"2")  # the injected failure fires in the key's action
+        began = time.monotonic()
         assert t.wait(30) is not None, f"still running after {way}"
+        took = time.monotonic() - began
     finally:
         t.close()
     assert_nothing_left(t, lab)
+    if way == "exception":  # one line naming the log, a failing exit status, no traceback
+        assert took < 3.0, f"a crashed app took {took:.1f} s to end"
+        assert t.status is not None and os.waitstatus_to_exitcode(t.status) == 1
+        crash_logs = list((tmp_path / "qmigtui").glob("crash-*.log"))
+        assert len(crash_logs) == 1 and "injected failure" in crash_logs[0].read_text()
+        tail = t.output[-3000:].decode(errors="replace")
+        assert f"internal error (RuntimeError: injected failure in the app); details in {crash_logs[0]}" \
+            in tail.replace("\r\n", "")
+        assert "Traceback" not in tail
 
 
 @pytest.mark.parametrize(("term", "extra"), [("xterm-256color", {}), ("screen-256color", {}),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from qmigtui.model import capabilities, parameters, units
-from qmigtui.model.records import members
+from qmigtui.model.parameters import format_value
+from qmigtui.model.records import members, parse_record
 
 
 @pytest.mark.parametrize(("name", "text", "value"), [
@@ -68,3 +71,10 @@ def test_capability_rules_need_match_and_conflict():
     assert capabilities.check_change("postcopy-ram", True, {}, {"postcopy-ram": True}) == []
     assert capabilities.check_change("dirty-limit", True, {"auto-converge": True})
     assert all(capabilities.describe(c) for c in capabilities.DESCRIPTIONS)
+
+
+def test_a_parameter_holding_structs_reads_back_as_its_json():
+    mapping = [{"node-name": "disk0", "alias": "d0", "bitmaps": [{"name": "b", "alias": "b0"}]}]
+    params = parse_record("MigrationParameters", {"block-bitmap-mapping": mapping})
+    shown = format_value("block-bitmap-mapping", params.get("block-bitmap-mapping"))
+    assert json.loads(shown) == mapping
