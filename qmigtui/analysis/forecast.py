@@ -18,6 +18,7 @@ from qmigtui.analysis.history import HistoryView
 from qmigtui.analysis.run import PassStart, Run
 from qmigtui.analysis.stall import stalled_pass
 from qmigtui.model import units
+from qmigtui.model.states import RECOVERING
 
 NOT_CONVERGING_RATIO = 0.95  # dirty/bandwidth at which passes stop shrinking in practice
 FLAT = 0.9  # a pass start at 90 % or more of the previous one is no real headway
@@ -44,6 +45,7 @@ class Context:
     blocktime_ms: float = math.nan  # postcopy-blocktime on the destination
     error: str = ""  # error-desc of a side, when QEMU gave one
     failed_side: str = ""
+    paused_by_operator: bool = False  # a migrate-pause, not a failure
 
 
 class Verdict(StrEnum):
@@ -152,7 +154,7 @@ def forecast(history: HistoryView | None, ctx: Context) -> Forecast:
         if status == "cancelling":
             return Forecast(Verdict.CANCELLING, "cancelling")
         return preflight(ctx) if ctx.measurements else Forecast(Verdict.IDLE, "no migration running")
-    if status in ("postcopy-paused", "postcopy-recover") or "postcopy-paused" in (ctx.destination_status,):
+    if status in ("postcopy-paused", *RECOVERING) or ctx.destination_status == "postcopy-paused":
         return _paused(status, ctx)
     if status in ("pre-switchover", "device"):
         return Forecast(Verdict.SWITCHOVER, f"QEMU waits at {status}: press n to continue",
@@ -287,7 +289,8 @@ def _not_converging(ctx: Context, fp: Footprint, bw: float, remaining: float,
                     starts: list[PassStart], throttle: float, reasons: tuple[tuple[str, str], ...],
                     stuck: str) -> Forecast:
     """Confirmed (``stuck``): not-converging, stalled or throttling; else only at risk."""
-    later = [s.remaining for s in starts if s.sync >= 2][-3:] or [remaining]
+    later = [s.remaining for s in starts if s.sync >= 2 and math.isfinite(s.remaining)][-3:] \
+        or [remaining]  # a pass start whose sample lacked 'remaining' says nothing of the hot set
     hot = max(later)  # a sample comes after its sync: the largest is the closest to the whole set
     need_ms = _round_up_ms(hot / bw * 1000 * 1.2)
     limit = ctx.downtime_limit_ms
@@ -431,11 +434,13 @@ def _pause() -> Advice:
 
 
 def _paused(status: str, ctx: Context) -> Forecast:
-    if status == "postcopy-recover" or ctx.destination_status == "postcopy-recover":
+    if status in RECOVERING or ctx.destination_status in RECOVERING:
         return Forecast(Verdict.RECOVERING, "waiting for the new link")
     side = ctx.failed_side or "the link"
     text = f"{side} failed" if side != "the link" else "the link failed"
-    if ctx.error:
+    if ctx.paused_by_operator:
+        text = "paused on purpose (migrate-pause)"
+    elif ctx.error:
         text += f": {ctx.error}"
     steps = ("make the network between the hosts work again",
              "on the destination: migrate-recover with a new listening URI",

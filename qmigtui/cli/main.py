@@ -226,6 +226,7 @@ def format_status(command: str, reply: Any, as_json: bool = False) -> str:
     from qmigtui.model import parameters
     from qmigtui.model.describe import info_rows
     from qmigtui.model.records import parse_list, parse_record
+    from qmigtui.model.text import clean
     if as_json:
         return json.dumps(reply, indent=2, sort_keys=True)
     if command == "query-migrate-capabilities":
@@ -233,8 +234,8 @@ def format_status(command: str, reply: Any, as_json: bool = False) -> str:
         rows = [(c.text("capability") or "?", "on" if c.flag("state") else "off") for c in caps]
     elif command == "query-migrate-parameters":
         params = parse_record("MigrationParameters", reply)
-        rows = [(k, parameters.format_value(k, v)) for k, v in params.values.items()]
-        rows += [(f"{k} (other)", str(v)) for k, v in params.extra.items()]
+        rows = [(k, clean(parameters.format_value(k, v), 200))
+                for k, v in (params.values | params.extra).items()]
     else:
         rows = info_rows(parse_record("MigrationInfo", reply)) or [("status", "none")]
     width = max(len(k) for k, _ in rows)

@@ -16,10 +16,20 @@ from typing import Any
 
 from qmigtui.model import capabilities as capmodel
 from qmigtui.model import parameters as parammodel
+from qmigtui.model import recovery
 from qmigtui.model.records import parse_list, parse_record
+from qmigtui.model.recovery import RecoveryAddresses
+from qmigtui.model.states import (
+    CANCELLABLE,
+    CONTINUABLE,
+    IN_POSTCOPY,
+    PAUSABLE,
+    RECOVERING,
+    TERMINAL,
+)
 from qmigtui.qmp.errors import CommandRejected, NotConnected, QmpError
 from qmigtui.qmp.session import ConnState
-from qmigtui.watch.snapshot import TERMINAL, DirtyRate
+from qmigtui.watch.snapshot import DirtyRate
 from qmigtui.watch.watcher import Watcher
 
 AuditHook = Callable[[str, str, dict[str, Any] | None, str], None]
@@ -38,10 +48,6 @@ class Permission:
 
 
 STARTABLE = TERMINAL  # a new migration may start from these
-PAUSABLE = ("postcopy-active", "postcopy-recover")
-CONTINUABLE = ("pre-switchover", "device")
-CANCELLABLE = ("setup", "active", "postcopy-active", "pre-switchover", "device",
-               "wait-unplug", "postcopy-paused", "postcopy-recover")
 
 
 class Controller:
@@ -52,6 +58,9 @@ class Controller:
         self.audit_hooks: list[AuditHook] = [audit] if audit else []
         self._busy: set[str] = set()
         self.lab_link: Any = None  # the Lab when watching a lab pair (incoming port wiring)
+        self.source_uri: str | None = None  # what the source was started with, when seen
+        if "source" in watcher.sides:
+            watcher.session("source").add_tap(self._saw_command)
 
     # -- plumbing ----------------------------------------------------------
 
@@ -131,7 +140,9 @@ class Controller:
         rules = {
             "migrate": (src in STARTABLE,
                         f"a migration is already {src}"),
-            "cancel": (src in CANCELLABLE, f"nothing to cancel (source is {src})"),
+            "cancel": (src in CANCELLABLE,
+                       f"a postcopy cannot be cancelled (source is {src}): recover it, or let it "
+                       f"finish" if src in IN_POSTCOPY else f"nothing to cancel (source is {src})"),
             "postcopy": (src == "active", f"postcopy can start only from active (source is {src})"),
             "pause": (src in PAUSABLE or dst in PAUSABLE,
                       f"pause works in postcopy-active (source is {src})"),
@@ -215,42 +226,67 @@ class Controller:
         status = await self._recheck("continue", "source", CONTINUABLE)
         await self.send("source", "migrate-continue", {"state": status})
 
-    def recovery_plan(self, uri: str | None = None) -> list[str]:
-        """The exact steps to recover a paused postcopy, as QMP commands."""
-        listen, connect = self._recover_uris(uri)
-        return [
-            f'destination: {{"execute": "migrate-recover", "arguments": {{"uri": "{listen}"}}}}',
-            f'source: {{"execute": "migrate", "arguments": {{"uri": "{connect}", "resume": true}}}}',
-        ]
-
-    def _recover_uris(self, uri: str | None) -> tuple[str, str]:
+    def recovery_addresses(self) -> RecoveryAddresses:
+        """Both recovery steps' addresses as far as they are known (never a placeholder): the
+        lab's own, or the destination's listening address and the source's original URI."""
         lab = self.lab_link
-        if lab is not None and uri is None:
-            return f"tcp:127.0.0.1:{lab.incoming_port}", str(lab.migrate_uri)
-        connect = uri or "tcp:DEST-HOST:PORT"
-        return _listen_uri(connect), connect
+        if lab is not None:
+            return RecoveryAddresses(f"tcp:127.0.0.1:{lab.incoming_port}", str(lab.migrate_uri))
+        dst = self.watcher.sides.get("destination")
+        info = dst.state.info if dst is not None else None
+        return recovery.suggest(info.children("socket-address") if info is not None else [],
+                                self.source_uri)
 
-    async def recover(self, uri: str | None = None, timeout: float = 30.0) -> None:
-        """migrate-recover on the destination, then migrate resume on the source, guarded."""
+    def recovery_plan(self, addresses: RecoveryAddresses | None = None) -> list[str]:
+        """The exact steps to recover a paused postcopy, as QMP commands, in order."""
+        steps = recovery.qmp_steps(addresses or self.recovery_addresses())
+        return [f"destination: {steps['destination']}", f"source: {steps['source']}"]
+
+    def _check_recovery(self, addresses: RecoveryAddresses) -> None:
+        found = []
+        if self.has_side("destination"):
+            found += recovery.problems(addresses.listen, connecting=False)
+        found += recovery.problems(addresses.connect, connecting=True)
+        if found:
+            raise ControlError(f"{found[0]}; nothing sent")
+
+    async def recover(self, addresses: RecoveryAddresses | None = None, timeout: float = 30.0) -> None:
+        """migrate-recover on the destination, then migrate resume on the source, guarded.
+
+        Without a destination session only the source's step is sent (the operator ran the
+        destination's elsewhere).  An address that is not real is refused before anything is
+        sent.
+        """
         self._require("recover")
-        if not self.has_side("destination"):
-            raise ControlError("recovery needs both sides; run the steps shown on the other side")
-        listen, connect = self._recover_uris(uri)
-        if self.lab_link is not None and uri is None:
-            self.lab_link.restore_link()
-        dst = await self.fresh_status("destination")
+        addresses = addresses or self.recovery_addresses()
+        self._check_recovery(addresses)
+        if self.lab_link is not None:
+            self.lab_link.restore_link()  # the lab's first recovery step: the network works again
         src = await self.fresh_status("source")
-        if dst == "postcopy-paused":
-            await self.send("destination", "migrate-recover", {"uri": listen})
-        elif dst != "postcopy-recover":
-            raise ControlError(f"destination is {dst}, not postcopy-paused; nothing sent")
+        if self.has_side("destination"):
+            await self._recover_destination(addresses.listen)
         deadline = time.monotonic() + timeout
         while src != "postcopy-paused":  # the source notices the broken link on its own
             if time.monotonic() > deadline:
                 raise ControlError(f"source stayed {src}; it must be postcopy-paused to resume")
             await asyncio.sleep(0.2)
             src = await self.fresh_status("source")
-        await self.send("source", "migrate", {"uri": connect, "resume": True})
+        await self.send("source", "migrate", {"uri": addresses.connect, "resume": True})
+
+    async def _recover_destination(self, listen: str) -> None:
+        dst = await self.fresh_status("destination")
+        if dst == "postcopy-paused":
+            await self.send("destination", "migrate-recover", {"uri": listen})
+        elif dst not in RECOVERING:
+            raise ControlError(f"destination is {dst}, not postcopy-paused; nothing sent")
+
+    def _saw_command(self, kind: str, msg: Any) -> None:
+        """Remember the URI a migration was started with, whoever typed it (console, keys)."""
+        if kind != "command" or not isinstance(msg, dict) or msg.get("execute") != "migrate":
+            return
+        args = msg.get("arguments")
+        if isinstance(args, dict) and isinstance(args.get("uri"), str) and not args.get("resume"):
+            self.source_uri = args["uri"]
 
     async def measure_dirty_rate(self, seconds: int = 1, side: str = "source", mode: str = "page-sampling",
                                  sample_pages: int = 4096) -> DirtyRate:
@@ -260,9 +296,10 @@ class Controller:
         """
         if not 1 <= seconds <= 60:
             raise ControlError(f"measuring window {seconds} s is out of range (1-60 s); nothing sent")
-        if mode == "dirty-bitmap" and await self._tcg_7(side):
-            raise ControlError("dirty-bitmap under TCG made QEMU 7.2 exit here; refused (use "
-                               "page-sampling); nothing sent")
+        if mode == "dirty-bitmap" and await self._without_kvm(side):
+            # without KVM the dirty log is not kept: QEMU 7.2 exited, QEMU 10 reads 0
+            raise ControlError("dirty-bitmap needs KVM (without it QEMU measures nothing, or "
+                               "exits); use page-sampling; nothing sent")
         args: dict[str, Any] = {"calc-time": seconds}
         if mode != "page-sampling":
             args["mode"] = mode
@@ -286,11 +323,8 @@ class Controller:
         self.watcher.add_measurement(result)
         return result
 
-    async def _tcg_7(self, side: str) -> bool:
-        """QEMU 7.x without KVM (where calc-dirty-rate's dirty-bitmap mode killed QEMU)."""
-        version = self.watcher.session(side).qemu_version
-        if not version.startswith("7."):
-            return False
+    async def _without_kvm(self, side: str) -> bool:
+        """Whether this QEMU runs its guest without KVM (query-kvm says so, or cannot say)."""
         try:
             kvm = await self.query(side, "query-kvm")
         except ControlError:
@@ -361,8 +395,10 @@ class Controller:
         """Parse what a person typed, set it, read it back; nothing is sent when it is invalid."""
         if self.watcher.read_only:
             raise ControlError("read-only mode")
+        schema = self.watcher.schema(side)
+        live = schema.parameters.get(name) if schema is not None else None
         try:
-            value = parammodel.parse_input(name, text)
+            value = parammodel.parse_input(name, text, live.type if live is not None else None)
         except ValueError as e:
             raise ControlError(f"{e}; nothing sent") from None
         await self.send(side, "migrate-set-parameters", {name: value})

@@ -15,6 +15,7 @@ from typing import Any
 
 from qmigtui.control.ops import ControlError, Controller
 from qmigtui.model.commands import CommandInfo, check
+from qmigtui.model.text import clean
 from qmigtui.qmp.errors import QmpError
 from qmigtui.qmp.session import is_query
 
@@ -107,8 +108,10 @@ class Tools:
             reply = _threads_from_proc(pid)
         rows = []
         now = time.monotonic()
-        for t in reply or []:
-            tid = int(t.get("thread-id", 0))
+        for t in reply if isinstance(reply, list) else []:
+            tid = t.get("thread-id") if isinstance(t, dict) else None
+            if not isinstance(tid, int) or isinstance(tid, bool) or tid <= 0:
+                continue  # not a thread as QEMU describes one
             cpu = _cpu_seconds(tid) if local else None
             percent = None
             if cpu is not None:
@@ -116,7 +119,7 @@ class Tools:
                 if before is not None and now > before[1]:
                     percent = 100 * (cpu - before[0]) / (now - before[1])
                 self._cpu[tid] = (cpu, now)
-            rows.append(ThreadRow(str(t.get("name", "?")), tid, percent if local else None))
+            rows.append(ThreadRow(clean(str(t.get("name", "?")), 64), tid, percent if local else None))
         return rows
 
 

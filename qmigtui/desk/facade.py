@@ -19,6 +19,7 @@ from qmigtui.control.rig import Rig
 from qmigtui.control.tools import Tools
 from qmigtui.lab.pair import LabError
 from qmigtui.model.commands import CommandInfo
+from qmigtui.model.recovery import RecoveryAddresses
 from qmigtui.qmp.errors import QmpError
 from qmigtui.record.recorder import Recorder
 from qmigtui.training.exercises import Exercise, ExerciseResult, ExerciseRun
@@ -144,11 +145,15 @@ class Desk:
     async def cancel(self) -> None:
         await self._controller.cancel()
 
+    def recovery_addresses(self) -> RecoveryAddresses:
+        """Where the destination listens again and the source connects to, as far as known."""
+        return self._controller.recovery_addresses()
+
     def recovery_plan(self) -> list[str]:
         return self._controller.recovery_plan()
 
-    async def recover(self) -> None:
-        await self._controller.recover()
+    async def recover(self, addresses: RecoveryAddresses | None = None) -> None:
+        await self._controller.recover(addresses)
 
     async def set_capability(self, side: str, capability: str, state: bool, check_peer: bool = True
                              ) -> bool:

@@ -41,6 +41,7 @@ class LabConfig:
     accel: str = "tcg"
     qemu: str = field(default_factory=lambda: default_qemu())
     disk_mib: int = 0  # a qcow2 block node "disk0" on each side (for snapshots); 0: none
+    relay: bool = True  # the cuttable link; without it the pair is two plain QEMUs
 
     def validate(self) -> None:
         if not 16 <= self.mem_mib <= 16384:
@@ -135,7 +136,8 @@ class Lab:
         try:
             image = write_image(self.dir / "guest.bin", self.config.working_set_mib,
                                 self.config.dirty_rate_mib_s)
-            self._start_relay()
+            if self.config.relay:
+                self._start_relay()
             self.source = self._start_qemu("source", image, self.source_socket, incoming=False)
             self.destination = self._start_qemu("destination", image, self.destination_socket,
                                                 incoming=True)

@@ -83,17 +83,57 @@ def info(name: str) -> ParamInfo:
     return CATALOG.get(name, ParamInfo("text", ""))
 
 
-def parse_input(name: str, text: str) -> Any:
+def live_qtype(live: str) -> str | list[Any] | tuple[str, ...]:
+    """A type as this QEMU's schema describes it (``int``, ``boolean``, ``enum(a|b)``,
+    ``[object]``, ``string or null``) -> what parse_input checks against: a QAPI builtin, a list type, or the
+    tuple of an enum's values (this QEMU's own, a newer one may have more)."""
+    if live.startswith("enum(") and live.endswith(")"):
+        return tuple(live[5:-1].split("|"))
+    if live.startswith("["):
+        return ["any"]
+    return {"boolean": "bool", "bool": "bool", "int": "int", "number": "number", "value": "any",
+            "any": "any", "object": "any"}.get(live, "str")  # strings, and string-or-null
+
+
+def value_of(params: Record | None, name: str) -> Any:
+    """A parameter's value as QEMU reported it: one our 8.2 tables type is checked; one a newer
+    QEMU added (kept as ``extra``) is passed on as QEMU sent it."""
+    if params is None:
+        return None
+    return params.values.get(name, params.extra.get(name))
+
+
+def parse_input(name: str, text: str, live_type: str | None = None) -> Any:
     """What a person typed for parameter ``name`` -> the value to send.
 
-    Raises ValueError with a one-line reason; nothing is sent then.
+    ``live_type`` is the parameter's type in the connected QEMU's schema; without it the
+    8.2 tables decide.  Raises ValueError with a one-line reason; nothing is sent then.
     """
     text = text.strip()
     meta = info(name)
+    qtype: str | list[Any] | tuple[str, ...]
     try:
         qtype = qapi_type(name)
     except KeyError:
         qtype = "str"
+    if live_type is not None:
+        live = live_qtype(live_type)
+        if not (isinstance(qtype, list) and isinstance(live, list)):
+            qtype = live  # the list types of our tables check their items more closely
+    if isinstance(qtype, tuple):
+        if text not in qtype:
+            raise ValueError(f"{name}: expected one of {', '.join(qtype)}, got {text!r}")
+        return text
+    if qtype == "number":
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"{name}: not a number: {text!r}") from None
+    if qtype == "any":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{name}: not valid JSON ({e.msg} at column {e.colno})") from None
     if isinstance(qtype, list):
         try:
             value = json.loads(text or "[]")
@@ -104,11 +144,14 @@ def parse_input(name: str, text: str) -> Any:
         except ParseError as e:
             raise ValueError(f"{name}: {e}") from None
         for i, node in enumerate(parsed):
+            if not isinstance(node, Record):
+                continue
             problems = node.all_errors() | {m: "missing" for m in node.missing}
             if problems:
                 where, what = next(iter(problems.items()))
                 raise ValueError(f"{name}: item {i + 1}: {where}: {what}")
-        _check_bitmap_mapping(name, value)
+        if name == "block-bitmap-mapping":
+            _check_bitmap_mapping(name, value)
         return value
     if qtype == "bool":
         lowered = text.lower()

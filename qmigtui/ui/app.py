@@ -374,7 +374,8 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
             self._run(f"param:{message.name}",
                       lambda: desk.set_parameter(message.side, message.name, text),
                       f"{message.name} set on {message.side}")
-        self.push_screen(EditParameter(message.name, message.side, message.current), edited)
+        self.push_screen(EditParameter(message.name, message.side, message.current, message.qtype),
+                         edited)
 
     # -- command palette ----------------------------------------------------
 

@@ -8,11 +8,13 @@ from textual.widgets import DataTable
 
 from qmigtui.model import capabilities as capmodel
 from qmigtui.model import parameters as parammodel
+from qmigtui.model.text import clean
 from qmigtui.ui.pane import Pane, PaneSpec
 from qmigtui.watch.snapshot import Snapshot
 
 
-def _flags(features: tuple[str, ...]) -> str:
+def flags_text(features: tuple[str, ...]) -> str:
+    """The QAPI features an operator should see: deprecated, unstable."""
     return " ".join(f for f in ("deprecated", "unstable") if f in features)
 
 
@@ -80,7 +82,7 @@ class CapabilitiesPane(Pane, SideTable):
         src = snap.source
         for name in list(src.capability_features) or list(src.capabilities):
             values = [_cell(s.capabilities.get(name)) for s in snap.sides]
-            flags = _flags(src.capability_features.get(name, ()))
+            flags = flags_text(src.capability_features.get(name, ()))
             if name == "events" and any(v == "off" for v in values):
                 flags = (flags + " turn on!").strip()
             self._put_row(name, dict(zip(sides, values, strict=True)) | {"flags": flags},
@@ -112,19 +114,23 @@ class ParametersPane(Pane, SideTable):
     ]
 
     class Edit(Message):
-        def __init__(self, name: str, side: str, current: object):
+        def __init__(self, name: str, side: str, current: object, qtype: str | None):
             super().__init__()
-            self.name, self.side, self.current = name, side, current
+            self.name, self.side, self.current, self.qtype = name, side, current, qtype
 
     def show(self, snap: Snapshot) -> None:
-        sides = self._columns(snap, (("parameter", "name"), ("", "live")), (("", "flags"),))
+        """Every parameter this QEMU's schema lists, its value as QEMU reported it, and its type
+        in that schema (our 8.2 tables only when the schema is not read yet)."""
+        sides = self._columns(snap, (("parameter", "name"), ("", "live")),
+                              (("", "flags"), ("type", "type")))
         src = snap.source
         for name in list(src.parameter_features) or list(src.parameters.values if src.parameters else []):
-            values = [parammodel.format_value(name, s.parameters.get(name) if s.parameters else None)
+            values = [clean(parammodel.format_value(name, parammodel.value_of(s.parameters, name)), 200)
                       for s in snap.sides]
             live = "●" if parammodel.info(name).live else ""
+            qtype = src.parameter_types.get(name, "")
             self._put_row(name, dict(zip(sides, values, strict=True)),
-                          [name, live, *values, _flags(src.parameter_features.get(name, ()))])
+                          [name, live, *values, flags_text(src.parameter_features.get(name, ())), qtype])
 
     def action_edit(self, side: str) -> None:
         name = self.cursor_name()
@@ -134,5 +140,5 @@ class ParametersPane(Pane, SideTable):
         if state is None:
             self.app.notify(f"no {side} endpoint", severity="warning")
             return
-        current = state.parameters.get(name) if state.parameters else None
-        self.post_message(self.Edit(name, side, current))
+        current = parammodel.value_of(state.parameters, name)
+        self.post_message(self.Edit(name, side, current, state.parameter_types.get(name)))

@@ -1,4 +1,5 @@
-"""Modal dialogs: confirmation, start a migration, edit a parameter, filter events."""
+"""Modal dialogs: confirmation, start a migration, recover a postcopy, edit a parameter, filter
+events."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from qmigtui.model import parameters as parammodel
+from qmigtui.model import recovery
+from qmigtui.model.recovery import RecoveryAddresses
 
 DIALOG_CSS = """
 ModalScreen { align: center middle; }
@@ -88,16 +91,18 @@ class EditParameter(ModalScreen["str | None"]):
     DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
-    def __init__(self, name: str, side: str, current: Any):
+    def __init__(self, name: str, side: str, current: Any, qtype: str | None = None):
         super().__init__()
-        self.param, self.side, self.current = name, side, current
+        self.param, self.side, self.current, self.qtype = name, side, current, qtype
 
     def compose(self) -> ComposeResult:
         meta = parammodel.info(self.param)
-        try:
-            qtype = parammodel.qapi_type(self.param)
-        except KeyError:
-            qtype = "str"
+        qtype: Any = self.qtype
+        if qtype is None:
+            try:
+                qtype = parammodel.qapi_type(self.param)
+            except KeyError:
+                qtype = "str"
         rng = f" range {meta.lo}..{meta.hi}" if meta.lo is not None and meta.hi is not None else ""
         with Vertical():
             yield Label(f"{self.param} on {self.side}" + ("  ● takes effect now" if meta.live else ""))
@@ -110,7 +115,7 @@ class EditParameter(ModalScreen["str | None"]):
 
     def _problem(self, text: str) -> str:
         try:
-            parammodel.parse_input(self.param, text)
+            parammodel.parse_input(self.param, text, self.qtype)
         except ValueError as e:
             return str(e)
         return ""
@@ -121,6 +126,71 @@ class EditParameter(ModalScreen["str | None"]):
             self.query_one("#error", Static).update(problem)
             return
         self.dismiss(event.value)
+
+
+class RecoverPostcopy(ModalScreen["RecoveryAddresses | None"]):
+    """Both recovery steps as fields, prefilled with real addresses and editable; nothing with
+    a placeholder or a wildcard host goes out.  Without a destination session the
+    destination's step is shown to be run there (QMP, HMP, virsh) and only the source's is
+    sent from here."""
+
+    DEFAULT_CSS = DIALOG_CSS
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, addresses: RecoveryAddresses, has_destination: bool):
+        super().__init__()
+        self.addresses, self.has_destination = addresses, has_destination
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Recover the paused postcopy, in this order:")
+            if self.has_destination:
+                yield Label("1. the destination listens again (migrate-recover) on:")
+            else:
+                yield Label("1. on the destination host (not connected here) run one of these, "
+                            "listening on:")
+            yield Input(self.addresses.listen, id="listen", placeholder="tcp:HOST:PORT or unix:/path")
+            if not self.has_destination:
+                yield Static("", id="elsewhere", classes="hint", markup=False)
+            yield Label("2. the source connects to it and resumes (migrate, resume):")
+            yield Input(self.addresses.connect, id="connect", placeholder="tcp:HOST:PORT")
+            yield Static("", id="error", classes="error", markup=False)
+            yield Static("", id="sends", classes="hint", markup=False)
+            yield Static("enter sends · escape cancels", classes="hint")
+
+    def on_mount(self) -> None:
+        self._refresh()
+
+    def _typed(self) -> RecoveryAddresses:
+        return RecoveryAddresses(self.query_one("#listen", Input).value.strip(),
+                                 self.query_one("#connect", Input).value.strip())
+
+    def _problems(self, typed: RecoveryAddresses) -> list[str]:
+        found = recovery.problems(typed.listen, connecting=False) if self.has_destination else []
+        return found + recovery.problems(typed.connect, connecting=True)
+
+    def _refresh(self) -> None:
+        typed = self._typed()
+        problems = self._problems(typed)
+        self.query_one("#error", Static).update(problems[0] if problems else "")
+        steps = recovery.qmp_steps(typed)
+        if self.has_destination:
+            sends = f"sends: destination {steps['destination']}\n       source {steps['source']}"
+        else:
+            sends = f"sends: source {steps['source']}"
+            self.query_one("#elsewhere", Static).update("\n".join(recovery.steps_for("destination",
+                                                                                      typed)))
+        self.query_one("#sends", Static).update(sends)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._refresh()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        typed = self._typed()
+        if self._problems(typed):
+            self._refresh()
+            return
+        self.dismiss(typed)
 
 
 class AskText(ModalScreen["str | None"]):

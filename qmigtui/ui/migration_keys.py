@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from qmigtui.model.recovery import RecoveryAddresses
 from qmigtui.ui.app_base import AppBase
-from qmigtui.ui.dialogs import Confirm, StartMigration
+from qmigtui.ui.dialogs import Confirm, RecoverPostcopy, StartMigration
 
 
 class MigrationKeys(AppBase):
@@ -47,15 +48,18 @@ class MigrationKeys(AppBase):
                            "sends: migrate-pause (source); recover with r", self.desk.pause, "pause sent")
 
     def action_recover(self) -> None:
+        """Both steps in one dialog, prefilled with real addresses (editable); sent in order."""
         desk = self.desk
         assert desk is not None
-        plan = "\n".join(desk.recovery_plan())
-        if not desk.has_side("destination"):
-            self.notify("Recovery needs the destination too. Run there, then here:\n" + plan,
-                        title="Recover", timeout=60, markup=False)
+        if not self._explain("recover"):
             return
-        self._confirm_then("recover", "Recover the paused postcopy? In this order:", plan,
-                           desk.recover, "recovery sent; watch for postcopy-active")
+
+        def chosen(addresses: RecoveryAddresses | None) -> None:
+            if addresses is not None:
+                self._run("recover", lambda: desk.recover(addresses),
+                          "recovery sent; watch for postcopy-active")
+        self.push_screen(RecoverPostcopy(desk.recovery_addresses(), desk.has_side("destination")),
+                         chosen)
 
     def action_continue(self) -> None:
         assert self.desk is not None

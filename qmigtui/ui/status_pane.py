@@ -15,6 +15,7 @@ from qmigtui.analysis.forecast import ENDED, Forecast, Verdict, eta_text
 from qmigtui.analysis.history import HistoryView
 from qmigtui.model import units
 from qmigtui.model.records import Record
+from qmigtui.model.states import paused_on_purpose
 from qmigtui.ui.forecast_view import verdict_text
 from qmigtui.ui.pane import Pane, PaneSpec
 from qmigtui.ui.progress import ProgressTracker
@@ -26,6 +27,7 @@ STATUS_STYLE = {
     "completed": "bold $success", "failed": "bold $error", "cancelled": "bold $warning",
     "cancelling": "$warning", "postcopy-active": "bold $secondary",
     "postcopy-paused": "bold reverse $error", "postcopy-recover": "bold $warning",
+    "postcopy-recover-setup": "bold $warning",
     "pre-switchover": "bold reverse $warning", "device": "bold $warning",
     "wait-unplug": "bold $warning", "colo": "bold $accent",
 }
@@ -170,7 +172,9 @@ class StatusPane(Pane, VerticalScroll):
         if status == "wait-unplug":
             lines.append(Text(f"  {WAIT_UNPLUG_TEXT}"))
         error = info.text("error-desc")
-        if error:
+        if error and paused_on_purpose(error):
+            lines.append(Text(f"  paused on purpose: {error}", style=self._style("cancelled", STATUS_STYLE)))
+        elif error:
             lines.append(Text(f"  error: {error}", style=self._style("failed", STATUS_STYLE)))
         elif status in ("postcopy-paused", "failed") and self.lab_note is not None:
             note = self.lab_note(side.name)

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from qmigtui.model.commands import CommandInfo, InputError, check, from_text
-from qmigtui.ui.config_panes import SideTable
+from qmigtui.ui.config_panes import SideTable, flags_text
 from qmigtui.ui.coverage import COMMANDS
 from qmigtui.ui.dialogs import DIALOG_CSS
 from qmigtui.ui.pane import Pane, PaneSpec
@@ -41,11 +41,14 @@ class ToolsPane(Pane, SideTable):
             self.command, self.side = command, side
 
     def show(self, snap: Snapshot) -> None:
-        sides = self._columns(snap, (("command", "name"),), (("where", "where"),))
+        sides = self._columns(snap, (("command", "name"),), (("where", "where"), ("", "flags")))
         for name, where in COMMANDS.items():
             have = [("yes" if name in s.supported_commands else "-") if s.supported_commands else "?"
                     for s in snap.sides]
-            self._put_row(name, dict(zip(sides, have, strict=True)), [name, *have, where])
+            features = sorted({f for s in snap.sides for f in s.command_features.get(name, ())})
+            flags = flags_text(tuple(features))
+            self._put_row(name, dict(zip(sides, have, strict=True)) | {"flags": flags},
+                          [name, *have, where, flags])
 
     def action_open(self, side: str) -> None:
         name = self.cursor_name()

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from qmigtui.analysis.forecast import Context, Forecast, forecast
+from qmigtui.model.states import paused_on_purpose
 from qmigtui.watch.snapshot import EventLine, SideState, Snapshot
 
 MEASUREMENT_MAX_AGE = 600.0  # seconds a dirty-rate measurement still informs the forecast
@@ -35,13 +36,16 @@ def build_context(src: SideState, dst: SideState | None,
                   events: Iterable[EventLine] = ()) -> Context:
     params = src.parameters
     get = params.get if params is not None else (lambda key, default=None: default)
-    error, failed = "", ""
+    error, failed, on_purpose = "", "", False
     for side in (src, dst):
         desc = side.info.text("error-desc") if side is not None and side.info is not None else None
-        if side is not None and desc:
+        if side is not None and desc and paused_on_purpose(desc):
+            on_purpose = True  # QEMU 10 gives the source this error-desc for a migrate-pause
+        elif side is not None and desc:
             error, failed = desc, side.name
             break
-    if not failed and "postcopy-paused" in (src.status, dst.status if dst else ""):
+    on_purpose = on_purpose or src.pause_asked or (dst is not None and dst.pause_asked)
+    if not failed and not on_purpose and "postcopy-paused" in (src.status, dst.status if dst else ""):
         failed = first_paused(events)
     events = tuple(events)
     pass_walls = tuple(e.qemu_time for e in events if e.side == src.name and e.name == "MIGRATION_PASS"
@@ -62,6 +66,7 @@ def build_context(src: SideState, dst: SideState | None,
         blocktime_ms=_number(blocktime, math.nan),
         error=error,
         failed_side=failed,
+        paused_by_operator=on_purpose and not failed,
     )
 
 

@@ -10,8 +10,9 @@ from typing import Any
 from qmigtui.analysis.forecast import Forecast
 from qmigtui.analysis.history import HistoryView
 from qmigtui.model.records import Record
+from qmigtui.model.states import TERMINAL
 
-TERMINAL = ("none", "completed", "failed", "cancelled")
+__all__ = ["TERMINAL", "DirtyRate", "EventLine", "SideState", "Snapshot"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,10 @@ class SideState:
     supported_commands: frozenset[str] = frozenset()
     capability_features: dict[str, tuple[str, ...]] = field(default_factory=dict)
     parameter_features: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    parameter_types: dict[str, str] = field(default_factory=dict)  # as this QEMU's schema says
+    command_features: dict[str, tuple[str, ...]] = field(default_factory=dict)  # deprecated, …
     passes: int = 0
+    pause_asked: bool = False  # a migrate-pause went out to this side (its pause is on purpose)
     error: str | None = None  # last failure of a poll (protocol or timeout)
     polled: float = 0.0
 

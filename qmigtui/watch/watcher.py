@@ -22,6 +22,7 @@ from typing import Any
 from qmigtui.analysis.history import History, Sample
 from qmigtui.model.capabilities import capabilities_of
 from qmigtui.model.records import parse_list, parse_record
+from qmigtui.model.states import RECOVERING
 from qmigtui.qmp.errors import QmpError
 from qmigtui.qmp.schema import Schema, load_schema
 from qmigtui.qmp.session import ConnState, EventQueue, Session
@@ -68,6 +69,7 @@ class Watcher:
         for side in self.sides.values():
             side.session.on_state(self._state_listener(side))
             side.session.on_poll_hint(self._hint_listener(side.state.name))
+            side.session.add_tap(self._command_listener(side))
 
     @property
     def read_only(self) -> bool:
@@ -151,7 +153,10 @@ class Watcher:
                     side.state, qemu_version=session.qemu_version,
                     supported_commands=frozenset(s.commands),
                     capability_features={c: s.capability_features(c) for c in s.capabilities},
-                    parameter_features={p: s.parameter_features(p) for p in s.parameters})
+                    parameter_features={p: s.parameter_features(p) for p in s.parameters},
+                    parameter_types={p: arg.type for p, arg in s.parameters.items()},
+                    command_features={c: info.features for c, info in s.commands.items()
+                                      if info.features})
             if side.config_stale:
                 await self._read_config(side)
             raw = await session.execute("query-migrate")
@@ -180,7 +185,8 @@ class Watcher:
         now, wall = stamp
         if status not in (None, "none") and now != side.history.latest("t"):
             side.history.append(Sample.from_info(now, wall, info))
-        side.state = replace(side.state, info=info, error=None, polled=now)
+        side.state = replace(side.state, info=info, error=None, polled=now,
+                             pause_asked=_pause_still_asked(side.state.pause_asked, status))
         self._publish()
 
     async def _read_config(self, side: Side) -> None:
@@ -217,7 +223,16 @@ class Watcher:
         values = dict(info.values) if info is not None else {}
         values["status"] = status[:64]
         base = info if info is not None else parse_record("MigrationInfo", {})
-        side.state = replace(side.state, info=replace(base, values=values))
+        side.state = replace(side.state, info=replace(base, values=values),
+                             pause_asked=_pause_still_asked(side.state.pause_asked, status))
+
+    def _command_listener(self, side: Side) -> Callable[[str, dict[str, Any]], None]:
+        """A migrate-pause sent to this side (from any key, the console or a browser) makes its
+        coming postcopy-paused one asked for, not a failure (QEMU 7.2 does not say so)."""
+        def listener(kind: str, msg: dict[str, Any]) -> None:
+            if kind == "command" and msg.get("execute") == "migrate-pause":
+                side.state = replace(side.state, pause_asked=True)
+        return listener
 
     def _hint_listener(self, name: str) -> Callable[[bool], None]:
         def listener(config: bool) -> None:
@@ -262,6 +277,12 @@ class Watcher:
         self.snapshot = self._make_snapshot()
         for listener in list(self._listeners):
             listener(self.snapshot)
+
+
+def _pause_still_asked(asked: bool, status: str | None) -> bool:
+    """A migrate-pause stays the reason of a pause until a recovery starts or the migration
+    ends (a poll just after the command may still say postcopy-active)."""
+    return asked and status not in (*RECOVERING, *TERMINAL)
 
 
 def _qemu_time(raw: dict[str, Any]) -> float:

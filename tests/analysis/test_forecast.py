@@ -155,6 +155,19 @@ def test_paused_postcopy_names_the_failed_side_quotes_qemu_and_lists_steps():
     assert forecast(None, Context(status="postcopy-recover")).verdict == "recovering"
 
 
+def test_a_pause_on_purpose_is_not_a_failure_and_recover_setup_is_recovering():
+    from qmigtui.model.records import parse_record
+    from qmigtui.watch.context import build_context
+    from qmigtui.watch.snapshot import SideState
+    src = SideState("source", "s", "connected", info=parse_record("MigrationInfo", {
+        "status": "postcopy-paused", "error-desc": "Postcopy migration is paused by the user"}))
+    dst = SideState("destination", "d", "connected",
+                    info=parse_record("MigrationInfo", {"status": "postcopy-paused"}))
+    f = forecast(None, build_context(src, dst, ()))
+    assert f.verdict == "paused" and "failed" not in f.summary and "on purpose" in f.summary
+    assert forecast(None, Context(status="postcopy-recover-setup")).verdict == "recovering"
+
+
 def test_pre_switchover_asks_for_continue():
     f = forecast(None, Context(status="pre-switchover"))
     assert f.verdict == "switchover" and f.advice[0].action == "continue"

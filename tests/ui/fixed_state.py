@@ -41,9 +41,13 @@ def fixed_snapshot() -> Snapshot:
         "max-postcopy-bandwidth": 0, "announce-initial": 50, "announce-max": 550,
         "announce-rounds": 5, "announce-step": 100})
     param_features = {m.name: m.features for m in members("MigrateSetParameters")}
+    json_types = {"bool": "boolean", "str": "string", "StrOrNull": "string or null"}
+    param_types = {m.name: json_types.get(str(m.type), "int" if "int" in str(m.type) or m.type == "size"
+                                          else str(m.type)) for m in members("MigrateSetParameters")}
     source = SideState("source", "unix:/run/src.qmp", "connected", None, "7.2.22",
                        parse_record("MigrationInfo", info_reply(29)), caps, params,
-                       frozenset(), cap_features, param_features, passes=2)
+                       frozenset(), cap_features, param_features, passes=2,
+                       parameter_types=param_types)
     dest = SideState("destination", "unix:/run/dst.qmp", "connected", None, "7.2.22",
                      parse_record("MigrationInfo", {"status": "active", "socket-address": [
                          {"type": "inet", "host": "127.0.0.1", "port": "4444"}]}),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from qmigtui.lab.pair import LabConfig
 from qmigtui.model import units
+from qmigtui.model.parameters import format_value
 from qmigtui.model.records import parse_record
+from qmigtui.model.text import clean
 from qmigtui.ui.config_panes import CapabilitiesPane, ParametersPane
 from qmigtui.ui.events_pane import EventsPane
 from qmigtui.ui.status_pane import StatusPane
@@ -79,8 +81,8 @@ async def test_postcopy_pause_and_recover_by_keys_to_completed(lab_app):
         await backend.watcher.session("source").execute("migrate-set-parameters",
                                                         {"max-postcopy-bandwidth": 0})
         await pilot.press("r")
-        await wait_for(lambda: app.screen.__class__.__name__ == "Confirm", 5, "confirm recover")
-        await pilot.press("y")
+        await wait_for(lambda: app.screen.__class__.__name__ == "RecoverPostcopy", 5, "recover dialog")
+        await pilot.press("enter")  # the lab's own addresses, prefilled
         await wait_for(lambda: app.snapshot.source.status == "completed", 60, "completed")
 
 
@@ -130,6 +132,35 @@ async def test_capability_toggle_and_parameter_edit_reach_qemu(lab_app):
 
 async def _eq(coro, value):
     return (await coro) == value
+
+
+async def test_every_parameter_of_this_qemus_schema_is_shown_typed_and_editable(lab_app):
+    async with lab_app() as (app, pilot, backend):
+        src = backend.watcher.session("source")
+        schema = await backend.watcher.ensure_schema("source")
+        raw = await src.execute("query-migrate-parameters")
+        await pilot.press("4")
+        params = app.query_one(ParametersPane)
+        await wait_for(lambda: {str(k.value) for k in params.rows} == set(schema.parameters), 10,
+                       "a row for each parameter of the schema")
+        for name, arg in schema.parameters.items():
+            assert params.get_cell(name, "type") == arg.type, name
+            if name in raw:  # read back from QEMU, in our units, whatever QEMU added since 8.2
+                assert params.get_cell(name, "source") == clean(format_value(name, raw[name]), 200)
+                assert params.get_cell(name, "source") != "-", name
+        # a boolean the 8.2 tables do not know when QEMU has one (10.0: direct-io), else ours
+        name = "direct-io" if "direct-io" in schema.parameters else "cpu-throttle-tailslow"
+        was = bool(raw[name])
+        params.move_cursor(row=params.get_row_index(name))
+        await pilot.press("enter")
+        await wait_for(lambda: app.screen.__class__.__name__ == "EditParameter", 5, "editor")
+        await pilot.press("ctrl+a", "ctrl+k", *("off" if was else "on"), "enter")
+
+        async def value():
+            return (await src.execute("query-migrate-parameters"))[name]
+        await wait_for(lambda: _eq(value(), not was), 10, f"{name} flipped in QEMU, as a boolean")
+        await wait_for(lambda: params.get_cell(name, "source") == ("off" if was else "on"), 10,
+                       "the pane read it back")
 
 
 async def test_qemu_refusal_is_shown_with_its_own_words(lab_app):

@@ -1,0 +1,62 @@
+"""Recovery on a pair that is not the lab: the addresses come from QEMU and from the URI the
+migration was started with, never placeholders, and the paused postcopy completes."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from qmigtui.desk.opening import open_endpoints
+from qmigtui.ui.app import MigrationApp
+from tests.helpers import wait_for
+from tests.plain_pair import free_port, plain_pair
+
+MiB = 1 << 20
+
+
+async def test_a_postcopy_paused_on_a_plain_pair_recovers_with_the_prefilled_addresses(need_qemu, tmp_path):
+    port = free_port()
+    uri = f"tcp:127.0.0.1:{port}"
+    async with plain_pair(capabilities={"postcopy-ram": True},
+                          source_parameters={"max-bandwidth": 16 * MiB,
+                                             "max-postcopy-bandwidth": 4 * MiB}) as lab:
+        app = MigrationApp(lambda: open_endpoints(
+            [("source", lab.source_socket), ("destination", lab.destination_socket)], 0.3, False,
+            audit=tmp_path / "audit.log"))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(lambda: app.snapshot is not None and app.snapshot.source.capabilities, 30,
+                           "the app connected")
+            await pilot.press("m")
+            await wait_for(lambda: app.screen.__class__.__name__ == "StartMigration", 5, "dialog")
+            box = app.screen.query_one("#uri", Input)
+            box.value = uri  # the operator's own address for the destination
+            await pilot.press("enter")
+            await wait_for(lambda: app.snapshot.source.status == "active", 30, "active")
+            await pilot.press("p")
+            await wait_for(lambda: app.screen.__class__.__name__ == "Confirm", 5, "confirm postcopy")
+            await pilot.press("y")
+            await wait_for(lambda: app.snapshot.destination.status == "postcopy-active", 30,
+                           "postcopy-active on both")
+            await pilot.press("z")
+            await wait_for(lambda: app.screen.__class__.__name__ == "Confirm", 5, "confirm pause")
+            await pilot.press("y")
+            await wait_for(lambda: app.snapshot.source.status == "postcopy-paused"
+                           and app.snapshot.destination.status == "postcopy-paused", 30, "both paused")
+            assert "failed" not in app.snapshot.forecast.summary  # a pause asked for, not a failure
+
+            await pilot.press("r")
+            await wait_for(lambda: app.screen.__class__.__name__ == "RecoverPostcopy", 5, "recover dialog")
+            listen = app.screen.query_one("#listen", Input).value
+            connect = app.screen.query_one("#connect", Input).value
+            assert connect == uri  # what the source was started with
+            assert listen.endswith(f":{port}") and "PORT" not in listen and "HOST" not in listen
+            sent: list[tuple[str, dict]] = []
+            for side in ("source", "destination"):
+                app.desk.backend.watcher.session(side).add_tap(
+                    lambda kind, msg, side=side: sent.append((side, msg))
+                    if kind == "command" and msg["execute"] in ("migrate", "migrate-recover") else None)
+            await pilot.press("enter")
+            await wait_for(lambda: app.snapshot.source.status == "completed"
+                           and app.snapshot.destination.status == "completed", 90, "completed")
+            assert [(side, msg["execute"], msg["arguments"]["uri"]) for side, msg in sent] == [
+                ("destination", "migrate-recover", listen), ("source", "migrate", uri)]
+            await app.action_quit()
