@@ -12,9 +12,9 @@ from qmigtui.record.recorder import Recorder
 
 
 async def run_headless(config: LabConfig, interval: float = 0.5, limit: float = 600.0,
-                       record: str | None = None) -> int:
+                       record: str | None = None, append: bool = False) -> int:
     """Migrate once and print a line per poll; exit 0 when completed, 1 otherwise."""
-    recorder = Recorder(record) if record else None
+    recorder = Recorder(record, append=append) if record else None
     try:
         rig = await Rig.start(config, interval, prepare=recorder.attach if recorder else None)
     except BaseException:

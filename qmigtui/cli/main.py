@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from qmigtui import __version__
+from qmigtui.cli.options import EXIT_USAGE, INTERVAL, PORT, SPEED, Parser, number_in, whole_in
 
 SUBCOMMANDS = ("lab", "status", "replay", "export", "serve")
-EXIT_USAGE = 2
 
 
 def _fail(message: str) -> int:
@@ -22,7 +22,7 @@ def _fail(message: str) -> int:
 
 
 def _monitor_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="qmigtui",
         description="Watch and drive a QEMU live migration over QMP.",
         epilog="Other commands: qmigtui lab (a real local QEMU pair), "
@@ -32,8 +32,8 @@ def _monitor_parser() -> argparse.ArgumentParser:
     p.add_argument("source", help="source QMP endpoint (unix:/path, /path, tcp:HOST:PORT or HOST:PORT), "
                                   "or the name of a connection in the configuration file")
     p.add_argument("--dest", help="destination QMP endpoint (same forms)")
-    p.add_argument("--interval", type=float, default=None,
-                   help="seconds between polls (default 1, or the configuration's)")
+    p.add_argument("--interval", type=INTERVAL, default=None,
+                   help="seconds between polls, 0.05-3600 (default 1, or the configuration's)")
     p.add_argument("--read-only", action="store_true", help="send queries only; every action is off")
     p.add_argument("--config", metavar="FILE",
                    help="configuration file (default ~/.config/qmigtui/config.toml)")
@@ -45,31 +45,35 @@ def _monitor_parser() -> argparse.ArgumentParser:
 
 def add_record_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--record", metavar="FILE",
-                   help="record every QMP message of every side to FILE (JSON Lines)")
+                   help="record every QMP message of every side to FILE (JSON Lines, a new file)")
+    p.add_argument("--append", action="store_true", help="with --record: add to an existing file")
     p.add_argument("--audit-log", metavar="FILE",
                    help="append every command the app sends, with QEMU's answer, to FILE "
                         "(default: audit.log in the user's state directory)")
+    p.add_argument("--no-audit", action="store_true",
+                   help="keep no audit log (otherwise nothing is sent while it cannot be written)")
 
 
 def add_lab_options(p: argparse.ArgumentParser) -> None:
     from qmigtui.lab.pair import LabConfig
     d = LabConfig()  # one place for the lab's defaults
-    p.add_argument("--mem", type=int, default=d.mem_mib, help=f"guest memory, MiB (default {d.mem_mib})")
-    p.add_argument("--working-set", type=float, default=d.working_set_mib,
+    p.add_argument("--mem", type=whole_in(16, 16384), default=d.mem_mib,
+                   help=f"guest memory, MiB (default {d.mem_mib})")
+    p.add_argument("--working-set", type=number_in(0.001, 16384, "MiB"), default=d.working_set_mib,
                    help=f"memory the guest keeps dirtying, MiB (default {d.working_set_mib:g})")
-    p.add_argument("--dirty-rate", type=float, default=d.dirty_rate_mib_s,
+    p.add_argument("--dirty-rate", type=number_in(0, 100_000, "MiB/s"), default=d.dirty_rate_mib_s,
                    help=f"how fast the guest dirties it, MiB/s (default {d.dirty_rate_mib_s:g})")
     p.add_argument("--bandwidth", default=None,
                    help="max-bandwidth set on the source, e.g. 50M (bytes/s; default QEMU's)")
     p.add_argument("--accel", default=d.accel, choices=("tcg", "kvm"),
                    help=f"accelerator (default {d.accel})")
-    p.add_argument("--disk", type=int, default=d.disk_mib, metavar="MIB",
+    p.add_argument("--disk", type=whole_in(0, 65536), default=d.disk_mib, metavar="MIB",
                    help="give each QEMU a qcow2 block node 'disk0' of this size, for snapshots "
                         "(default: none)")
 
 
 def _lab_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="qmigtui lab",
+    p = Parser(prog="qmigtui lab",
                                 description="Start a real source and destination QEMU on this "
                                             "machine and watch a migration between them.")
     add_lab_options(p)
@@ -81,19 +85,23 @@ def _lab_parser() -> argparse.ArgumentParser:
     stage.add_argument("--exercise", metavar="NAME",
                        help="a guided exercise: a scenario, a task, and a verdict (see --list)")
     stage.add_argument("--list", action="store_true", help="describe the scenarios and exercises")
-    p.add_argument("--interval", type=float, default=0.5, help="seconds between polls (default 0.5)")
+    p.add_argument("--interval", type=INTERVAL, default=0.5,
+                   help="seconds between polls, 0.05-3600 (default 0.5)")
+    p.add_argument("--read-only", action="store_true",
+                   help="watch only: the lab is set up, then nothing more is sent")
     p.add_argument("--theme", default=None, help="colour theme")
     add_record_options(p)
     return p
 
 
 def _replay_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="qmigtui replay",
+    p = Parser(prog="qmigtui replay",
                                 description="Open the app on a recording, read-only: space pauses, "
                                             "+/- change speed, g jumps to a time, ] to the next "
                                             "state change.")
     p.add_argument("file", help="a recording made with --record (plain or gzip)")
-    p.add_argument("--speed", type=float, default=1.0, help="recorded seconds per second (default 1)")
+    p.add_argument("--speed", type=SPEED, default=1.0,
+                   help="recorded seconds per second, 0.01-10000 (default 1)")
     p.add_argument("--headless", action="store_true",
                    help="no app: play to the end and print each state change and the final numbers")
     p.add_argument("--theme", default=None, help="colour theme")
@@ -101,14 +109,22 @@ def _replay_parser() -> argparse.ArgumentParser:
 
 
 def _serve_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="qmigtui serve",
         description="Serve the app to web browsers (for classroom demos): each browser that opens "
                     "the page gets its own run of 'qmigtui ARGS...'.",
         epilog="Examples: qmigtui serve lab --scenario stuck-postcopy; "
                "qmigtui serve replay examples/postcopy-recover.jsonl.gz")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=PORT, default=8000, help="port (default 8000)")
+    p.add_argument("--public-url", metavar="URL",
+                   help="the URL browsers reach this server at, when not the one they asked for "
+                        "(a proxy in front)")
+    p.add_argument("--max-sessions", type=whole_in(1, 64), default=4,
+                   help="browsers served at once (default 4)")
+    p.add_argument("--read-only", action="store_true",
+                   help="each browser's app sends queries only (passed on to it)")
     p.add_argument("args", nargs=argparse.REMAINDER,
                    help="what each browser runs (default: lab, or a bundled replay without QEMU)")
     return p
@@ -117,24 +133,27 @@ def _serve_parser() -> argparse.ArgumentParser:
 def _run_serve(ns: argparse.Namespace) -> int:
     import shlex
 
+    from qmigtui.cli.serve import ServeError, serve
     from qmigtui.lab.pair import qemu_available
     from qmigtui.record.replay import EXAMPLE
     args = ns.args or (["lab"] if qemu_available() else ["replay", str(EXAMPLE)])
+    if ns.read_only and args[0] != "replay" and "--read-only" not in args:
+        args = [args[0], "--read-only", *args[1:]] if args[0] == "lab" else [*args, "--read-only"]
     if ns.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"qmigtui: warning: serving on {ns.host}: anyone who reaches it drives the app "
-              "(and, in lab mode, the lab)", file=sys.stderr)
-    if not 0 < ns.port < 65536:
-        return _fail(f"--port {ns.port}: out of range")
-    from textual_serve.server import Server
+        print(f"qmigtui: warning: serving on {ns.host}: whoever has the URL with its token drives "
+              "the app (and, in lab mode, the lab)", file=sys.stderr)
     command = shlex.join([sys.executable, "-m", "qmigtui", *args])
-    print(f"qmigtui: serving '{shlex.join(['qmigtui', *args])}' on http://{ns.host}:{ns.port}/",
-          file=sys.stderr, flush=True)
-    Server(command, host=ns.host, port=ns.port, title="qmigtui").serve()
+    try:
+        serve(command, ns.host, ns.port, max_sessions=ns.max_sessions, public_url=ns.public_url,
+              announce=lambda url: print(f"qmigtui: serving '{shlex.join(['qmigtui', *args])}' at "
+                                         f"{url}", file=sys.stderr, flush=True))
+    except ServeError as e:
+        return _fail(str(e))
     return 0
 
 
 def _export_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="qmigtui export",
+    p = Parser(prog="qmigtui export",
                                 description="Write a recording's time series (every numeric field of "
                                             "query-migrate, per side) and its events as tables.")
     p.add_argument("file", help="a recording made with --record (plain or gzip)")
@@ -147,14 +166,15 @@ def _export_parser() -> argparse.ArgumentParser:
 
 
 def _status_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="qmigtui status",
+    p = Parser(prog="qmigtui status",
                                 description="Print everything query-migrate returns, once.")
     p.add_argument("endpoint", help="QMP endpoint: unix:/path, /path, tcp:HOST:PORT or HOST:PORT")
     what = p.add_mutually_exclusive_group()
     what.add_argument("--capabilities", action="store_true", help="print capabilities instead")
     what.add_argument("--parameters", action="store_true", help="print parameters instead")
     p.add_argument("--json", action="store_true", help="print QEMU's reply as JSON")
-    p.add_argument("--timeout", type=float, default=3.0, help="seconds to wait for QEMU (default 3)")
+    p.add_argument("--timeout", type=number_in(0.1, 600, "seconds"), default=3.0,
+                   help="seconds to wait for QEMU (default 3)")
     return p
 
 
@@ -291,16 +311,19 @@ def _run_monitor(ns: argparse.Namespace) -> int:
         return _fail(problem)
     from qmigtui.cli.run_app import run_monitor
     return run_monitor(endpoints, interval=ns.interval, read_only=ns.read_only, theme=ns.theme,
-                       record=ns.record, audit=ns.audit_log)
+                       record=ns.record, audit=ns.audit_log, append=ns.append,
+                       no_audit=ns.no_audit)
 
 
 def _check_files(ns: argparse.Namespace) -> str | None:
     """Fail before anything starts when the recording or the audit log cannot be written."""
     from qmigtui.control.audit import AuditLog
-    from qmigtui.record.recorder import Recorder
+    from qmigtui.record.recorder import recording_target_problem
+    if ns.record and (problem := recording_target_problem(ns.record, ns.append)) is not None:
+        return problem
+    if ns.no_audit:
+        return None
     try:
-        if ns.record:
-            Recorder(ns.record).close()
         AuditLog(ns.audit_log)
     except OSError as e:
         return str(e)
@@ -383,9 +406,10 @@ def _run_lab(ns: argparse.Namespace) -> int:
     try:
         if ns.headless:
             from qmigtui.cli.lab_headless import run_headless
-            return asyncio.run(run_headless(config, ns.interval, record=ns.record))
+            return asyncio.run(run_headless(config, ns.interval, record=ns.record, append=ns.append))
         from qmigtui.cli.run_app import run_lab
         return run_lab(config, interval=ns.interval, theme=ns.theme, record=ns.record,
-                       audit=ns.audit_log, scenario=ns.scenario, exercise=ns.exercise)
+                       audit=ns.audit_log, scenario=ns.scenario, exercise=ns.exercise,
+                       read_only=ns.read_only, append=ns.append, no_audit=ns.no_audit)
     except LabError as e:
         return _fail(str(e))

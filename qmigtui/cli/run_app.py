@@ -26,20 +26,24 @@ def _run(app: MigrationApp) -> int:
 
 
 def run_monitor(endpoints: list[tuple[str, str]], *, interval: float, read_only: bool,
-                theme: str | None, record: str | None = None, audit: str | None = None) -> int:
+                theme: str | None, record: str | None = None, audit: str | None = None,
+                append: bool = False, no_audit: bool = False) -> int:
     title = " → ".join(text for _, text in endpoints)
-    return _run(MigrationApp(lambda: open_endpoints(endpoints, interval, read_only, record, audit),
+    return _run(MigrationApp(lambda: open_endpoints(endpoints, interval, read_only, record, audit,
+                                                    no_audit=no_audit, append=append),
                              theme=theme, title=title))
 
 
 def run_lab(config: LabConfig, *, interval: float, theme: str | None, record: str | None = None,
-            audit: str | None = None, scenario: str | None = None, exercise: str | None = None) -> int:
+            audit: str | None = None, scenario: str | None = None, exercise: str | None = None,
+            read_only: bool = False, append: bool = False, no_audit: bool = False) -> int:
     title = (f"lab: {config.mem_mib} MiB guest, {config.working_set_mib:g} MiB working set "
              f"at {config.dirty_rate_mib_s:g} MiB/s")
     if scenario or exercise:
         title = f"lab {'exercise' if exercise else 'scenario'}: {exercise or scenario}"
-    app = MigrationApp(lambda: open_lab(config, interval, record=record, audit=audit,
-                                        scenario=scenario, exercise=exercise),
+    app = MigrationApp(lambda: open_lab(config, interval, read_only=read_only, record=record, audit=audit,
+                                        scenario=scenario, exercise=exercise, append=append,
+                                        no_audit=no_audit),
                        theme=theme, title=title)
     code = _run(app)
     if app.exercise_result is not None:

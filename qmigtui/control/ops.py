@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from qmigtui.control.readback import outcome_of
 from qmigtui.model import capabilities as capmodel
 from qmigtui.model import parameters as parammodel
 from qmigtui.model import recovery
@@ -27,7 +28,7 @@ from qmigtui.model.states import (
     RECOVERING,
     TERMINAL,
 )
-from qmigtui.qmp.errors import CommandRejected, NotConnected, QmpError
+from qmigtui.qmp.errors import CommandRejected, CommandTimeout, NotConnected, QmpError
 from qmigtui.qmp.session import ConnState
 from qmigtui.watch.snapshot import DirtyRate
 from qmigtui.watch.watcher import Watcher
@@ -56,6 +57,8 @@ class Controller:
     def __init__(self, watcher: Watcher, audit: AuditHook | None = None):
         self.watcher = watcher
         self.audit_hooks: list[AuditHook] = [audit] if audit else []
+        self.guards: list[Callable[[], str | None]] = []  # a reason to send nothing, or None
+        self._checks: set[asyncio.Task[None]] = set()  # read-backs after a command timed out
         self._busy: set[str] = set()
         self.lab_link: Any = None  # the Lab when watching a lab pair (incoming port wiring)
         self.source_uri: str | None = None  # what the source was started with, when seen
@@ -98,19 +101,49 @@ class Controller:
 
     async def send(self, side: str, command: str, args: dict[str, Any] | None = None,
                    timeout: float | None = None) -> Any:
-        """Send one mutating command; audit it with QEMU's answer; raise ControlError."""
+        """Send one mutating command; audit it with QEMU's answer; raise ControlError.
+
+        Nothing is sent while a guard objects (an audit log that cannot be written)."""
+        for guard in self.guards:
+            if (why := guard()) is not None:
+                raise ControlError(f"{why}; nothing sent")
         session = self.watcher.session(side)
         try:
             result = await session.execute(command, args, timeout=timeout)
         except CommandRejected as e:
             self._audit(side, command, args, f"error: {e.desc}")
             raise ControlError(f"{side}: {command}: {e.desc}") from None
+        except CommandTimeout as e:
+            self._audit(side, command, args, f"no answer yet ({e}); what QEMU did is read back "
+                                             "when it answers again")
+            check = asyncio.create_task(self._read_back(side, command, args))
+            self._checks.add(check)
+            check.add_done_callback(self._checks.discard)
+            raise ControlError(f"{side}: {command}: QEMU did not answer in time; what it did is "
+                               "read back and audited when it answers again") from None
         except QmpError as e:
             self._audit(side, command, args, f"not done: {e}")
             raise ControlError(f"{side}: {e}") from None
         self._audit(side, command, args, "ok")
         self.watcher.poke(side)
         return result
+
+    async def _read_back(self, side: str, command: str, args: dict[str, Any] | None,
+                         patience: float = 300.0) -> None:
+        """After a timeout: once QEMU answers again, read what the command changed and audit
+        the outcome (a parameter QEMU applied late is not left logged as not done)."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                outcome = await outcome_of(self.watcher.session(side), command, args or {})
+                break
+            except QmpError:
+                if time.monotonic() > deadline:
+                    self._audit(side, command, args, "after the timeout: QEMU never answered again")
+                    return
+                await asyncio.sleep(1.0)
+        self._audit(side, command, args, f"after the timeout: {outcome}")
+        self.watcher.poke(side, config=True)
 
     def _audit(self, side: str, command: str, args: dict[str, Any] | None, answer: str) -> None:
         for hook in self.audit_hooks:

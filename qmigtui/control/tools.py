@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from qmigtui.control.ops import ControlError, Controller
-from qmigtui.model.commands import CommandInfo, check
+from qmigtui.model.commands import CommandInfo, check, is_query
 from qmigtui.model.text import clean
 from qmigtui.qmp.errors import QmpError
-from qmigtui.qmp.session import is_query
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class Tools:
         problems = self.problems(side, name, args)
         if problems:
             raise ControlError(f"{problems[0]}; nothing sent")
-        if is_query(name):
+        if is_query(name, args):
             return await self.controller.query(side, name, args or None)
         result = await self.controller.send(side, name, args or None)
         self.controller.watcher.poke(side, config=name.startswith("migrate-set"))

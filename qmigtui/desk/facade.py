@@ -110,6 +110,13 @@ class Desk:
     def command_problems(self, side: str, command: str, args: dict[str, Any]) -> list[str]:
         return self._tools.problems(side, command, args)
 
+    def problems(self) -> list[str]:
+        """What keeps the record from being kept right now: a recording that stopped, an audit
+        log that cannot be written (one line each, for as long as it lasts)."""
+        found = [self.backend.recorder.error if self.backend.recorder is not None else None,
+                 self.backend.audit.error if self.backend.audit is not None else None]
+        return [p for p in found if p]
+
     @property
     def player(self) -> ReplayControl | None:
         return self.backend.player

@@ -20,26 +20,31 @@ from qmigtui.training.scenarios import SCENARIOS
 from qmigtui.watch.watcher import Watcher
 
 
-def _extras(record: str | Path | None, audit: str | Path | None, no_audit: bool = False
-            ) -> tuple[Recorder | None, AuditLog | None]:
+def _extras(record: str | Path | None, audit: str | Path | None, no_audit: bool = False,
+            append: bool = False) -> tuple[Recorder | None, AuditLog | None]:
     """Open the recording and the audit log before anything connects (one-line OSError if not)."""
-    recorder = Recorder(record) if record else None
+    recorder = Recorder(record, append=append) if record else None
     log = None if no_audit else AuditLog(audit)
     return recorder, log
 
 
 def _finish(backend: Backend) -> Desk:
-    if backend.audit is not None:
-        backend.audit.endpoints = {n: str(s.session.endpoint) for n, s in backend.watcher.sides.items()}
-        backend.controller.audit_hooks.append(backend.audit)
+    log = backend.audit
+    if log is not None:
+        log.endpoints = {n: str(s.session.endpoint) for n, s in backend.watcher.sides.items()}
+        backend.controller.audit_hooks.append(log)
+        backend.controller.guards.append(
+            lambda: None if log.writable else f"{log.error} (start with --no-audit to act "
+                                              "without an audit log)")
+        _ = log.writable  # the session's first line, now: a disk that is full is said at once
     return Desk(backend)
 
 
 async def open_endpoints(endpoints: list[tuple[str, str]], interval: float, read_only: bool,
                          record: str | Path | None = None, audit: str | Path | None = None,
-                         no_audit: bool = False) -> Desk:
+                         no_audit: bool = False, append: bool = False) -> Desk:
     """Connect to the given endpoints (name, text) and start watching them."""
-    recorder, log = _extras(record, audit, no_audit)
+    recorder, log = _extras(record, audit, no_audit, append)
     sessions = [Session(parse_endpoint(text), name, read_only=read_only) for name, text in endpoints]
     if recorder is not None:
         for s in sessions:
@@ -58,6 +63,7 @@ async def open_endpoints(endpoints: list[tuple[str, str]], interval: float, read
 async def open_lab(config: LabConfig, interval: float, read_only: bool = False,
                    record: str | Path | None = None, audit: str | Path | None = None,
                    no_audit: bool = False, scenario: str | None = None, exercise: str | None = None,
+                   append: bool = False,
                    **rig_options: Any) -> Desk:
     """Start a lab pair and watch it (``rig_options``: capabilities, parameters for Rig.start).
 
@@ -71,7 +77,7 @@ async def open_lab(config: LabConfig, interval: float, read_only: bool = False,
         config = chosen.config
         rig_options.setdefault("capabilities", chosen.capabilities)
         rig_options.setdefault("parameters", chosen.parameters)
-    recorder, log = _extras(record, audit, no_audit)
+    recorder, log = _extras(record, audit, no_audit, append)
     try:
         rig = await Rig.start(config, interval, read_only=read_only,
                               prepare=recorder.attach if recorder is not None else None, **rig_options)

@@ -23,6 +23,40 @@ DANGEROUS = frozenset({
 JOB_COMMANDS = ("snapshot-save", "snapshot-load", "snapshot-delete")
 
 
+# HMP 'info' commands that only read (read-only mode lets these through human-monitor-command)
+READ_ONLY_INFO = frozenset({
+    "migrate", "migrate_capabilities", "migrate_parameters", "status", "version", "kvm", "name",
+    "uuid", "cpus", "mtree", "block", "blockstats", "jobs", "dirty_rate", "vcpu_dirty_limit",
+    "snapshots", "memory_size_summary", "numa", "registers", "mem", "tlb", "chardev", "network",
+    "qtree", "pci", "usb", "balloon", "iothreads", "hotpluggable-cpus", "colo", "replay"})
+
+
+def is_query(command: str, arguments: dict[str, Any] | None = None) -> bool:
+    """Commands read-only mode lets through: queries, the capabilities handshake, and HMP
+    'info' commands known to only read."""
+    if command == "human-monitor-command":
+        words = str((arguments or {}).get("command-line", "")).split()
+        return len(words) >= 2 and words[0] == "info" and words[1] in READ_ONLY_INFO
+    return command.startswith(("query-", "x-query-")) or command == "qmp_capabilities"
+
+
+def exec_commands(value: Any) -> list[str]:
+    """The shell commands an argument tree makes QEMU run: ``exec:`` URIs anywhere, and exec
+    channels (``{"transport": "exec", "args": [...]}``)."""
+    found: list[str] = []
+    if isinstance(value, str) and value.startswith("exec:"):
+        found.append(value[5:])
+    elif isinstance(value, dict):
+        if value.get("transport") == "exec" and isinstance(value.get("args"), list):
+            found.append(" ".join(str(a) for a in value["args"]))
+        for v in value.values():
+            found += exec_commands(v)
+    elif isinstance(value, list):
+        for v in value:
+            found += exec_commands(v)
+    return found
+
+
 @dataclass(frozen=True)
 class Arg:
     """One argument (or member) as introspection describes it."""

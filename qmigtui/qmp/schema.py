@@ -50,13 +50,21 @@ class Schema:
 
     # -- resolving ------------------------------------------------------
 
-    def _object_args(self, type_name: str | None) -> tuple[Arg, ...]:
+    def _object_args(self, type_name: str | None, depth: int = 0) -> tuple[Arg, ...]:
+        """Members of an object type; a union's variant members too (each optional, since
+        it belongs to one branch: object-add's secret takes 'data', a memory backend 'size')."""
         entry = self.types.get(str(type_name))
-        if not entry or entry.get("meta-type") != "object":
+        if not entry or entry.get("meta-type") != "object" or depth > 2:
             return ()
-        return tuple(
-            Arg(m["name"], self.describe(m["type"]), "default" in m, tuple(m.get("features", ())))
-            for m in entry.get("members", ()))
+        args = [Arg(m["name"], self.describe(m["type"]), "default" in m, tuple(m.get("features", ())))
+                for m in entry.get("members", ())]
+        seen = {a.name for a in args}
+        for variant in entry.get("variants", ()):
+            for arg in self._object_args(variant.get("type"), depth + 1):
+                if arg.name not in seen:
+                    seen.add(arg.name)
+                    args.append(Arg(arg.name, arg.type, True, arg.features))
+        return tuple(args)
 
     def members_of(self, type_name: str) -> tuple[Arg, ...]:
         """Members of an object type (by introspection name)."""

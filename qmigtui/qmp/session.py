@@ -22,9 +22,11 @@ from collections.abc import Callable
 from typing import Any
 
 from qemu.qmp import ConnectError, ExecInterruptedError, ExecuteError, QMPClient, StateError
+from qemu.qmp.message import Message
 from qemu.qmp.protocol import Runstate
 
-from qmigtui.model.text import clean
+from qmigtui.model.commands import is_query
+from qmigtui.model.text import clean, clean_tree
 from qmigtui.qmp.endpoint import Endpoint
 from qmigtui.qmp.errors import (
     CommandRejected,
@@ -60,9 +62,6 @@ class ConnState(enum.Enum):
     CLOSED = "closed"
 
 
-def is_query(command: str) -> bool:
-    """Commands read-only mode lets through: queries and the capabilities handshake."""
-    return command.startswith(("query-", "x-query-")) or command == "qmp_capabilities"
 
 
 class EventQueue:
@@ -109,6 +108,8 @@ class _Client(QMPClient):
         return msg
 
     def _cb_inbound(self, msg: Any) -> Any:
+        """Everything the peer sends is cleaned here, once, before anything else sees it."""
+        msg = Message(clean_tree(dict(msg)))
         kind = "event" if "event" in msg else "greeting" if "QMP" in msg else "response"
         self._tap(kind, msg)
         return msg
@@ -233,7 +234,7 @@ class Session:
         Raises ReadOnlyRefused (nothing sent), NotConnected, CommandTimeout, or
         CommandRejected carrying QEMU's own ``desc``.
         """
-        if self.read_only and not is_query(command):
+        if self.read_only and not is_query(command, arguments):
             raise ReadOnlyRefused(command)
         client = self._client
         if client is None or self.state is not ConnState.CONNECTED:
@@ -328,6 +329,7 @@ class Session:
         aborted, so closing never hangs.
         """
         task = asyncio.ensure_future(client.disconnect())
+        task.add_done_callback(_retrieved)  # read here, or never: not a stray traceback at exit
         done, _ = await asyncio.wait({task}, timeout=grace)
         if not done:
             writer = getattr(client, "_writer", None)  # qemu.qmp offers no public abort
@@ -398,6 +400,12 @@ def _describe_connect_error(ep: Endpoint, exc: BaseException) -> tuple[str, Unre
         return (f"{ep}: closed before a QMP greeting; not a QMP monitor, or {SECOND_MONITOR_HINT}",
                 Unreachable.NOT_QMP)
     return f"{ep}: not a QMP monitor ({clean(str(exc) or type(exc).__name__, 200)})", Unreachable.NOT_QMP
+
+
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    """Mark a finished task's exception as seen (asyncio prints unseen ones at exit)."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _describe_drop(exc: BaseException) -> str:

@@ -39,10 +39,8 @@ def tables(reader: Reader) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
                 row.update(flatten(reply))
                 samples.append(row)
         elif e.kind == "event":
-            ts = e.msg.get("timestamp", {})
-            qemu = (ts.get("seconds", 0) + ts.get("microseconds", 0) / 1e6) if isinstance(ts, dict) else None
             events.append({"side": e.side, "t": round(e.t - start, 3), "wall": e.wall,
-                           "qemu_time": qemu, "event": e.msg.get("event"),
+                           "qemu_time": _qemu_time(e.msg.get("timestamp")), "event": e.msg.get("event"),
                            "data": e.msg.get("data", {})})
     return samples, events
 
@@ -56,14 +54,32 @@ def write_csv(reader: Reader, prefix: Path) -> list[Path]:
     with out.open("w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=fixed + fields, restval="")
         w.writeheader()
-        w.writerows(samples)
+        w.writerows({k: csv_cell(v) for k, v in row.items()} for row in samples)
     ev = prefix.with_name(prefix.name + "-events.csv")
     with ev.open("w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=["side", "t", "wall", "qemu_time", "event", "data"])
         w.writeheader()
         for row in events:
-            w.writerow(row | {"data": json.dumps(row["data"], separators=(",", ":"))})
+            data = json.dumps(row["data"], separators=(",", ":"))
+            w.writerow({k: csv_cell(v) for k, v in (row | {"data": data}).items()})
     return [out, ev]
+
+
+def _qemu_time(stamp: Any) -> float | None:
+    """QEMU's event timestamp in seconds, or None when it is not one."""
+    if not isinstance(stamp, dict):
+        return None
+    s, us = stamp.get("seconds"), stamp.get("microseconds")
+    if isinstance(s, (int, float)) and isinstance(us, (int, float)) and bool not in (type(s), type(us)):
+        return float(s) + float(us) / 1e6
+    return None
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: one that would start a formula gets a quote first."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r", "|", "%"):
+        return "'" + value
+    return value
 
 
 def write_json(reader: Reader, prefix: Path) -> list[Path]:

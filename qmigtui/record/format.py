@@ -18,14 +18,18 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from qmigtui.model.text import clean_tree
+
 FORMAT = 1
 MAGIC = "qmigtui-recording"
 KINDS = ("greeting", "command", "response", "event", "state")
+MAX_LINE = 16 << 20  # characters of one recorded message (a query-qmp-schema answer is ~0.5 MiB)
 
 
 class RecordingError(Exception):
@@ -73,39 +77,54 @@ def check_header(path: Path, text: str) -> dict[str, Any]:
 
 
 class Reader:
-    """Streams the entries of a recording; ``warning`` is set when its last line was cut short."""
+    """Streams the entries of a recording with bounded memory; ``warning`` is set when its end
+    was cut short (a recorder killed mid-line, a compressed file cut off)."""
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self.warning: str | None = None
-        with open_text(self.path) as f:
-            first = f.readline()
+        try:
+            with open_text(self.path) as f:
+                first = f.readline(MAX_LINE)
+        except (OSError, EOFError, zlib.error) as e:
+            raise RecordingError(f"{self.path}: cannot be read ({_why(e)})") from None
         if not first.strip():
             raise RecordingError(f"{self.path}:1: empty; not a qmigtui recording")
         if not first.endswith("\n"):
-            raise RecordingError(f"{self.path}:1: the header is cut short; not a complete recording")
-        self.header = check_header(self.path, first)
+            raise RecordingError(f"{self.path}:1: the header is cut short or too long; not a "
+                                 "complete recording")
+        self.header: dict[str, Any] = clean_tree(check_header(self.path, first))
         self.sides: dict[str, dict[str, Any]] = self.header["sides"]
 
     def entries(self) -> Iterator[Entry]:
-        """Every entry in order; a line cut short at the very end (a killed recorder) ends the
-        stream with ``warning`` set; anything else malformed raises RecordingError."""
+        """Every entry in order; a line cut short at the very end (a killed recorder) or a
+        compressed stream cut off ends the stream with ``warning`` set; anything else
+        malformed, or a line longer than MAX_LINE, raises RecordingError."""
         with open_text(self.path) as f:
-            f.readline()
             number = 1
-            for text in f:
-                number += 1
-                if not text.strip():
-                    continue
-                try:
-                    entry = self._parse(number, text)
-                except RecordingError:
-                    if text.endswith("\n"):
-                        raise
-                    self.warning = (f"{self.path}:{number}: last line cut short (recording "
-                                    f"interrupted); replayed up to line {number - 1}")
-                    return
-                yield entry
+            try:
+                f.readline(MAX_LINE)
+                while text := f.readline(MAX_LINE):
+                    number += 1
+                    if len(text) >= MAX_LINE and not text.endswith("\n"):
+                        raise RecordingError(f"{self.path}:{number}: a line longer than "
+                                             f"{MAX_LINE // (1 << 20)} MiB; not a recording's")
+                    if not text.strip() or MAGIC in text[:32]:
+                        continue  # a blank line, or the header of a recording appended to it
+                    try:
+                        entry = self._parse(number, text)
+                    except RecordingError:
+                        if text.endswith("\n"):
+                            raise
+                        self._cut_short(number)
+                        return
+                    yield entry
+            except (EOFError, zlib.error, OSError) as e:  # gzip cut off, or a bad block
+                self._cut_short(number, _why(e))
+
+    def _cut_short(self, number: int, why: str = "recording interrupted") -> None:
+        self.warning = (f"{self.path}:{number}: last line cut short ({why}); replayed up to line "
+                        f"{number - 1}")
 
     def _parse(self, number: int, text: str) -> Entry:
         where = f"{self.path}:{number}"
@@ -122,7 +141,11 @@ class Reader:
             raise RecordingError(f"{where}: side {side!r} is not in the header")
         if kind not in KINDS or not isinstance(msg, dict):
             raise RecordingError(f"{where}: unknown kind {kind!r}")
-        return Entry(number, float(t), float(wall), str(side), str(kind), msg)
+        return Entry(number, float(t), float(wall), str(side), str(kind), clean_tree(msg))
+
+
+def _why(error: BaseException) -> str:
+    return str(error).splitlines()[0][:200] if str(error) else type(error).__name__
 
 
 def dumps(obj: Any) -> str:

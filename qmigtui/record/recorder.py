@@ -9,11 +9,14 @@ as it comes, so a crash or ``kill -9`` loses at most the line being written.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from qmigtui import __version__
+from qmigtui.model.redact import redact_message
 from qmigtui.qmp.schema import Schema
 from qmigtui.qmp.session import ConnState, Session
 from qmigtui.record.format import FORMAT, MAGIC, dumps
@@ -21,24 +24,53 @@ from qmigtui.record.format import FORMAT, MAGIC, dumps
 HEADER_WAIT = 10.0
 
 
-class Recorder:
-    """``attach`` sessions before they connect; ``close`` when done (idempotent)."""
+def recording_target_problem(path: Path | str, append: bool) -> str | None:
+    """Why a recording cannot go to ``path`` (checked before anything starts), or None."""
+    target = Path(path)
+    if target.exists() and not append:
+        return f"cannot record to {target}: it exists (--append adds to it)"
+    if target.exists() and not os.access(target, os.W_OK):
+        return f"cannot record to {target}: not writable"
+    folder = target.parent if str(target.parent) else Path(".")
+    if not target.exists() and not os.access(folder if folder.exists() else folder.parent, os.W_OK):
+        return f"cannot record to {target}: cannot write in {folder}"
+    return None
 
-    def __init__(self, path: Path | str):
+
+class Recorder:
+    """``attach`` sessions before they connect; ``close`` when done (idempotent).
+
+    The file is new (0600) unless ``append`` is given, and locked while recording: an
+    existing recording is never cut short, and two apps never write into one file.  Secrets
+    in the commands sent are hidden (model.redact).
+    """
+
+    def __init__(self, path: Path | str, append: bool = False):
         self.path = Path(path)
         self.lines = 0
         self.error: str | None = None
-        self._file: IO[str] | None = None
+        self._fd: int | None = None
+        self._header_written = False
         self._held: list[str] = []
         self._sides: dict[str, dict[str, Any]] = {}
         self._schema_ids: dict[str, str] = {}
         self._opened = time.monotonic()
         self._closed = False
+        flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | (os.O_APPEND if append else os.O_EXCL)
         try:  # fail now, with one line, rather than after a migration
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.open("w").close()
+            fd = os.open(self.path, flags, 0o600)
+        except FileExistsError:
+            raise OSError(f"cannot record to {self.path}: it exists (--append adds to it)") from None
         except OSError as e:
             raise OSError(f"cannot record to {self.path}: {e.strerror or e}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise OSError(f"cannot record to {self.path}: another qmigtui is recording "
+                          "into it") from None
+        self._fd = fd
 
     def attach(self, session: Session) -> None:
         name = session.name
@@ -56,6 +88,8 @@ class Recorder:
                 info["qemu"] = ".".join(str(v.get(k, "?")) for k in ("major", "minor", "micro"))
         elif kind == "command" and msg.get("execute") == "query-qmp-schema":
             self._schema_ids[side] = str(msg.get("id"))
+        if kind == "command":
+            msg = redact_message(msg)
         elif kind == "response" and side in self._schema_ids and msg.get("id") == self._schema_ids[side]:
             del self._schema_ids[side]
             if isinstance(msg.get("return"), list):
@@ -73,7 +107,7 @@ class Recorder:
             return
         line = dumps({"t": time.monotonic(), "wall": time.time(), "side": side, "kind": kind,
                       "msg": msg})
-        if self._file is None:
+        if not self._header_written:
             self._held.append(line)
             ready = all(i["schema"] for i in self._sides.values())
             if not ready and time.monotonic() - self._opened < HEADER_WAIT:
@@ -84,33 +118,30 @@ class Recorder:
 
     def _open(self) -> None:
         header = {MAGIC: FORMAT, "qmigtui": __version__, "started": time.time(), "sides": self._sides}
-        try:
-            self._file = self.path.open("w", encoding="utf-8")
-        except OSError as e:
-            self.error = f"recording stopped: {e.strerror or e}"
-            self._closed = True
-            return
+        self._header_written = True
         self._emit(dumps(header))
         held, self._held = self._held, []
         for line in held:
             self._emit(line)
 
     def _emit(self, line: str) -> None:
-        assert self._file is not None
+        if self._fd is None or self._closed:
+            return
+        data = (line + "\n").encode("utf-8")
         try:
-            self._file.write(line + "\n")
-            self._file.flush()
+            written = os.write(self._fd, data)  # one write: a line is whole, or cut only at the end
+            if written != len(data):
+                raise OSError(0, "short write (disk full?)")
             self.lines += 1
         except OSError as e:  # a full disk stops the recording, never the app
-            self.error = f"recording stopped: {e.strerror or e}"
+            self.error = f"recording {self.path} stopped: {e.strerror or e}"
             self._closed = True
 
     def close(self) -> None:
         """Write what is held (the header with what is known) and close the file."""
-        if self._closed:
-            return
-        if self._file is None and (self._held or self._sides):
+        if not self._closed and not self._header_written and (self._held or self._sides):
             self._open()
         self._closed = True
-        if self._file is not None:
-            self._file.close()
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)  # the lock goes with it

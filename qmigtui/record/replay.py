@@ -106,7 +106,7 @@ class ReplaySession(Session):
 
     async def execute(self, command: str, arguments: dict[str, Any] | None = None,
                       timeout: float | None = None) -> Any:
-        if not is_query(command):
+        if not is_query(command, arguments):
             raise ReadOnlyRefused(command)
         if self.state is not ConnState.CONNECTED:
             raise NotConnected(f"{self.name} is {self.state.value} (in the recording)")

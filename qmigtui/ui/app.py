@@ -25,7 +25,7 @@ from qmigtui.ui.advice_keys import AdviceKeys
 from qmigtui.ui.config_panes import CapabilitiesPane, ParametersPane
 from qmigtui.ui.console_pane import ConsolePane
 from qmigtui.ui.crash import crash_line, write_crash_log
-from qmigtui.ui.dialogs import AskText, EditParameter
+from qmigtui.ui.dialogs import AskText, Confirm, EditParameter
 from qmigtui.ui.events_pane import EventsPane
 from qmigtui.ui.lab_keys import LabKeys
 from qmigtui.ui.pane import Pane
@@ -33,7 +33,7 @@ from qmigtui.ui.panes import PANES
 from qmigtui.ui.replay_keys import ReplayKeys
 from qmigtui.ui.status_pane import StatusPane
 from qmigtui.ui.tool_keys import ToolKeys
-from qmigtui.watch.snapshot import Snapshot
+from qmigtui.watch.snapshot import TERMINAL, Snapshot
 
 BOTTOM_DEFAULT = next(p.SPEC.id for p in PANES if p.SPEC.bottom)
 MIGRATION_ACTIONS = ("migrate", "postcopy", "pause", "recover", "continue", "cancel")
@@ -78,7 +78,7 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         *(Binding(p.SPEC.key, f"focus_pane('{p.SPEC.id}')", p.SPEC.title, show=False,
                   id=f"pane{p.SPEC.key}") for p in PANES),
         Binding("question_mark", "help", "Help", id="help"),
-        Binding("q", "quit", "Quit", id="quit"),
+        Binding("q", "request_quit", "Quit", id="quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="ctrl-c"),
     ]
 
@@ -92,6 +92,7 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         self.sub_title = title
         self.startup_error: str | None = None
         self.crash: str | None = None  # one line, when a bug of ours ended the app
+        self._told: set[str] = set()  # problems already notified
         self._latest: Snapshot | None = None
         self._frame_pending = False
         self._last_frame = 0.0
@@ -114,7 +115,7 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
     # -- layout -------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static("connecting…", id="topline")
+        yield Static("connecting…", id="topline", markup=False)
         with Container(id="panes"):
             for pane in PANES:
                 spec = pane.SPEC
@@ -216,6 +217,10 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         self.snapshot = snap
         for pane in self._panes():
             pane.show(snap)
+        for problem in self.desk.problems() if self.desk is not None else ():
+            if problem not in self._told:  # said at once; the status line keeps saying it
+                self._told.add(problem)
+                self.notify(problem, severity="error", timeout=30)
         self._set_topline(self._topline(snap))
         # the footer is rebuilt (a dozen widgets mounted anew) only when a key it shows comes,
         # goes or greys out, and after the new state is on screen
@@ -248,6 +253,8 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
                 flags.append("LAB")
         if any(s.connected and s.capabilities.get("events") is False for s in snap.sides):
             flags.append("events off: turn on 'events' in 3")
+        if desk is not None:
+            flags += [f"! {p}" for p in desk.problems()]
         return "  ·  ".join(parts + flags)
 
     def _panes(self) -> list[Pane]:
@@ -294,6 +301,20 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
             self._exception = error
             self._exception_event.set()
         self._close_messages_no_wait()
+
+    def action_request_quit(self) -> None:
+        """q: quit; in the lab, with a migration running, ask first (both QEMUs stop with us)."""
+        snap, desk = self.snapshot, self.desk
+        running = snap is not None and snap.source.status not in TERMINAL
+        if desk is None or not desk.is_lab or not running:
+            self.run_worker(self.action_quit())
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self.action_quit())
+        self.push_screen(Confirm("Quit the lab?", "A migration is running: both lab QEMUs stop "
+                                 "with qmigtui, and the migration with them."), answered)
 
     async def action_quit(self) -> None:
         await self._close_desk()
@@ -382,7 +403,7 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for binding in self.BINDINGS:
-            if isinstance(binding, Binding) and binding.action not in ("quit", "help"):
+            if isinstance(binding, Binding) and binding.action not in ("quit", "request_quit", "help"):
                 action = binding.action
                 yield SystemCommand(f"{binding.description} ({binding.key})",
                                     f"qmigtui: {action}",

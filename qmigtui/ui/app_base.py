@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.widgets import Static
 
 from qmigtui.desk.facade import ActionError, Desk
@@ -23,6 +24,11 @@ class AppBase(App[int]):
 
     def _topline(self, snap: Snapshot) -> str:
         raise NotImplementedError
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """A notification never reads markup: what it quotes may come from QEMU or a file."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def _set_topline(self, text: str) -> None:
         if text != self._topline_text:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
@@ -13,9 +14,11 @@ from qmigtui.ui.pane import Pane, PaneSpec
 from qmigtui.watch.snapshot import Snapshot
 
 
-def flags_text(features: tuple[str, ...]) -> str:
-    """The QAPI features an operator should see: deprecated, unstable."""
-    return " ".join(f for f in ("deprecated", "unstable") if f in features)
+def flags_text(features: tuple[str, ...], elsewhere: bool = False) -> str:
+    """The QAPI features an operator should see (deprecated, unstable), and whether another
+    client changed it."""
+    return " ".join([f for f in ("deprecated", "unstable") if f in features]
+                    + (["set elsewhere"] if elsewhere else []))
 
 
 def _cell(value: bool | None) -> str:
@@ -46,13 +49,16 @@ class SideTable(DataTable):  # type: ignore[type-arg]
         return sides
 
     def _put_row(self, name: str, changing: dict[str, str], row: list[str]) -> None:
-        """Update the ``changing`` cells of an existing row, or add ``row`` as a new one."""
+        """Update the ``changing`` cells of an existing row, or add ``row`` as a new one.
+
+        A DataTable reads a str cell as markup: what a peer named or sent is escaped first, so
+        ``[/x]`` is shown as written and ``[@click=…]`` is never a link."""
         if name not in self.rows:
-            self.add_row(*row, key=name)
+            self.add_row(*(escape(cell) for cell in row), key=name)
             return
         for key, value in changing.items():
-            if self.get_cell(name, key) != value:
-                self.update_cell(name, key, value)
+            if self.get_cell(name, key) != escape(value):
+                self.update_cell(name, key, escape(value))
 
     def cursor_name(self) -> str | None:
         """The name of the row under the cursor (None while the table is empty)."""
@@ -82,7 +88,8 @@ class CapabilitiesPane(Pane, SideTable):
         src = snap.source
         for name in list(src.capability_features) or list(src.capabilities):
             values = [_cell(s.capabilities.get(name)) for s in snap.sides]
-            flags = flags_text(src.capability_features.get(name, ()))
+            flags = flags_text(src.capability_features.get(name, ()),
+                               any(name in s.changed_elsewhere for s in snap.sides))
             if name == "events" and any(v == "off" for v in values):
                 flags = (flags + " turn on!").strip()
             self._put_row(name, dict(zip(sides, values, strict=True)) | {"flags": flags},
@@ -129,8 +136,10 @@ class ParametersPane(Pane, SideTable):
                       for s in snap.sides]
             live = "●" if parammodel.info(name).live else ""
             qtype = src.parameter_types.get(name, "")
-            self._put_row(name, dict(zip(sides, values, strict=True)),
-                          [name, live, *values, flags_text(src.parameter_features.get(name, ())), qtype])
+            flags = flags_text(src.parameter_features.get(name, ()),
+                               any(name in s.changed_elsewhere for s in snap.sides))
+            self._put_row(name, dict(zip(sides, values, strict=True)) | {"flags": flags},
+                          [name, live, *values, flags, qtype])
 
     def action_edit(self, side: str) -> None:
         name = self.cursor_name()

@@ -40,7 +40,7 @@ class Confirm(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question)
+            yield Label(self.question, markup=False)
             if self.detail:
                 yield Static(self.detail, classes="hint", markup=False)
             with Horizontal():
@@ -69,13 +69,13 @@ class StartMigration(ModalScreen["str | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Start a migration to:")
+            yield Label("Start a migration to:", markup=False)
             yield Input(self.default_uri, id="uri",
                         placeholder="tcp:HOST:PORT, unix:/path, exec:CMD, file:/path, rdma:HOST:PORT")
             hint = ("The destination gets migrate-incoming on the matching address first."
                     if self.has_destination else "Start the destination with -incoming first.")
-            yield Static(hint, classes="hint")
-            yield Static("", id="error", classes="error")
+            yield Static(hint, classes="hint", markup=False)
+            yield Static("", id="error", classes="error", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         uri = event.value.strip()
@@ -105,10 +105,11 @@ class EditParameter(ModalScreen["str | None"]):
                 qtype = "str"
         rng = f" range {meta.lo}..{meta.hi}" if meta.lo is not None and meta.hi is not None else ""
         with Vertical():
-            yield Label(f"{self.param} on {self.side}" + ("  ● takes effect now" if meta.live else ""))
-            yield Static(f"{meta.help} ({qtype}, {meta.unit}{rng})", classes="hint")
+            live = "  ● takes effect now" if meta.live else ""
+            yield Label(f"{self.param} on {self.side}{live}", markup=False)
+            yield Static(f"{meta.help} ({qtype}, {meta.unit}{rng})", classes="hint", markup=False)
             yield Input(parammodel.format_input(self.param, self.current), id="value")
-            yield Static("", id="error", classes="error")
+            yield Static("", id="error", classes="error", markup=False)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.query_one("#error", Static).update(self._problem(event.value))
@@ -143,20 +144,20 @@ class RecoverPostcopy(ModalScreen["RecoveryAddresses | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Recover the paused postcopy, in this order:")
+            yield Label("Recover the paused postcopy, in this order:", markup=False)
             if self.has_destination:
-                yield Label("1. the destination listens again (migrate-recover) on:")
+                yield Label("1. the destination listens again (migrate-recover) on:", markup=False)
             else:
                 yield Label("1. on the destination host (not connected here) run one of these, "
-                            "listening on:")
+                            "listening on:", markup=False)
             yield Input(self.addresses.listen, id="listen", placeholder="tcp:HOST:PORT or unix:/path")
             if not self.has_destination:
                 yield Static("", id="elsewhere", classes="hint", markup=False)
-            yield Label("2. the source connects to it and resumes (migrate, resume):")
+            yield Label("2. the source connects to it and resumes (migrate, resume):", markup=False)
             yield Input(self.addresses.connect, id="connect", placeholder="tcp:HOST:PORT")
             yield Static("", id="error", classes="error", markup=False)
             yield Static("", id="sends", classes="hint", markup=False)
-            yield Static("enter sends · escape cancels", classes="hint")
+            yield Static("enter sends · escape cancels", classes="hint", markup=False)
 
     def on_mount(self) -> None:
         self._refresh()
@@ -205,7 +206,7 @@ class AskText(ModalScreen["str | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.prompt)
+            yield Label(self.prompt, markup=False)
             yield Input(self.value, id="text")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -57,7 +57,7 @@ class ForecastView(ModalScreen["int | None"]):
     def compose(self) -> ComposeResult:
         f = self.forecast
         with VerticalScroll():
-            yield Static(verdict_text(f, self.app.theme_variables), id="why-verdict")
+            yield Static(verdict_text(f, self.app.theme_variables), id="why-verdict", markup=False)
             line = " · ".join(x for x in (
                 eta_text(f),
                 (f"downtime needs {units.format_ms(f.downtime_ms)}" if f.converging is False else
@@ -66,30 +66,30 @@ class ForecastView(ModalScreen["int | None"]):
                 f"limit {units.format_ms(f.downtime_limit_ms)}" if f.downtime_limit_ms is not None else "")
                 if x)
             if line:
-                yield Static(line)
+                yield Static(line, markup=False)
             if f.reasons:
                 table = Table.grid(padding=(0, 2))
                 table.add_column(style="dim", no_wrap=True)
                 table.add_column()
                 for label, value in f.reasons:
-                    table.add_row(label, value)
-                yield Static(Text("\nnumbers used", style="bold"))
-                yield Static(table, id="why-reasons")
+                    table.add_row(Text(label), Text(value))
+                yield Static(Text("\nnumbers used", style="bold"), markup=False)
+                yield Static(table, id="why-reasons", markup=False)
             if f.steps:
                 steps = "\n".join(f"{i}. {s}" for i, s in enumerate(f.steps, 1))
-                yield Static(Text("\nrecovery", style="bold"))
+                yield Static(Text("\nrecovery", style="bold"), markup=False)
                 yield Static(steps + ("\n" + "\n".join(self.plan) if self.plan else ""), markup=False)
             if self.measurements:
                 rows = [f"{units.format_rate(m.bytes_per_s)} over {m.seconds:g} s ({m.side}, {m.mode})"
                         for m in self.measurements[-5:]]
-                yield Static(Text("\ndirty-rate measurements", style="bold"))
+                yield Static(Text("\ndirty-rate measurements", style="bold"), markup=False)
                 yield Static("\n".join(rows), markup=False)
             if f.advice:
-                yield Static(Text("\nwhat you can do (press its number)", style="bold"))
+                yield Static(Text("\nwhat you can do (press its number)", style="bold"), markup=False)
                 for i, a in enumerate(f.advice, 1):
                     yield Static(Text.assemble((f"{i}  ", "bold"), a.label, (f"  {a.why}", "dim")),
-                                 classes="remedy")
-            yield Static(Text("\nescape closes", style="dim"))
+                                 markup=False, classes="remedy")
+            yield Static(Text("\nescape closes", style="dim"), markup=False)
 
     def action_pick(self, number: int) -> None:
         if 1 <= number <= len(self.forecast.advice):

@@ -116,7 +116,7 @@ class GraphsPane(Pane, Vertical):
         self._pending = False
 
     def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(id="graphs-body")
+        yield Static(id="graphs-body", markup=False)
 
     def show(self, snap: Snapshot) -> None:
         """Draw the new samples, at most every MIN_PERIOD seconds: at 10 Hz sampling a plot

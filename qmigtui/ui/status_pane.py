@@ -98,7 +98,7 @@ class StatusPane(Pane, VerticalScroll):
 
     def compose(self):  # type: ignore[no-untyped-def]
         for i in range(self.SIDES):
-            yield Static(id=f"status-side-{i}", classes="side")
+            yield Static(id=f"status-side-{i}", classes="side", markup=False)
 
     def on_resize(self) -> None:
         if self._shown is not None:  # the lines are laid out for a width

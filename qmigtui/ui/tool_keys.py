@@ -7,7 +7,14 @@ from collections.abc import Callable
 from typing import Any
 
 from qmigtui.desk.facade import ActionError
-from qmigtui.model.commands import DANGEROUS, JOB_COMMANDS, InputError, parse_line
+from qmigtui.model.commands import (
+    DANGEROUS,
+    JOB_COMMANDS,
+    InputError,
+    exec_commands,
+    is_query,
+    parse_line,
+)
 from qmigtui.ui.app_base import AppBase
 from qmigtui.ui.console_pane import ConsolePane
 from qmigtui.ui.dialogs import Confirm
@@ -46,7 +53,8 @@ class ToolKeys(AppBase):
 
     def run_tool(self, side: str, command: str, args: dict[str, Any],
                  log: Callable[[Any], object] | None = None) -> None:
-        """Send one command of the schema (asking first when it ends or undoes something)."""
+        """Send one command of the schema; anything that is not a query asks first, showing the
+        exact JSON, and one that makes QEMU run a shell command names that command."""
         desk = self.desk
         if desk is None:
             return
@@ -84,10 +92,17 @@ class ToolKeys(AppBase):
         def answered(yes: bool | None) -> None:
             if yes:
                 self.run_worker(worker(), exit_on_error=False)
-        if command in DANGEROUS:
-            self.push_screen(Confirm(f"Send {command} to the {side}?", f"sends: {exact}"), answered)
+        shell = exec_commands(args)
+        if shell:
+            question = f"QEMU will run this on the {side} host: {shell[0]!r}. Send {command}?"
+        elif command in DANGEROUS:
+            question = f"Send {command} to the {side}? It ends or undoes something."
+        elif not is_query(command, args):
+            question = f"Send {command} to the {side}?"
         else:
             self.run_worker(worker(), exit_on_error=False)
+            return
+        self.push_screen(Confirm(question, f"sends: {exact}"), answered)
 
     def on_console_pane_submitted(self, message: ConsolePane.Submitted) -> None:
         console = self.query_one(ConsolePane)

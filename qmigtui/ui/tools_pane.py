@@ -72,17 +72,17 @@ class CommandForm(ModalScreen["dict[str, Any] | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"{self.info.name} on the {self.side}")
+            yield Label(f"{self.info.name} on the {self.side}", markup=False)
             if not self.info.args:
-                yield Static("no arguments", classes="hint")
+                yield Static("no arguments", classes="hint", markup=False)
             with VerticalScroll():
                 for arg in self.info.args:
                     need = "optional" if arg.optional else "required"
                     flags = f", {' '.join(arg.features)}" if arg.features else ""
-                    yield Label(f"{arg.name}  ({arg.type}, {need}{flags})", classes="hint")
+                    yield Label(f"{arg.name}  ({arg.type}, {need}{flags})", classes="hint", markup=False)
                     yield Input(self.defaults.get(arg.name, ""), id=f"arg-{arg.name}",
                                 placeholder=arg.type)
-            yield Static("", id="error", classes="error")
+            yield Static("", id="error", classes="error", markup=False)
             with Horizontal():
                 yield Button("Send (enter)", id="send", variant="warning")
                 yield Button("Cancel (esc)", id="cancel", variant="primary")
@@ -128,9 +128,9 @@ def render_result(command: str, value: Any) -> Any:
         keys = list(dict.fromkeys(k for v in value for k in v))
         table = Table(title=command, title_justify="left", show_edge=False)
         for k in keys:
-            table.add_column(k)
+            table.add_column(Text(k))
         for v in value:
-            table.add_row(*(_cell(v.get(k)) for k in keys))
+            table.add_row(*(Text(_cell(v.get(k))) for k in keys))
         return table
     if value in ({}, None):
         return Text(f"{command}: ok (nothing returned)")
@@ -163,10 +163,10 @@ class ResultView(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             live = " (live: asked again every second)" if self.fetch else ""
-            yield Label(self.title_text + live)
+            yield Label(self.title_text + live, markup=False)
             with VerticalScroll():
-                yield Static(render_result(self.title_text, self.value), id="result")
-            yield Static("escape closes", classes="hint")
+                yield Static(render_result(self.title_text, self.value), id="result", markup=False)
+            yield Static("escape closes", classes="hint", markup=False)
 
     def on_mount(self) -> None:
         if self.fetch is not None:

@@ -58,6 +58,7 @@ class SideState:
     command_features: dict[str, tuple[str, ...]] = field(default_factory=dict)  # deprecated, …
     passes: int = 0
     pause_asked: bool = False  # a migrate-pause went out to this side (its pause is on purpose)
+    changed_elsewhere: frozenset[str] = frozenset()  # capabilities and parameters another client set
     error: str | None = None  # last failure of a poll (protocol or timeout)
     polled: float = 0.0
 

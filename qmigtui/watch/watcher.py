@@ -21,7 +21,7 @@ from typing import Any
 
 from qmigtui.analysis.history import History, Sample
 from qmigtui.model.capabilities import capabilities_of
-from qmigtui.model.records import parse_list, parse_record
+from qmigtui.model.records import Record, parse_list, parse_record
 from qmigtui.model.states import RECOVERING
 from qmigtui.qmp.errors import QmpError
 from qmigtui.qmp.schema import Schema, load_schema
@@ -30,6 +30,8 @@ from qmigtui.watch.context import Forecaster
 from qmigtui.watch.snapshot import TERMINAL, DirtyRate, EventLine, SideState, Snapshot
 
 Listener = Callable[[Snapshot], None]
+CONFIG_EVERY = 5.0  # seconds between reads of capabilities and parameters (another client may set them)
+OURS_FOR = 30.0  # seconds a change we sent explains what a read then finds
 
 
 class Side:
@@ -43,6 +45,8 @@ class Side:
         self.queue: EventQueue = session.subscribe()
         self.poll_now = asyncio.Event()
         self.config_stale = True
+        self.config_read = -math.inf  # monotonic time of the last read of the configuration
+        self.ours: dict[str, float] = {}  # capability or parameter -> when we last set it
         self.last_answer: tuple[float, float] = (math.nan, math.nan)
 
 
@@ -157,7 +161,7 @@ class Watcher:
                     parameter_types={p: arg.type for p, arg in s.parameters.items()},
                     command_features={c: info.features for c, info in s.commands.items()
                                       if info.features})
-            if side.config_stale:
+            if side.config_stale or time.monotonic() - side.config_read > CONFIG_EVERY:
                 await self._read_config(side)
             raw = await session.execute("query-migrate")
         except QmpError as e:
@@ -179,7 +183,7 @@ class Watcher:
         info = parse_record("MigrationInfo", raw)
         previous = side.state.status
         status = info.text("status")
-        if previous in TERMINAL and status not in TERMINAL and len(side.history):
+        if previous in TERMINAL and status not in TERMINAL and _new_migration(side.history, info):
             side.history.clear()  # a new migration: a new history
             side.state = replace(side.state, passes=0)
         now, wall = stamp
@@ -190,14 +194,28 @@ class Watcher:
         self._publish()
 
     async def _read_config(self, side: Side) -> None:
+        """Capabilities and parameters, read again every CONFIG_EVERY seconds: what changed
+        since the last read and was not set from here is marked as set elsewhere."""
         session = side.session
-        caps = parse_list("MigrationCapabilityStatus",
-                          await session.execute("query-migrate-capabilities"))
+        caps = capabilities_of(parse_list("MigrationCapabilityStatus",
+                                          await session.execute("query-migrate-capabilities")))
         params = parse_record("MigrationParameters",
                               await session.execute("query-migrate-parameters"))
-        side.state = replace(side.state, parameters=params,
-                             capabilities=capabilities_of(caps))
+        before = side.state
+        changed: set[str] = set()
+        if before.parameters is not None:  # not on the first read
+            old = before.parameters.values | before.parameters.extra
+            new = params.values | params.extra
+            changed = {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+            changed |= {k for k in caps.keys() | before.capabilities.keys()
+                        if caps.get(k) != before.capabilities.get(k)}
+        now = time.monotonic()
+        elsewhere = {k for k in changed if now - side.ours.get(k, -math.inf) > OURS_FOR}
+        ours_now = {k for k in changed if k not in elsewhere}
+        side.state = replace(side.state, parameters=params, capabilities=caps,
+                             changed_elsewhere=(before.changed_elsewhere - ours_now) | elsewhere)
         side.config_stale = False
+        side.config_read = now
 
     async def _event_loop(self, side: Side) -> None:
         while not self._stopping:
@@ -230,8 +248,17 @@ class Watcher:
         """A migrate-pause sent to this side (from any key, the console or a browser) makes its
         coming postcopy-paused one asked for, not a failure (QEMU 7.2 does not say so)."""
         def listener(kind: str, msg: dict[str, Any]) -> None:
-            if kind == "command" and msg.get("execute") == "migrate-pause":
+            if kind != "command":
+                return
+            command, args = msg.get("execute"), msg.get("arguments") or {}
+            if command == "migrate-pause":
                 side.state = replace(side.state, pause_asked=True)
+            elif command == "migrate-set-parameters" and isinstance(args, dict):
+                side.ours.update(dict.fromkeys(args, time.monotonic()))
+            elif command == "migrate-set-capabilities" and isinstance(args, dict):
+                for cap in args.get("capabilities") or ():
+                    if isinstance(cap, dict):
+                        side.ours[str(cap.get("capability"))] = time.monotonic()
         return listener
 
     def _hint_listener(self, name: str) -> Callable[[bool], None]:
@@ -277,6 +304,18 @@ class Watcher:
         self.snapshot = self._make_snapshot()
         for listener in list(self._listeners):
             listener(self.snapshot)
+
+
+def _new_migration(history: History, info: Record) -> bool:
+    """Whether an answer after an ended (or not yet begun) state starts another migration: it
+    is in setup, or its counters started again.  A destination that reported none in the
+    middle of its incoming migration, with the counters going on, keeps its history."""
+    if not len(history):
+        return False
+    if info.text("status") == "setup":
+        return True
+    sent = info.number("ram.transferred")
+    return sent is None or sent < history.latest("transferred")
 
 
 def _pause_still_asked(asked: bool, status: str | None) -> bool:

@@ -43,7 +43,7 @@ async def test_execute_events_and_taps(fake):
     assert seen[:1] == ["greeting"] and {"command", "response", "event"} <= set(seen)
     with pytest.raises(CommandRejected) as e:
         await s.execute("refuse")
-    assert e.value.desc == "nope[31m red"
+    assert e.value.desc == "nope red"
     with pytest.raises(CommandTimeout, match="no answer"):
         await s.execute("hang", timeout=0.3)
     assert await s.execute("query-migrate") == {"status": "active"}

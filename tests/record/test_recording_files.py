@@ -75,3 +75,44 @@ def test_missing_file_is_one_line(tmp_path):
     out = subprocess.run([sys.executable, "-m", "qmigtui", "replay", str(tmp_path / "nope.jsonl")],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and out.stderr.strip().endswith("No such file or directory")
+
+
+def test_a_gigabyte_of_zeros_is_refused_in_bounded_memory(tmp_path):
+    p = tmp_path / "zeros.jsonl"
+    with p.open("wb") as f:
+        f.truncate(1 << 30)  # sparse: a gigabyte of NUL bytes, no newline
+    script = ("import resource, sys\n"
+              "from qmigtui.record.format import Reader, RecordingError\n"
+              "try:\n    list(Reader(sys.argv[1]).entries())\n"
+              "except RecordingError as e:\n    print(e)\n"
+              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
+    out = subprocess.run([sys.executable, "-c", script, str(p)], capture_output=True, text=True,
+                         timeout=120)
+    message, peak_mb = out.stdout.splitlines()
+    assert "not a complete recording" in message or "longer than" in message
+    assert int(peak_mb) < 400, f"{peak_mb} MB to refuse a file of zeros"
+
+
+def test_a_cut_gzip_recording_replays_to_where_it_was_cut(tmp_path):
+    whole = tmp_path / "whole.jsonl.gz"
+    with gzip.open(whole, "wt") as f:
+        f.write(json.dumps(HEADER) + "\n" + "\n".join(GOOD * 200) + "\n")
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    reader = Reader(cut)
+    entries = list(reader.entries())
+    assert entries and reader.warning is not None and "cut short" in reader.warning
+    out = subprocess.run([sys.executable, "-m", "qmigtui", "replay", str(cut), "--headless",
+                          "--speed", "10000"], capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in out.stderr and "cut short" in out.stderr
+
+
+@pytest.mark.parametrize("args", [["x", "--interval", "0"], ["x", "--interval", "-1"],
+                                  ["x", "--interval", "1e-9"], ["x", "--interval", "inf"],
+                                  ["replay", "x", "--speed", "nan"], ["lab", "--dirty-rate", "nan"],
+                                  ["serve", "--max-sessions", "0"], ["status", "x", "--timeout", "-3"]])
+def test_every_option_out_of_range_is_one_line_and_exit_2(args):
+    out = subprocess.run([sys.executable, "-m", "qmigtui", *args], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    assert "out of range" in out.stderr or "not a number" in out.stderr

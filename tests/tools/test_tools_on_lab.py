@@ -11,6 +11,7 @@ import pytest
 from qmigtui.control.ops import ControlError
 from qmigtui.control.tools import Tools
 from qmigtui.lab.pair import LabConfig
+from qmigtui.qmp.errors import ReadOnlyRefused
 from qmigtui.qmp.session import is_query
 from qmigtui.ui.console_pane import ConsolePane
 from qmigtui.ui.tools_pane import ResultView, ToolsPane
@@ -101,9 +102,39 @@ async def test_console_completes_from_the_schema_and_refuses_a_mistyped_argument
         await wait_for(lambda: "did you mean" in logged() and "not sent" in logged(), 5, "refused")
         assert "migrate-set-parameters" not in sent
         await pilot.press(*"migrate-set-parameters downtime-limit=500", "enter")
-        await wait_for(lambda: "migrate-set-parameters" in sent, 10, "sent when right")
+        await wait_for(lambda: app.screen.__class__.__name__ == "Confirm", 5, "it asks first")
+        assert '{"execute": "migrate-set-parameters", "arguments": {"downtime-limit": 500}}' \
+            in app.screen.detail and "migrate-set-parameters" not in sent
+        await pilot.press("y")
+        await wait_for(lambda: "migrate-set-parameters" in sent, 10, "sent when right and confirmed")
         await pilot.press("up")
         assert box.value == "migrate-set-parameters downtime-limit=500"
+
+
+async def test_console_asks_before_hmp_and_exec_and_read_only_lets_only_info_through(lab_app, tmp_path):
+    marker = tmp_path / "ran"
+    async with lab_app() as (app, pilot, backend):
+        sent: list[dict] = []
+        backend.watcher.session("source").add_tap(
+            lambda kind, msg: sent.append(msg) if kind == "command"
+            and msg["execute"] in ("human-monitor-command", "migrate") else None)
+        await pilot.press("7")
+        await pilot.press(*"human-monitor-command command-line=stop", "enter")
+        await wait_for(lambda: app.screen.__class__.__name__ == "Confirm", 5, "HMP asks")
+        await pilot.press("n")
+        await pilot.press(*f"migrate uri='exec:touch {marker}'", "enter")
+        await wait_for(lambda: app.screen.__class__.__name__ == "Confirm", 5, "exec: asks")
+        assert f"touch {marker}" in app.screen.question and "QEMU will run" in app.screen.question
+        await pilot.press("n")
+        await pilot.pause(0.5)
+        assert not sent and not marker.exists()
+        assert (await backend.watcher.session("source").execute("query-status"))["status"] == "running"
+    async with lab_app(read_only=True) as (app, pilot, backend):
+        src = backend.watcher.session("source")
+        with pytest.raises(ReadOnlyRefused):
+            await src.execute("human-monitor-command", {"command-line": "stop"})
+        shown = await src.execute("human-monitor-command", {"command-line": "info migrate"})
+        assert isinstance(shown, str)
 
 
 async def test_tools_pane_form_and_live_result(lab_app):

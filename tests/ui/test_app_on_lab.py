@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.text import Text
+
 from qmigtui.lab.pair import LabConfig
 from qmigtui.model import units
 from qmigtui.model.parameters import format_value
@@ -143,11 +145,13 @@ async def test_every_parameter_of_this_qemus_schema_is_shown_typed_and_editable(
         params = app.query_one(ParametersPane)
         await wait_for(lambda: {str(k.value) for k in params.rows} == set(schema.parameters), 10,
                        "a row for each parameter of the schema")
+        def cell(row: str, column: str) -> str:  # cells hold escaped text: [x] is shown as [x]
+            return Text.from_markup(params.get_cell(row, column)).plain
         for name, arg in schema.parameters.items():
-            assert params.get_cell(name, "type") == arg.type, name
+            assert cell(name, "type") == arg.type, name
             if name in raw:  # read back from QEMU, in our units, whatever QEMU added since 8.2
-                assert params.get_cell(name, "source") == clean(format_value(name, raw[name]), 200)
-                assert params.get_cell(name, "source") != "-", name
+                assert cell(name, "source") == clean(format_value(name, raw[name]), 200)
+                assert cell(name, "source") != "-", name
         # a boolean the 8.2 tables do not know when QEMU has one (10.0: direct-io), else ours
         name = "direct-io" if "direct-io" in schema.parameters else "cpu-throttle-tailslow"
         was = bool(raw[name])
@@ -202,3 +206,14 @@ async def test_read_only_greys_out_every_action_and_sends_nothing(lab_app):
         assert all(c.startswith("query-") for c in sent), sent
         assert "READ-ONLY" in str(app.query_one("#topline").render())
         assert await status_of(src) == "none"
+
+
+async def test_q_in_the_lab_asks_while_a_migration_runs(lab_app):
+    async with lab_app(SLOW) as (app, pilot, _backend):
+        await start_by_keys(app, pilot)
+        await wait_for(lambda: app.snapshot.source.status == "active", 20, "active")
+        await pilot.press("q")
+        await wait_for(lambda: app.screen.__class__.__name__ == "Confirm", 5, "q asks")
+        await pilot.press("n")
+        await pilot.pause(0.3)
+        assert app.is_running and app.snapshot.source.status == "active"

@@ -35,6 +35,8 @@ async def test_rescue_by_a_big_downtime_limit_fails(lab_app):
         await staged(app)
         await pilot.press("7")
         await pilot.press(*"migrate-set-parameters downtime-limit=5000", "enter")
+        await wait_for(lambda: app.screen.__class__.__name__ == "Confirm", 5, "the console asks")
+        await pilot.press("y")
         assert not await verdict(app)
         assert "5000" in app.exercise_result.why
 

@@ -1,19 +1,22 @@
-"""qmigtui serve: the app in a web browser, for classroom demos.
+"""qmigtui serve: the app in a web browser, for classroom demos, guarded.
 
-A websocket client speaking the browser's side of the protocol checks the
-status pane arrives; headless Chromium (Debian's) checks the page loads and
-opens its session.
+A websocket client speaking the browser's side of the protocol checks the status pane
+arrives with the token and that a request without it, or from a foreign page, is refused;
+a lab served to a browser that leaves leaves no process, QEMU or lab directory; headless
+Chromium (Debian's) checks the page loads and opens its session.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -30,48 +33,139 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Served:
+    """A running ``qmigtui serve``: its address, the token it printed, its process."""
+
+    def __init__(self, args: list[str], tmp_path: Path):
+        self.port = free_port()
+        env = dict(os.environ, XDG_STATE_HOME=str(tmp_path))
+        self.proc = subprocess.Popen([sys.executable, "-m", "qmigtui", "serve", "--port",
+                                      str(self.port), "--max-sessions", "2", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                                     text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        found = re.search(r"token=(\S+)", line)
+        assert found, line
+        self.token = found.group(1)
+        self.address = f"127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.1)
+
+    def ws(self, token: str | None = None) -> str:
+        return f"ws://{self.address}/ws?width=120&height=40&token={token or self.token}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
 @pytest.fixture
-def server(tmp_path):
-    port = free_port()
-    env = dict(os.environ, XDG_STATE_HOME=str(tmp_path))
-    proc = subprocess.Popen([sys.executable, "-m", "qmigtui", "serve", "--port", str(port),
-                             "replay", str(EXAMPLE), "--speed", "5"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.1)
-    yield f"127.0.0.1:{port}"
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def server(tmp_path) -> Iterator[Served]:
+    served = Served(["replay", str(EXAMPLE), "--speed", "5"], tmp_path)
+    yield served
+    served.stop()
 
 
-async def test_a_browser_session_gets_the_status_pane(server):
+async def read_until(ws: aiohttp.ClientWebSocketResponse, *needles: bytes, timeout: float = 30) -> bytes:
     seen = b""
+    deadline = time.monotonic() + timeout
+    while not all(n in seen for n in needles) and time.monotonic() < deadline:
+        try:
+            msg = await asyncio.wait_for(ws.receive(), 2)
+        except TimeoutError:
+            continue
+        if msg.type == aiohttp.WSMsgType.BINARY:
+            seen += msg.data
+        elif msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+            break
+    return seen
+
+
+async def test_a_browser_session_with_the_token_gets_the_status_pane(server):
     async with aiohttp.ClientSession() as http:
-        page = await http.get(f"http://{server}/")
-        assert page.status == 200 and "qmigtui" in await page.text()
-        async with http.ws_connect(f"ws://{server}/ws?width=120&height=40") as ws:
-            deadline = time.monotonic() + 30
-            while b"Status" not in seen or b"REPLAY" not in seen:
-                if time.monotonic() > deadline:
-                    break
-                try:
-                    msg = await asyncio.wait_for(ws.receive(), 2)
-                except TimeoutError:
-                    continue
-                if msg.type == aiohttp.WSMsgType.BINARY:
-                    seen += msg.data
-                elif msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
-                    break
+        page = await http.get(f"http://{server.address}/?token={server.token}")
+        text = await page.text()
+        assert page.status == 200 and "qmigtui" in text
+        assert f"/ws?token={server.token}" in text  # the page's websocket carries the token
+        origin = {"Origin": f"http://{server.address}"}
+        async with http.ws_connect(server.ws(), headers=origin) as ws:
+            seen = await read_until(ws, b"Status", b"REPLAY")
             await ws.send_json(["stdin", "q"])
     assert b"Status" in seen and b"REPLAY" in seen and b"source" in seen
+
+
+async def test_no_token_a_wrong_one_or_a_foreign_page_is_refused(server):
+    async with aiohttp.ClientSession() as http:
+        assert (await http.get(f"http://{server.address}/")).status == 403
+        assert (await http.get(f"http://{server.address}/?token=guess")).status == 403
+        for url, headers in ((server.ws("guess"), {}),
+                             (server.ws(), {"Origin": "http://evil.example"}),
+                             (server.ws(), {"Origin": f"http://{server.address}.evil.example"})):
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                async with http.ws_connect(url, headers=headers):
+                    pass
+            assert refused.value.status == 403
+
+
+async def test_sessions_beyond_the_cap_are_refused(server):
+    async with aiohttp.ClientSession() as http, http.ws_connect(server.ws()) as one, \
+            http.ws_connect(server.ws()) as two:
+        await read_until(one, b"Status")
+        await read_until(two, b"Status")
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            async with http.ws_connect(server.ws()):
+                pass
+        assert refused.value.status == 503
+
+
+def lab_processes() -> list[str]:
+    out = subprocess.run(["pgrep", "-af", "qmigtui-lab-"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if "pgrep" not in line]
+
+
+async def test_a_browser_that_leaves_a_lab_leaves_no_process_qemu_or_lab_directory(need_qemu, tmp_path):
+    before = set(lab_processes())
+    dirs_before = set(Path("/tmp").glob("qmigtui-lab-*"))
+    served = Served(["lab", "--mem", "64", "--working-set", "8", "--dirty-rate", "2"], tmp_path)
+    try:
+        async with aiohttp.ClientSession() as http, http.ws_connect(served.ws()) as ws:
+            seen = await read_until(ws, b"LAB", b"connected", timeout=60)
+            assert b"LAB" in seen
+            assert set(lab_processes()) - before, "the lab did not start"
+            # the browser is gone (its socket closed without a word)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (set(lab_processes()) - before or
+                                               set(Path("/tmp").glob("qmigtui-lab-*")) - dirs_before):
+            await asyncio.sleep(0.2)
+        assert not set(lab_processes()) - before, "a QEMU or relay of the session still runs"
+        assert not set(Path("/tmp").glob("qmigtui-lab-*")) - dirs_before, "a lab directory stayed"
+        children = subprocess.run(["pgrep", "-P", str(served.proc.pid)], capture_output=True,
+                                  text=True).stdout.split()
+        assert not children, f"the session's child still runs: {children}"
+    finally:
+        served.stop()
+
+
+def test_a_bad_host_or_a_busy_port_is_one_line_and_exit_2(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        for args, needle in ((["--host", "nosuch.invalid"], "not an address here"),
+                             (["--port", str(port)], "cannot listen there")):
+            out = subprocess.run([sys.executable, "-m", "qmigtui", "serve", *args, "replay",
+                                  str(EXAMPLE)], capture_output=True, text=True, timeout=30)
+            assert out.returncode == 2 and needle in out.stderr and "Traceback" not in out.stderr
+            assert len([ln for ln in out.stderr.splitlines() if needle in ln]) == 1
 
 
 def test_headless_chromium_loads_the_page_and_opens_a_session(server):
@@ -79,7 +173,8 @@ def test_headless_chromium_loads_the_page_and_opens_a_session(server):
     require(browser is not None, "chromium is not installed (apt-get install chromium)")
     out = subprocess.run([browser, "--headless=new", "--no-sandbox", "--disable-gpu",
                           "--disable-dev-shm-usage", "--virtual-time-budget=15000", "--dump-dom",
-                          f"http://{server}/"], capture_output=True, text=True, timeout=120)
+                          f"http://{server.address}/?token={server.token}"],
+                         capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "qmigtui" in out.stdout
     assert "<canvas" in out.stdout  # xterm.js drew the session's terminal

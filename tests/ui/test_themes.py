@@ -77,3 +77,22 @@ async def test_a_theme_picked_while_running_is_remembered():
         await app.action_quit()
     assert themes.remembered() == "qmigtui-light"
     themes.remember(themes.DEFAULT)
+
+
+@pytest.mark.parametrize("name", ["ansi-dark", "ansi-light"])
+async def test_an_ansi_theme_picked_and_remembered_draws_and_starts_again(name):
+    app = MigrationApp(None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.theme = name  # as from the palette
+        app.apply_snapshot(fixed_snapshot())
+        await pilot.press("2", "3", "4", "1")
+        await pilot.pause()
+        await app.action_quit()
+    assert themes.remembered() == name
+    again = MigrationApp(None)  # the next start, with that choice remembered
+    async with again.run_test(size=(120, 40)) as pilot:
+        again.apply_snapshot(fixed_snapshot())
+        await pilot.pause()
+        assert again.theme == name and "converging" in again.export_screenshot()
+        await again.action_quit()
+    themes.remember(themes.DEFAULT)

@@ -1,0 +1,173 @@
+"""``qmigtui serve``: the app in web browsers, for a class, guarded.
+
+Each browser session runs its own ``qmigtui ARGS`` (textual-serve).  A web page anyone
+opens could otherwise drive it, and through it QEMU, so:
+
+- every page and websocket needs the random token printed at start (``?token=``);
+- a websocket whose Origin is not this server's own is refused (a foreign page);
+- the server listens on 127.0.0.1 unless told otherwise, serves at most ``max_sessions``
+  browsers at once, and passes ``--read-only`` on when asked;
+- a browser that leaves takes its session with it: the child is asked to quit, then
+  stopped (SIGTERM, then SIGKILL) with its whole process group, so its lab QEMUs go too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp_jinja2
+from aiohttp import web
+from textual_serve.app_service import AppService
+from textual_serve.server import Server, to_int
+
+QUIT_GRACE = 5.0  # seconds a child may take to close its sessions and lab after the browser left
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ServeError(Exception):
+    """The server cannot start; ``str()`` is one line."""
+
+
+class SessionService(AppService):
+    """One browser's child, in a process group of its own, always ended when the browser goes."""
+
+    async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
+        environment = self._build_environment(width=width, height=height)
+        self._process = process = await asyncio.create_subprocess_shell(
+            self.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, env=environment, start_new_session=True)
+        assert process.stdin is not None
+        self._stdin = process.stdin
+        return process
+
+    async def end(self) -> None:
+        """Ask the app to quit; then SIGTERM and SIGKILL its process group if it stays."""
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.stop(), QUIT_GRACE)
+        process = self._process
+        if process is None:
+            return
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            if process.returncode is not None:
+                break
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, sig)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(process.wait(), QUIT_GRACE)
+
+
+class GuardedServer(Server):
+    """textual-serve's server behind a token, an Origin check and a cap on sessions."""
+
+    def __init__(self, command: str, host: str, port: int, *, token: str, max_sessions: int,
+                 public_url: str | None = None):
+        super().__init__(command, host=host, port=port, title="qmigtui", public_url=public_url)
+        self.token = token
+        self.max_sessions = max_sessions
+        self.given_url = public_url
+        self.sessions = 0
+
+    def base_url(self, request: web.Request) -> str:
+        """The URL browsers reach us at: the one given, else the one this request came to."""
+        return (self.given_url or f"{request.scheme}://{request.host}").rstrip("/")
+
+    async def _make_app(self) -> web.Application:
+        app = await super()._make_app()
+        app.middlewares.append(self._guard)
+        return app
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith("/static/"):
+            return await handler(request)  # the page's scripts and styles: nothing to guard
+        if not secrets.compare_digest(request.query.get("token", ""), self.token):
+            raise web.HTTPForbidden(text="qmigtui serve: open the URL with the token it printed\n")
+        if request.path == "/ws":
+            origin = request.headers.get("Origin")
+            if origin is not None and _origin(origin) != _origin(self.base_url(request)):
+                raise web.HTTPForbidden(text="qmigtui serve: a page from another origin\n")
+            if self.sessions >= self.max_sessions:
+                raise web.HTTPServiceUnavailable(
+                    text=f"qmigtui serve: {self.max_sessions} sessions already\n")
+        return await handler(request)
+
+    @aiohttp_jinja2.template("app_index.html")
+    async def handle_index(self, request: web.Request) -> dict[str, Any]:
+        """The page, with URLs that work from wherever the browser reached us, the token in
+        its websocket URL."""
+        base = self.base_url(request)
+        ws = ("wss:" if base.startswith("https:") else "ws:") + base.split(":", 1)[1]
+        return {"font_size": to_int(request.query.get("fontsize", "16"), 16),
+                "app_websocket_url": f"{ws}/ws?token={self.token}",
+                "config": {"static": {"url": f"{base}/static/"}},
+                "application": {"name": self.title}}
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """One browser: its own child, ended (and counted out) whatever way the browser goes."""
+        websocket = web.WebSocketResponse(heartbeat=15)
+        width = to_int(request.query.get("width", "80"), 80)
+        height = to_int(request.query.get("height", "24"), 24)
+        self.sessions += 1
+        service: SessionService | None = None
+        try:
+            await websocket.prepare(request)
+            async def close() -> None:
+                await websocket.close()
+            service = SessionService(self.command, write_bytes=websocket.send_bytes,
+                                     write_str=websocket.send_str, close=close,
+                                     download_manager=self.download_manager, debug=self.debug)
+            await service.start(width, height)
+            await self._process_messages(websocket, service)
+        except (asyncio.CancelledError, ConnectionError, ValueError):
+            pass
+        finally:
+            self.sessions -= 1
+            if service is not None:
+                await service.end()
+            await websocket.close()
+        return websocket
+
+    async def on_startup(self, app: web.Application) -> None:
+        """textual-serve's banner is left out: qmigtui printed its own line."""
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def check_address(host: str, port: int) -> None:
+    """Raise ServeError (one line) when ``host:port`` cannot be listened on."""
+    if not 0 < port < 65536:
+        raise ServeError(f"--port {port}: out of range 1-65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as e:
+        raise ServeError(f"--host {host}: not an address here ({e})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as e:
+            raise ServeError(f"{host}:{port}: cannot listen there ({e.strerror or e})") from None
+
+
+def serve(command: str, host: str, port: int, *, max_sessions: int, public_url: str | None,
+          token: str | None = None, announce: Callable[[str], None] = print) -> None:
+    """Serve until interrupted; ``announce`` gets the URL to open (with its token)."""
+    check_address(host, port)
+    token = token or secrets.token_urlsafe(24)
+    server = GuardedServer(command, host, port, token=token, max_sessions=max_sessions,
+                           public_url=public_url)
+    shown = public_url or f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}"
+    announce(f"{shown.rstrip('/')}/?token={token}")
+    server.serve()
