@@ -68,6 +68,10 @@ async def main() -> None:
         await pilot.resize_terminal(80, 24)
         await pilot.pause(0.5)
         save(app, "main-80x24")
+        await pilot.press("question_mark")
+        await pilot.pause(0.3)
+        save(app, "help-80x24")
+        await pilot.press("escape")
         await pilot.press("4")
         params = app.query_one("#parameters")
         params.move_cursor(row=params.get_row_index("downtime-limit"))  # type: ignore[attr-defined]
@@ -86,6 +90,10 @@ async def main() -> None:
         await pilot.press("e")
         await pilot.pause(0.3)
         save(app, "postcopy-paused-recovery-steps")
+        await pilot.press("escape", "r")
+        await pilot.pause(0.5)
+        save(app, "recover-dialog-120x40")
+        await pilot.press("escape")
         await app.action_quit()
     if app.desk is not None:
         app.desk.let_go()

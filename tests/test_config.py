@@ -88,3 +88,12 @@ def test_missing_default_file_is_fine_and_an_explicit_one_is_not(tmp_path, monke
     assert load().connections == {}
     with pytest.raises(ValueError, match="no such file"):
         load(tmp_path / "nope.toml")
+
+
+def test_a_name_not_in_the_configuration_says_so(tmp_path, capsys):
+    conf = tmp_path / "c.toml"
+    conf.write_text('[connections.web-1]\nsource = "unix:/run/web-1.qmp"\n')
+    assert cli.main(["web-9", "--config", str(conf)]) == 2
+    err = capsys.readouterr().err
+    assert "web-9: no such connection in the configuration (it names: web-1)" in err
+    assert err.count("\n") == 1

@@ -43,6 +43,7 @@ class Context:
     measurements: tuple[tuple[float, float], ...] = ()  # (window s, bytes/s) from calc-dirty-rate
     pass_walls: tuple[float, ...] = ()  # wall times of the source's MIGRATION_PASS events
     blocktime_ms: float = math.nan  # postcopy-blocktime on the destination
+    kvm: bool | None = None  # the source runs its guest under KVM (None: not known)
     error: str = ""  # error-desc of a side, when QEMU gave one
     failed_side: str = ""
     paused_by_operator: bool = False  # a migrate-pause, not a failure
@@ -322,7 +323,12 @@ def _not_converging(ctx: Context, fp: Footprint, bw: float, remaining: float,
 
 
 def _remedies(ctx: Context, fp: Footprint, bw: float, need_ms: float) -> tuple[Advice, ...]:
+    """What can work here, the surest first: postcopy ends any precopy that will not converge
+    when postcopy-ram is on; a vCPU dirty limit only where KVM runs the guest (its dirty ring)."""
     out: list[Advice] = []
+    if ctx.capabilities.get("postcopy-ram") and ctx.status == "active":
+        out.append(Advice(AdviceAction.POSTCOPY, "switch to postcopy",
+                          "the guest runs on the destination at once; pages follow on demand"))
     cap = ctx.max_bandwidth
     if not math.isnan(cap) and cap > 0 and bw >= 0.8 * cap:
         target = _round_up(fp.rate * 1.5, MiB)
@@ -333,10 +339,7 @@ def _remedies(ctx: Context, fp: Footprint, bw: float, need_ms: float) -> tuple[A
         out.append(Advice(AdviceAction.SET_PARAMETER, f"raise downtime-limit to {units.format_ms(need_ms)}",
                           "the hot set then fits in one stop-and-copy", "downtime-limit",
                           f"{int(need_ms)}ms"))
-    if ctx.capabilities.get("postcopy-ram") and ctx.status == "active":
-        out.append(Advice(AdviceAction.POSTCOPY, "switch to postcopy",
-                          "the guest runs on the destination at once; pages follow on demand"))
-    if "set-vcpu-dirty-limit" in ctx.commands:
+    if "set-vcpu-dirty-limit" in ctx.commands and ctx.kvm:
         per = max(1, int(bw * 0.5 / MiB))
         out.append(Advice(AdviceAction.DIRTY_LIMIT, f"limit vCPU dirty rate to {per} MB/s",
                           "needs KVM's dirty ring; QEMU says so when it is off",
@@ -423,10 +426,10 @@ def _postcopy(run: Run, ctx: Context) -> Forecast:
     summary = f"{units.format_bytes(remaining)} left at {units.format_rate(bw)}"
     if not math.isnan(req_rate):
         summary += f"; {req_rate:.0f} page requests/s"
-    return Forecast(Verdict.POSTCOPY, summary, eta=eta,
+    return Forecast(Verdict.POSTCOPY, summary, eta=eta,  # healthy: nothing to advise
                     eta_low=remaining / bw_high if bw_high > 0 else eta,
                     eta_high=remaining / bw_low if bw_low > 0 else math.inf,
-                    reasons=tuple(reasons), advice=(_pause(),))
+                    reasons=tuple(reasons))
 
 
 def _pause() -> Advice:

@@ -89,6 +89,8 @@ def _lab_parser() -> argparse.ArgumentParser:
                    help="seconds between polls, 0.05-3600 (default 0.5)")
     p.add_argument("--read-only", action="store_true",
                    help="watch only: the lab is set up, then nothing more is sent")
+    p.add_argument("--no-hints", action="store_true",
+                   help="hide the verdict's remedies (for exercises: find the way yourself)")
     p.add_argument("--theme", default=None, help="colour theme")
     add_record_options(p)
     return p
@@ -280,6 +282,11 @@ def apply_config(ns: argparse.Namespace) -> list[str]:
     from qmigtui.cli import config as configuration
     cfg = configuration.load(Path(ns.config) if ns.config else None)
     named = cfg.connections.get(ns.source)
+    bare = not any(c in ns.source for c in "/:") and not Path(ns.source).exists()
+    if named is None and bare:  # neither a configured name nor an endpoint
+        known = ", ".join(sorted(cfg.connections)) or "none"
+        raise ValueError(f"{ns.source}: no such connection in the configuration (it names: "
+                         f"{known}), and not a socket here")
     if named is not None:  # qmigtui NAME: a pair from the configuration
         ns.source, ns.dest = named.source, ns.dest or named.destination
         ns.read_only = ns.read_only or named.read_only
@@ -410,6 +417,7 @@ def _run_lab(ns: argparse.Namespace) -> int:
         from qmigtui.cli.run_app import run_lab
         return run_lab(config, interval=ns.interval, theme=ns.theme, record=ns.record,
                        audit=ns.audit_log, scenario=ns.scenario, exercise=ns.exercise,
-                       read_only=ns.read_only, append=ns.append, no_audit=ns.no_audit)
+                       read_only=ns.read_only, append=ns.append, no_audit=ns.no_audit,
+                       hints=not ns.no_hints)
     except LabError as e:
         return _fail(str(e))

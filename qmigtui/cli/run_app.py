@@ -36,7 +36,8 @@ def run_monitor(endpoints: list[tuple[str, str]], *, interval: float, read_only:
 
 def run_lab(config: LabConfig, *, interval: float, theme: str | None, record: str | None = None,
             audit: str | None = None, scenario: str | None = None, exercise: str | None = None,
-            read_only: bool = False, append: bool = False, no_audit: bool = False) -> int:
+            read_only: bool = False, append: bool = False, no_audit: bool = False,
+            hints: bool = True) -> int:
     title = (f"lab: {config.mem_mib} MiB guest, {config.working_set_mib:g} MiB working set "
              f"at {config.dirty_rate_mib_s:g} MiB/s")
     if scenario or exercise:
@@ -44,7 +45,7 @@ def run_lab(config: LabConfig, *, interval: float, theme: str | None, record: st
     app = MigrationApp(lambda: open_lab(config, interval, read_only=read_only, record=record, audit=audit,
                                         scenario=scenario, exercise=exercise, append=append,
                                         no_audit=no_audit),
-                       theme=theme, title=title)
+                       theme=theme, title=title, hints=hints)
     code = _run(app)
     if app.exercise_result is not None:
         print(f"exercise {exercise}: {'passed' if app.exercise_result.passed else 'failed'} - "

@@ -33,6 +33,23 @@ def parse_duration_ms(text: str) -> int:
     return int(value)
 
 
+def parse_position(text: str) -> float:
+    """A point in a recording: ``90`` (seconds), ``1:30`` or ``1:02:03``, ``90s``, ``2m``."""
+    text = text.strip()
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) > 3 or not all(p.replace(".", "", 1).isdigit() for p in parts):
+            raise ValueError(f"not a time: {text!r} (try 90, 1:30 or 2m)")
+        seconds = 0.0
+        for part in parts:
+            seconds = seconds * 60 + float(part)
+        return seconds
+    try:
+        return float(text)
+    except ValueError:
+        return parse_duration_ms(text) / 1000
+
+
 def format_bytes(n: float | None) -> str:
     """``104857600`` -> ``100 MiB``; ``None`` -> ``-``."""
     if n is None:

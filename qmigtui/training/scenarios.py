@@ -21,6 +21,8 @@ from qmigtui.watch.snapshot import Snapshot
 MiB = 1 << 20
 STUCK = LabConfig(mem_mib=64, working_set_mib=32, dirty_rate_mib_s=40, bandwidth=16 * MiB)
 QUICK = LabConfig(mem_mib=64, working_set_mib=8, dirty_rate_mib_s=4, bandwidth=24 * MiB)
+WATCHABLE = LabConfig(mem_mib=384, working_set_mib=8, dirty_rate_mib_s=4, bandwidth=24 * MiB)  # ~16 s
+THROTTLE_MAX = 50  # %: the guest still dirties 20 MiB/s of its 40 over a 16 MiB/s link
 
 Stage = Callable[[Rig], Awaitable[None]]
 STUCK_VERDICTS = (Verdict.NOT_CONVERGING, Verdict.STALLED)
@@ -130,18 +132,19 @@ class Scenario:
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
-    Scenario("converge", "A healthy precopy that completes on its own.", QUICK, _start,
+    Scenario("converge", "A healthy precopy that completes on its own, in about 15 s to watch.",
+             WATCHABLE, _start,
              status_is("completed", side="destination")),
     Scenario("no-converge", "The guest dirties 40 MiB/s over a link capped at 16 MiB/s: precopy "
              "never converges.", STUCK, _active,
              lambda s: s.forecast is not None and s.forecast.verdict in STUCK_VERDICTS),
-    Scenario("throttle", "Auto-converge throttles the guest up to 99 % and still misses a 50 ms "
-             "downtime limit.", STUCK, _active,
+    Scenario("throttle", f"Auto-converge throttles the guest up to its {THROTTLE_MAX} % maximum and "
+             "still misses a 50 ms downtime limit.", STUCK, _active,
              lambda s: s.source.info is not None
-             and (s.source.info.number("cpu-throttle-percentage") or 0) >= 99,
+             and (s.source.info.number("cpu-throttle-percentage") or 0) >= THROTTLE_MAX,
              {"auto-converge": True},
-             {"downtime-limit": 50, "cpu-throttle-initial": 50, "cpu-throttle-increment": 25,
-              "max-cpu-throttle": 99}),
+             {"downtime-limit": 50, "cpu-throttle-initial": 20, "cpu-throttle-increment": 10,
+              "max-cpu-throttle": THROTTLE_MAX}),
     Scenario("postcopy", "A precopy that will not converge, with postcopy-ram on: it needs the "
              "switch to postcopy (p) to finish.", STUCK, _active,
              lambda s: s.forecast is not None and s.forecast.verdict in STUCK_VERDICTS,

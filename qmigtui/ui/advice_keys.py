@@ -22,7 +22,7 @@ class AdviceKeys(MigrationKeys):
             self.notify("not connected yet", severity="warning")
             return
         plan = self.desk.recovery_plan() if snap.forecast.verdict is Verdict.PAUSED else None
-        view = ForecastView(snap.forecast, plan, snap.measurements)
+        view = ForecastView(snap.forecast, plan, snap.measurements, remedies=self.hints)
 
         def picked(index: int | None) -> None:
             if index is not None and snap.forecast is not None:
@@ -31,6 +31,9 @@ class AdviceKeys(MigrationKeys):
 
     def action_advice(self) -> None:
         """Do the first remedy of the current verdict (after confirmation)."""
+        if not self.hints:
+            self.notify("hints are off: find the way yourself (e still shows the numbers)")
+            return
         f = self.snapshot.forecast if self.snapshot is not None else None
         tip = f.first_remedy if f is not None else None
         if tip is None:

@@ -7,10 +7,12 @@ import os
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from textual import events, work
+from textual.actions import parse as parse_action
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
@@ -27,6 +29,7 @@ from qmigtui.ui.console_pane import ConsolePane
 from qmigtui.ui.crash import crash_line, write_crash_log
 from qmigtui.ui.dialogs import AskText, Confirm, EditParameter
 from qmigtui.ui.events_pane import EventsPane
+from qmigtui.ui.help_screen import HelpScreen
 from qmigtui.ui.lab_keys import LabKeys
 from qmigtui.ui.pane import Pane
 from qmigtui.ui.panes import PANES
@@ -64,7 +67,7 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         Binding("e", "explain", "Why", id="explain"),
         Binding("D", "measure", "Measure dirty rate", id="measure", show=False),
         Binding("space", "replay_pause", "Pause replay", id="replay-pause"),
-        Binding("plus,equals_sign", "replay_speed(1)", "Faster", id="replay-faster"),
+        Binding("plus,equals_sign", "replay_speed(1)", "Faster", id="replay-faster", key_display="+"),
         Binding("minus", "replay_speed(-1)", "Slower", id="replay-slower"),
         Binding("g", "replay_jump", "Jump to", id="replay-jump"),
         Binding("right_square_bracket", "replay_next", "Next state", id="replay-next"),
@@ -77,14 +80,16 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         Binding("slash", "filter_events", "Filter", id="filter", show=False),
         *(Binding(p.SPEC.key, f"focus_pane('{p.SPEC.id}')", p.SPEC.title, show=False,
                   id=f"pane{p.SPEC.key}") for p in PANES),
-        Binding("question_mark", "help", "Help", id="help"),
+        Binding("question_mark", "help", "Help", id="help", key_display="?"),
+        Binding("l", "messages", "Messages", id="messages", show=False),
         Binding("q", "request_quit", "Quit", id="quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="ctrl-c"),
     ]
 
     def __init__(self, desk_factory: DeskFactory | None = None, *, theme: str | None = None,
-                 title: str = "qmigtui"):
+                 title: str = "qmigtui", hints: bool = True):
         super().__init__()
+        self.hints = hints  # the verdict's remedies shown and offered (off: --no-hints)
         self.desk_factory = desk_factory
         self.desk: Desk | None = None
         self.snapshot: Snapshot | None = None
@@ -93,6 +98,7 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         self.startup_error: str | None = None
         self.crash: str | None = None  # one line, when a bug of ours ended the app
         self._told: set[str] = set()  # problems already notified
+        self.messages: deque[tuple[str, str, str]] = deque(maxlen=500)
         self._latest: Snapshot | None = None
         self._frame_pending = False
         self._last_frame = 0.0
@@ -175,7 +181,9 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         self.query_one(ConsolePane).commands = desk.commands
         if desk.scenario is not None:
             self.run_worker(self._stage(desk), exit_on_error=False)
-        self.query_one(StatusPane).lab_note = desk.lab_note if desk.is_lab else None
+        status = self.query_one(StatusPane)
+        status.lab_note = desk.lab_note if desk.is_lab else None
+        status.hints = self.hints
         desk.subscribe(self._on_snapshot)
         self.apply_snapshot(desk.snapshot)
 
@@ -237,6 +245,13 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         flags = []
         desk = self.desk
         player = desk.player if desk is not None else None
+        if snap.lab:  # first: at 80 columns the end of the line is cut
+            if desk is not None and desk.exercise is not None:
+                flags.append(f"EXERCISE {desk.exercise.name}")
+            elif desk is not None and desk.scenario is not None:
+                flags.append(f"LAB: {desk.scenario.name}")
+            else:
+                flags.append("LAB")
         if player is not None:
             paused = player.paused
             flags.append(f"REPLAY {player.position:.1f} s ×{player.speed:g}" + (" PAUSED" if paused else ""))
@@ -244,18 +259,12 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
                 flags.append(player.warning)
         elif snap.read_only:
             flags.append("READ-ONLY")
-        if snap.lab:
-            if desk is not None and desk.exercise is not None:
-                flags.append(f"EXERCISE {desk.exercise.name}")
-            elif desk is not None and desk.scenario is not None:
-                flags.append(f"LAB: {desk.scenario.name}")
-            else:
-                flags.append("LAB")
         if any(s.connected and s.capabilities.get("events") is False for s in snap.sides):
             flags.append("events off: turn on 'events' in 3")
         if desk is not None:
             flags += [f"! {p}" for p in desk.problems()]
-        return "  ·  ".join(parts + flags)
+        lead = flags[:1] if snap.lab else []  # the scenario's name before the sides' states
+        return "  ·  ".join(lead + parts + flags[len(lead):])
 
     def _panes(self) -> list[Pane]:
         return [pane for pane in self.query(".pane").results() if isinstance(pane, Pane)]
@@ -355,10 +364,35 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         if target is not None:
             target.focus()
 
+    def key_name(self, binding: Binding) -> str:
+        """A key as a person reads it: ``+``, ``]``, ``space``, ``ctrl+p``."""
+        return binding.key_display or self.get_key_display(binding)
+
+    def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """The keys that do something now: the app's, then those of the pane with the focus."""
+        here = [(self.key_name(b), b.description) for b in self.BINDINGS
+                if isinstance(b, Binding) and b.description and self._applies(b)]
+        here.append(("ctrl+p", "every action, by name (command palette)"))
+        sections = [("Keys", here)]
+        pane = next((p for p in self._panes() if isinstance(p, Widget) and p.id == self.current_pane), None)
+        if pane is not None:
+            keys = [(self.key_name(b), b.description) for b in getattr(type(pane), "BINDINGS", ())
+                    if isinstance(b, Binding) and b.description]
+            if keys:
+                sections.append((f"In pane {pane.SPEC.key} {pane.SPEC.title}", keys))
+        return sections
+
+    def _applies(self, binding: Binding) -> bool:
+        _, action, params = parse_action(binding.action)
+        return bool(self.check_action(action, params))
+
     def action_help(self) -> None:
-        lines = [f"{b.key:<10} {b.description}" for b in self.BINDINGS if isinstance(b, Binding)]
-        self.notify("\n".join(lines) + "\nctrl+p    every action (command palette)",
-                    title="Keys", timeout=15)
+        self.push_screen(HelpScreen(self.help_sections()))
+
+    def action_messages(self) -> None:
+        """The warnings and errors of this session, newest last (toasts go; these stay)."""
+        rows = [(f"{at} {severity}", text) for at, severity, text in self.messages]
+        self.push_screen(HelpScreen([("Messages", rows or [("", "nothing yet")])]))
 
     def action_filter_events(self) -> None:
         events = self.query_one(EventsPane)
@@ -405,6 +439,6 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         for binding in self.BINDINGS:
             if isinstance(binding, Binding) and binding.action not in ("quit", "request_quit", "help"):
                 action = binding.action
-                yield SystemCommand(f"{binding.description} ({binding.key})",
-                                    f"qmigtui: {action}",
+                key = self.key_name(binding)
+                yield SystemCommand(binding.description, f"key {key}",
                                     lambda a=action: self.run_action(a))

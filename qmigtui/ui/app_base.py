@@ -3,6 +3,8 @@ reporting an action."""
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -14,21 +16,31 @@ from qmigtui.desk.facade import ActionError, Desk
 from qmigtui.ui.dialogs import Confirm
 from qmigtui.watch.snapshot import Snapshot
 
+INFO_S, WARNING_S, ERROR_S = 5.0, 8.0, 10.0  # longest a toast stays, by severity
+
 
 class AppBase(App[int]):
     """The app's state the key handlers read, and the helpers they share."""
 
     desk: Desk | None
     snapshot: Snapshot | None
+    hints: bool  # the verdict's remedies offered
     _topline_text: str
+    messages: deque[tuple[str, str, str]]  # (time, severity, text) of warnings and errors
 
     def _topline(self, snap: Snapshot) -> str:
         raise NotImplementedError
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """A notification never reads markup: what it quotes may come from QEMU or a file."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """A short toast that never reads markup (what it quotes may come from QEMU or a file):
+        information at most INFO_S seconds; warnings and errors are kept in the message log
+        (l) as well."""
+        limit = {"information": INFO_S, "warning": WARNING_S}.get(severity, ERROR_S)
+        if severity != "information":
+            self.messages.append((time.strftime("%H:%M:%S"), severity, message))
+        super().notify(message, title=title, severity=severity,
+                       timeout=min(timeout or limit, limit), markup=markup)
 
     def _set_topline(self, text: str) -> None:
         if text != self._topline_text:

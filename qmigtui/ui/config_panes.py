@@ -95,6 +95,10 @@ class CapabilitiesPane(Pane, SideTable):
             self._put_row(name, dict(zip(sides, values, strict=True)) | {"flags": flags},
                           [name, *values, flags, capmodel.describe(name)])
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In a replay nothing can be toggled: space is the replay's pause key there too."""
+        return not (action == "flip" and self.app.check_action("replay_pause", ()))
+
     def action_flip(self, which: str) -> None:
         name = self.cursor_name()
         if self._snap is None or name is None:

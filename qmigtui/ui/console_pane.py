@@ -61,7 +61,9 @@ class ConsolePane(Pane, Vertical):
     ConsolePane RichLog { height: 1fr; }
     ConsolePane Input { dock: bottom; }
     """
-    BINDINGS = [Binding("up", "history(-1)", show=False), Binding("down", "history(1)", show=False)]
+    BINDINGS = [Binding("escape", "leave", "Leave console", key_display="esc"),
+                Binding("up", "history(-1)", "Earlier line", key_display="↑"),
+                Binding("down", "history(1)", "Later line", key_display="↓")]
 
     class Submitted(Message):
         def __init__(self, side: str, text: str):
@@ -97,6 +99,10 @@ class ConsolePane(Pane, Vertical):
         side, line = split_side(text)
         self.log_widget.write(f"{'dst' if side == 'destination' else 'src'}> {line}")
         self.post_message(self.Submitted(side, line))
+
+    async def action_leave(self) -> None:
+        """Back to the status pane: the keys are the app's again."""
+        await self.app.run_action("focus_pane('status')")
 
     def action_history(self, step: int) -> None:
         if not self.history:

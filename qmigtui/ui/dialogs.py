@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
@@ -31,7 +31,9 @@ ModalScreen Button { margin-right: 2; }
 class Confirm(ModalScreen[bool]):
     """Yes or no, with the exact commands that will be sent."""
 
-    DEFAULT_CSS = DIALOG_CSS
+    DEFAULT_CSS = DIALOG_CSS + """
+    Confirm VerticalScroll { height: auto; max-height: 12; }
+    """
     BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
 
     def __init__(self, question: str, detail: str = ""):
@@ -41,8 +43,9 @@ class Confirm(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.question, markup=False)
-            if self.detail:
-                yield Static(self.detail, classes="hint", markup=False)
+            if self.detail:  # a long one (an exercise's summary) scrolls; the buttons stay in view
+                with VerticalScroll():
+                    yield Static(self.detail, classes="hint", markup=False)
             with Horizontal():
                 yield Button("Yes (y)", id="yes", variant="warning")
                 yield Button("No (n)", id="no", variant="primary")

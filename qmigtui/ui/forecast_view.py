@@ -50,9 +50,10 @@ class ForecastView(ModalScreen["int | None"]):
         *(Binding(str(n), f"pick({n})", show=False) for n in range(1, 10))]
 
     def __init__(self, forecast: Forecast, plan: list[str] | None = None,
-                 measurements: tuple[DirtyRate, ...] = ()):
+                 measurements: tuple[DirtyRate, ...] = (), remedies: bool = True):
         super().__init__()
         self.forecast, self.plan, self.measurements = forecast, plan or [], measurements
+        self.remedies = remedies  # off in an exercise with --no-hints
 
     def compose(self) -> ComposeResult:
         f = self.forecast
@@ -84,7 +85,7 @@ class ForecastView(ModalScreen["int | None"]):
                         for m in self.measurements[-5:]]
                 yield Static(Text("\ndirty-rate measurements", style="bold"), markup=False)
                 yield Static("\n".join(rows), markup=False)
-            if f.advice:
+            if f.advice and self.remedies:
                 yield Static(Text("\nwhat you can do (press its number)", style="bold"), markup=False)
                 for i, a in enumerate(f.advice, 1):
                     yield Static(Text.assemble((f"{i}  ", "bold"), a.label, (f"  {a.why}", "dim")),
@@ -92,5 +93,5 @@ class ForecastView(ModalScreen["int | None"]):
             yield Static(Text("\nescape closes", style="dim"), markup=False)
 
     def action_pick(self, number: int) -> None:
-        if 1 <= number <= len(self.forecast.advice):
+        if self.remedies and 1 <= number <= len(self.forecast.advice):
             self.dismiss(number - 1)

@@ -10,15 +10,19 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import plotext as plt
 from rich.console import Group
 from rich.text import Text
+from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Static
+from textual.screen import ModalScreen
+from textual.widgets import SelectionList, Static
 
 from qmigtui.analysis.history import HistoryView
 from qmigtui.model import units
+from qmigtui.ui.dialogs import DIALOG_CSS
 from qmigtui.ui.pane import Pane, PaneSpec
 from qmigtui.ui.styles import themed
 from qmigtui.watch.snapshot import Snapshot
@@ -50,7 +54,25 @@ GRAPHS = (
     GraphSpec("compression rate", lambda h: h.series("compression_rate"), lambda v: f"{v:.2f}", 1, True),
     GraphSpec("multifd MiB", lambda h: h.series("multifd_bytes"), units.format_bytes, MIB, True),
     GraphSpec("vfio transferred MiB", lambda h: h.series("vfio_transferred"), units.format_bytes, MIB, True),
+    GraphSpec("page requests /s", lambda h: h.rate("postcopy_requests"), lambda v: f"{v:.0f}/s", 1, True),
+    GraphSpec("postcopy blocktime ms", lambda h: h.series("postcopy_blocktime"), units.format_ms, 1, True),
+    GraphSpec("transferred MiB", lambda h: h.series("transferred"), units.format_bytes, MIB, True),
+    GraphSpec("pass", lambda h: h.series("dirty_sync_count"), lambda v: f"{v:.0f}", 1, True),
+    GraphSpec("QEMU's mbps", lambda h: h.series("mbps"), lambda v: f"{v:.0f} Mbit/s", 1, True),
 )
+# shown until the operator chooses (s): the four that always matter, then those with data
+DEFAULT = (*(s.title for s in GRAPHS[:11]), "page requests /s", "postcopy blocktime ms")
+CLIP = 1.5  # a spike beyond this many times the 95th percentile is clipped (and the title says so)
+
+
+def clip_top(values: list[float]) -> float | None:
+    """Where to cut the y axis so one spike (445 MiB/s at the postcopy switch) does not flatten
+    the rest, or None when nothing sticks out that far."""
+    finite = sorted(v for v in values if math.isfinite(v))
+    if len(finite) < 10:
+        return None
+    p95 = finite[int(len(finite) * 0.95) - 1]
+    return p95 * CLIP if p95 > 0 and finite[-1] > p95 * CLIP else None
 
 
 def _has_data(values: list[float]) -> bool:
@@ -73,7 +95,7 @@ def thin(points: list[tuple[float, float]], buckets: int) -> list[tuple[float, f
 
 
 def render_plot(xs: list[float], ys: list[float], width: int, height: int,
-                color: str) -> Text:
+                color: str, top: float | None = None) -> Text:
     """One plot (x in seconds since the first sample): axes in the default colour, the
     line in ``color``.  plotext draws it without colour and the styles are put on the Text
     here: one span a line instead of one a character, less to parse and to draw."""
@@ -83,9 +105,13 @@ def render_plot(xs: list[float], ys: list[float], width: int, height: int,
     plt.frame(False)
     plt.xaxes(True, False)
     plt.yaxes(True, False)
-    points = thin([(x, y) for x, y in zip(xs, ys, strict=True) if not math.isnan(y)], width * 2)
+    points = thin([(x, y if top is None else min(y, top)) for x, y in zip(xs, ys, strict=True)
+                   if not math.isnan(y)], width * 2)
     if points:
         plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille")
+        high = max(p[1] for p in points)
+        low = min(0.0, min(p[1] for p in points))
+        plt.ylim(low, high if high > low else low + 1)  # from zero: a flat line is not a ramp
     out = Text()
     for n, line in enumerate(plt.uncolorize(str(plt.build())).split("\n")):
         if n:
@@ -107,8 +133,12 @@ class GraphsPane(Pane, Vertical):
     GraphsPane > Static { height: 1fr; }
     """
 
+    BINDINGS = [Binding("s", "choose", "Series", id="graphs.choose")]
+    can_focus = True  # for its key (s)
+
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
+        self.chosen: tuple[str, ...] = DEFAULT  # titles of the series to plot, in order
         self._key: tuple[object, ...] = ()
         self._shape: tuple[int, ...] = ()
         self._snap: Snapshot | None = None
@@ -129,6 +159,14 @@ class GraphsPane(Pane, Vertical):
             self._pending = True
             self.set_timer(wait, self._late_redraw)
 
+    def action_choose(self) -> None:
+        """Pick the series to plot (any numeric field of the stats, rates, throttle …)."""
+        def chosen(titles: list[str] | None) -> None:
+            if titles:
+                self.chosen = tuple(titles)
+                self._redraw()
+        self.app.push_screen(ChooseSeries(self.chosen), chosen)
+
     def _late_redraw(self) -> None:
         self._pending = False
         self._redraw()
@@ -146,7 +184,7 @@ class GraphsPane(Pane, Vertical):
         history = snap.histories.get(snap.source.name)
         if history is None:
             return
-        key = (history.total_seen, len(history), self.size, self.app.theme)
+        key = (history.total_seen, len(history), self.size, self.app.theme, self.chosen)
         if key == self._key:
             return
         self._key = key
@@ -159,12 +197,17 @@ class GraphsPane(Pane, Vertical):
         width, height = self.size.width - 2, self.size.height
         fit = max(1, height // (6 if height < 20 else 8))
         shown: list[tuple[GraphSpec, list[float]]] = []
-        for spec in GRAPHS:  # each series computed once, and only until the pane is full
-            if len(shown) == fit:
+        by_title = {s.title: s for s in GRAPHS}
+        for spec in (by_title[t] for t in self.chosen if t in by_title):
+            if len(shown) == fit:  # each series computed once, and only until the pane is full
                 break
             raw = spec.series(history)
             if not spec.optional or _has_data(raw):
                 shown.append((spec, raw))
+        if not shown:
+            body.update(Text("no chosen series has data yet; s chooses", style="dim"))
+            self._shape = ()
+            return
         each = max(4, height // len(shown))
         t = history.series("t")
         xs = [x - t[0] for x in t]
@@ -174,8 +217,35 @@ class GraphsPane(Pane, Vertical):
             last = next((v for v in reversed(raw) if not math.isnan(v)), math.nan)
             label = "-" if math.isnan(last) else spec.unit(last)
             ys = [v / spec.scale for v in raw]
-            parts.append(Text.assemble((spec.title, "bold"), "  now ", (label, "bold reverse")))
-            parts.append(render_plot(xs, ys, width, each - 1, colors[i % len(colors)]))
+            top = clip_top(ys)
+            title = Text.assemble((spec.title, "bold"), "  now ", (label, "bold reverse"))
+            if top is not None:
+                title.append(f"  (clipped at {spec.unit(top * spec.scale)})", "dim")
+            parts.append(title)
+            parts.append(render_plot(xs, ys, width, each - 1, colors[i % len(colors)], top))
+        self.border_subtitle = "x: seconds since the start · s: series"
         shape = (len(parts), width, height)  # same plots, same size: no new layout needed
         body.update(Group(*parts), layout=shape != self._shape)
         self._shape = shape
+
+
+class ChooseSeries(ModalScreen["list[str] | None"]):
+    """A list of every series, the chosen ones ticked; enter keeps the choice, escape drops it."""
+
+    DEFAULT_CSS = DIALOG_CSS
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        Binding("escape", "dismiss(None)", "Cancel"), Binding("enter", "keep", "Keep", priority=True)]
+
+    def __init__(self, chosen: tuple[str, ...]):
+        super().__init__()
+        self.chosen = chosen
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        with Vertical():
+            yield Static("Series to plot (space ticks, enter keeps):", markup=False)
+            yield SelectionList[str](*((s.title, s.title, s.title in self.chosen) for s in GRAPHS),
+                                     id="series")
+
+    def action_keep(self) -> None:
+        picked = set(self.query_one("#series", SelectionList).selected)
+        self.dismiss([s.title for s in GRAPHS if s.title in picked])

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from qmigtui.desk.facade import ActionError, Desk
 from qmigtui.training.exercises import ExerciseResult
 from qmigtui.ui.app_base import AppBase
 from qmigtui.ui.dialogs import AskText, Confirm
+from qmigtui.ui.status_pane import StatusPane
 
 
 class LabKeys(AppBase):
@@ -28,7 +31,11 @@ class LabKeys(AppBase):
         if exercise is None:
             self.notify(f"scenario '{scenario.name}' is ready", timeout=10)
             return
-        self.notify(f"EXERCISE {exercise.name}: {exercise.task}", title="Your task", timeout=60)
+        self.notify(f"EXERCISE {exercise.name}: {exercise.task}", title="Your task")
+        status = self.query_one(StatusPane)
+        status.exercise_task = exercise.task  # stays on screen, not only in a toast
+        if self.snapshot is not None:
+            status.show(replace(self.snapshot, seq=self.snapshot.seq))
 
     def _exercise_over(self, result: ExerciseResult, summary: str) -> None:
         """The exercise's judge has spoken: show what was done, and keep the result."""

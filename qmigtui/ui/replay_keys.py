@@ -41,7 +41,7 @@ class ReplayKeys(AppBase):
             if not text:
                 return
             try:
-                target = units.parse_duration_ms(text) / 1000
+                target = units.parse_position(text)
             except ValueError as e:
                 self.notify(str(e), severity="error", markup=False)
                 return
@@ -50,4 +50,4 @@ class ReplayKeys(AppBase):
                             severity="warning")
                 return
             self._replay_changed(f"at {player.jump_to(target):.1f} s")
-        self.push_screen(AskText("Jump to (seconds from the start, e.g. 90s or 2m):", ""), chosen)
+        self.push_screen(AskText("Jump to (from the start: seconds, mm:ss, or 2m):", ""), chosen)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable
 
 from rich.cells import cell_len
@@ -15,12 +16,12 @@ from qmigtui.analysis.forecast import ENDED, Forecast, Verdict, eta_text
 from qmigtui.analysis.history import HistoryView
 from qmigtui.model import units
 from qmigtui.model.records import Record
-from qmigtui.model.states import paused_on_purpose
+from qmigtui.model.states import IN_POSTCOPY, paused_on_purpose
 from qmigtui.ui.forecast_view import verdict_text
 from qmigtui.ui.pane import Pane, PaneSpec
 from qmigtui.ui.progress import ProgressTracker
 from qmigtui.ui.styles import themed
-from qmigtui.watch.snapshot import SideState, Snapshot
+from qmigtui.watch.snapshot import EventLine, SideState, Snapshot
 
 STATUS_STYLE = {
     "none": "dim", "setup": "bold $accent", "active": "bold $primary",
@@ -40,6 +41,32 @@ WAIT_UNPLUG_TEXT = ("waiting for the guest to unplug its failover primary NIC "
 def bar(share: float, width: int) -> str:
     filled = round(share * width)
     return "█" * filled + "░" * (width - filled)
+
+
+def hanging(label: str, text: str, style: str, width: int) -> list[Text]:
+    """``  label: text`` wrapped to ``width`` with its continuation lines indented under the
+    text, never back to column 0."""
+    indent = 2 + len(label)
+    room = max(10, width - indent)
+    chunks = textwrap.wrap(text, room, break_long_words=True, break_on_hyphens=False) or [""]
+    return [Text(("  " + label if n == 0 else " " * indent) + chunk, style=style)
+            for n, chunk in enumerate(chunks)]
+
+
+GUEST_EVENTS = {"GUEST_PANICKED": "panicked", "SHUTDOWN": "shut down"}
+
+
+def guest_fate(events: tuple[EventLine, ...], side: str) -> str:
+    """The guest's death on this side (panic, shutdown, reset), from the events, or ''."""
+    for e in reversed(events):
+        if e.side != side:
+            continue
+        if e.name == "MIGRATION" and e.data.get("status") == "setup":
+            return ""  # a new migration since
+        if e.name in GUEST_EVENTS:
+            reason = e.data.get("reason")
+            return GUEST_EVENTS[e.name] + (f" ({reason})" if isinstance(reason, str) else "")
+    return ""
 
 
 def columns(rows: list[tuple[str, str]], width: int) -> list[Text]:
@@ -86,6 +113,8 @@ class StatusPane(Pane, VerticalScroll):
         super().__init__(**kw)  # type: ignore[arg-type]
         self._trackers: dict[str, ProgressTracker] = {}
         self.lab_note: Callable[[str], str] | None = None
+        self.exercise_task: str | None = None  # shown above the source while an exercise runs
+        self.hints = True  # the first remedy shown (off: --no-hints)
         self._texts: list[Text] = []
         self._height = [0] * self.SIDES
         self._shown: Snapshot | None = None
@@ -108,11 +137,13 @@ class StatusPane(Pane, VerticalScroll):
         width = self.scrollable_content_region.width
         if snap is self._shown and width == self._width:
             return  # drawn already (a change of state is drawn before the other panes)
-        if width != self._width:
-            self._height = [0] * self.SIDES  # lines wrap anew at another width
+        moved = self._shown is None or [s.status for s in self._shown.sides] != [s.status for s in snap.sides]
+        if width != self._width or moved:  # lines wrap anew; a new state gives back rows it no
+            self._height = [0] * self.SIDES  # longer needs (blocktime must not fall below the fold)
         self._shown, self._width = snap, width
         texts = [self._side(side, snap.histories.get(side.name),
-                            snap.forecast if side is snap.source else None) for side in snap.sides]
+                            snap.forecast if side is snap.source else None, snap.events)
+                 for side in snap.sides]
         for i, body in enumerate(self.query(".side").results(Static)):
             text = texts[i] if i < len(texts) else None
             body.display = text is not None
@@ -136,7 +167,8 @@ class StatusPane(Pane, VerticalScroll):
     def _style(self, key: str, table: dict[str, str]) -> str:
         return themed(table.get(key, "bold"), self.app.theme_variables)
 
-    def _side(self, side: SideState, history: HistoryView | None, forecast: Forecast | None) -> Text:
+    def _side(self, side: SideState, history: HistoryView | None, forecast: Forecast | None,
+              events: tuple[EventLine, ...] = ()) -> Text:
         status = side.status
         title = Text.assemble(
             (f"{side.name.upper():<12}", "bold"),
@@ -148,6 +180,8 @@ class StatusPane(Pane, VerticalScroll):
         if title.cell_len + len(version) <= self.scrollable_content_region.width:  # else it is left out
             title.append(version, "dim")
         lines: list[Text] = [title]
+        if self.exercise_task and side.name == "source":
+            lines.insert(0, Text(f"TASK  {self.exercise_task}", style="bold"))
         if side.reason and side.connection != "connected":
             lines.append(Text(f"  {side.reason}", style=self._style("failed", STATUS_STYLE)))
         if side.error:
@@ -155,34 +189,38 @@ class StatusPane(Pane, VerticalScroll):
         info = side.info
         if info is None:
             return Text("\n").join([*lines, Text("")])
-        tracker = self._trackers.setdefault(side.name, ProgressTracker())
-        share = tracker.update(info)
-        width = max(10, min(40, self.size.width - 34))
+        progress = self._trackers.setdefault(side.name, ProgressTracker()).update(info)
+        width = max(10, min(30, self.size.width - 44))
         if info.child("ram") is not None and status != "none":
-            sync = int(info.number("ram.dirty-sync-count") or side.passes or 0)
+            left = units.format_bytes(info.number("ram.remaining"))
+            words = {"done": " all sent", "stopped": f" stopped with {left} not sent"}.get(
+                progress.label, f" {progress.share * 100:5.1f}% of {progress.label} · {left} left")
             lines.append(Text.assemble(
-                ("  ", ""), (bar(share, width), self._style(status, STATUS_STYLE)),
-                f" {share * 100:5.1f}% sent once · pass {max(sync, 1)}"))
+                ("  ", ""), (bar(progress.share, width), self._style(status, STATUS_STYLE)), words))
         if forecast is not None and forecast.verdict not in ENDED and forecast.verdict is not Verdict.IDLE:
             lines.extend(self._forecast_lines(forecast))
         lines.extend(columns(self._rows(info, history), self.scrollable_content_region.width))
+        wide = self.scrollable_content_region.width
         blocked = info.texts("blocked-reasons")
         if blocked:
-            lines.append(Text("  blocked: " + "; ".join(blocked), style="bold"))
+            lines += hanging("blocked: ", "; ".join(blocked), "bold", wide)
         if status == "wait-unplug":
-            lines.append(Text(f"  {WAIT_UNPLUG_TEXT}"))
+            lines += hanging("", WAIT_UNPLUG_TEXT, "", wide)
+        guest = guest_fate(events, side.name)
+        if guest:
+            lines += hanging("guest: ", guest, self._style("failed", STATUS_STYLE), wide)
         error = info.text("error-desc")
         if error and paused_on_purpose(error):
-            lines.append(Text(f"  paused on purpose: {error}", style=self._style("cancelled", STATUS_STYLE)))
+            lines += hanging("paused on purpose: ", error, self._style("cancelled", STATUS_STYLE), wide)
         elif error:
-            lines.append(Text(f"  error: {error}", style=self._style("failed", STATUS_STYLE)))
+            lines += hanging("error: ", error, self._style("failed", STATUS_STYLE), wide)
         elif status in ("postcopy-paused", "failed") and self.lab_note is not None:
             note = self.lab_note(side.name)
             if note:
-                lines.append(Text(f"  QEMU said: {note}", style=self._style("failed", STATUS_STYLE)))
+                lines += hanging("QEMU said: ", note, self._style("failed", STATUS_STYLE), wide)
         if info.extra:
-            lines.append(Text("  other: " + ", ".join(f"{k}={v}" for k, v in info.extra.items())[:200],
-                              style="dim"))
+            lines += hanging("other: ", ", ".join(f"{k}={v}" for k, v in info.extra.items())[:200],
+                             "dim", wide)
         return Text("\n").join([*lines, Text("")])
 
     def _forecast_lines(self, f: Forecast) -> list[Text]:
@@ -192,12 +230,12 @@ class StatusPane(Pane, VerticalScroll):
         extra = [eta] if eta else []
         if f.downtime_ms is not None and f.downtime_limit_ms is not None \
                 and f.verdict is not Verdict.POSTCOPY:
-            word = "downtime needs" if f.converging is False else "downtime ≤"
+            word = "switchover needs" if f.converging is False else "switchover downtime ≤"
             extra.append(f"{word} {units.format_ms(f.downtime_ms)} "
                          f"(limit {units.format_ms(f.downtime_limit_ms)})")
         if extra:
             lines.append(Text("  " + " · ".join(extra)))
-        tip = f.first_remedy
+        tip = f.first_remedy if self.hints else None
         if tip is not None:
             lines.append(Text.assemble("  ", ("a", "bold reverse"), f" {tip.label}  ",
                                        ("e", "bold reverse"), " why"))
@@ -210,6 +248,8 @@ class StatusPane(Pane, VerticalScroll):
         member of the wrong type (or absent) reads as missing, never as a crash."""
         rows: list[tuple[str, str]] = []
         num = info.number
+        status = info.text("status") or "none"
+        in_postcopy, ended = status in IN_POSTCOPY, status in ("completed", "cancelled", "failed")
         if info.child("ram") is not None:
             rows += [("transferred", units.format_bytes(num("ram.transferred"))),
                      ("remaining", units.format_bytes(num("ram.remaining"))),
@@ -222,15 +262,27 @@ class StatusPane(Pane, VerticalScroll):
                 rows.append(("measured", _mib_s(measured)))
             page = num("ram.page-size") or 4096
             dirty_pages = num("ram.dirty-pages-rate")
-            if dirty_pages is not None:
+            if dirty_pages is not None and not in_postcopy and not ended:  # precopy's numbers
                 rows.append(("dirty rate", units.format_rate(dirty_pages * page)))
                 rows.append(("dirty pages", f"{units.format_count(dirty_pages)}/s"))
-        rows += [("total time", units.format_ms(num("total-time"))),
-                 ("setup time", units.format_ms(num("setup-time")))]
+        total_ms = num("total-time")
+        if total_ms is None and ended and history is not None and len(history):
+            last = history.latest("total_time")  # QEMU drops it after a cancel: the last one seen
+            total_ms = None if math.isnan(last) else last
+        rows += [(label, units.format_ms(value)) for label, value in
+                 (("total time", total_ms), ("setup time", num("setup-time"))) if value is not None]
         if num("downtime") is not None:
             rows.append(("downtime", units.format_ms(num("downtime"))))
-        elif num("expected-downtime") is not None:
-            rows.append(("exp. downtime", units.format_ms(num("expected-downtime"))))
+        elif num("expected-downtime") is not None and not in_postcopy and not ended:
+            rows.append(("if stopped now", units.format_ms(num("expected-downtime"))))  # QEMU's guess
+        sent = num("ram.transferred")
+        if ended and sent and total_ms:
+            rows.append(("average", units.format_rate(sent * 1000 / total_ms)))
+            rows.append(("passes", str(int(num("ram.dirty-sync-count") or 1))))
+        if in_postcopy and history is not None and len(history) > 1:
+            asked = history.rate("postcopy_requests", last=5)[-1]
+            if not math.isnan(asked):
+                rows.append(("page requests", f"{asked:.0f}/s"))
         if num("cpu-throttle-percentage") is not None:
             rows.append(("cpu throttle", f"{num('cpu-throttle-percentage')} %"))
         for key, label in (("dirty-limit-throttle-time-per-round", "dirty-limit/round"),

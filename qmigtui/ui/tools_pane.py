@@ -7,7 +7,6 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
-from rich.pretty import Pretty
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -134,7 +133,7 @@ def render_result(command: str, value: Any) -> Any:
         return table
     if value in ({}, None):
         return Text(f"{command}: ok (nothing returned)")
-    return Pretty(value, max_string=500, max_length=200)
+    return Text(json.dumps(value, indent=2, ensure_ascii=False, default=str)[:100_000])
 
 
 def _cell(value: Any) -> str:

@@ -57,6 +57,7 @@ class SideState:
     parameter_types: dict[str, str] = field(default_factory=dict)  # as this QEMU's schema says
     command_features: dict[str, tuple[str, ...]] = field(default_factory=dict)  # deprecated, …
     passes: int = 0
+    kvm: bool | None = None  # the guest runs under KVM (query-kvm), None while not known
     pause_asked: bool = False  # a migrate-pause went out to this side (its pause is on purpose)
     changed_elsewhere: frozenset[str] = frozenset()  # capabilities and parameters another client set
     error: str | None = None  # last failure of a poll (protocol or timeout)

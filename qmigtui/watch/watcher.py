@@ -153,6 +153,7 @@ class Watcher:
             if side.schema is None:
                 side.schema = await load_schema(session)
                 s = side.schema
+                side.state = replace(side.state, kvm=await _kvm(session))
                 side.state = replace(
                     side.state, qemu_version=session.qemu_version,
                     supported_commands=frozenset(s.commands),
@@ -304,6 +305,15 @@ class Watcher:
         self.snapshot = self._make_snapshot()
         for listener in list(self._listeners):
             listener(self.snapshot)
+
+
+async def _kvm(session: Session) -> bool | None:
+    """Whether this QEMU runs its guest under KVM (what a vCPU dirty limit needs)."""
+    try:
+        reply = await session.execute("query-kvm")
+    except QmpError:
+        return None
+    return bool(reply.get("enabled")) if isinstance(reply, dict) else None
 
 
 def _new_migration(history: History, info: Record) -> bool:

@@ -72,7 +72,7 @@ def test_first_pass_without_a_measurement_says_when_the_pass_ends_and_offers_to_
 def test_guest_faster_than_link_is_not_converging_with_numbers_and_remedies():
     samples, done = precopy(256 * MiB, 64 * MiB, 40 * MiB, 20 * MiB, seconds=60)
     assert done is None
-    forecasts = run_forecasts(samples, max_bandwidth=20 * MiB, commands=CMDS,
+    forecasts = run_forecasts(samples, max_bandwidth=20 * MiB, commands=CMDS, kvm=True,
                               capabilities={"postcopy-ram": True}, measurements=((1.0, 40 * MiB),))
     first = next(t for t, f in forecasts if f.verdict == "not-converging") - samples[0]["t"] + 1
     assert first < 25  # by the third pass start
@@ -80,8 +80,13 @@ def test_guest_faster_than_link_is_not_converging_with_numbers_and_remedies():
     assert f.verdict == "not-converging" and f.converging is False
     assert "guest dirties" in f.summary and "link carries" in f.summary
     actions = [(a.action, a.target) for a in f.advice]
-    assert actions == [("set-parameter", "max-bandwidth"), ("set-parameter", "downtime-limit"),
-                       ("postcopy", ""), ("dirty-limit", "dirty-rate"), ("cancel", "")]
+    assert actions == [("postcopy", ""), ("set-parameter", "max-bandwidth"),  # p first: it always ends it
+                       ("set-parameter", "downtime-limit"), ("dirty-limit", "dirty-rate"), ("cancel", "")]
+    assert f.first_remedy is not None and f.first_remedy.action == "postcopy"
+    under_tcg = run_forecasts(samples, max_bandwidth=20 * MiB, commands=CMDS, kvm=False,
+                              capabilities={"postcopy-ram": True},
+                              measurements=((1.0, 40 * MiB),))[-1][1]
+    assert "dirty-limit" not in [a.action for a in under_tcg.advice]  # no dirty ring without KVM
     downtime = next(a for a in f.advice if a.target == "downtime-limit")
     needed_ms = int(downtime.value.removesuffix("ms"))
     assert 64 * 1000 / 20 <= needed_ms <= 2 * 64 * 1000 / 20  # the hot set at link speed, with margin

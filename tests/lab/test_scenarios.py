@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from qmigtui.training.scenarios import SCENARIOS, until
@@ -16,3 +18,10 @@ async def test_scenario_reaches_what_it_promises(make_rig, name):
                          parameters=scenario.parameters)
     await scenario.stage(rig)
     await until(rig, scenario.reaches, BOUND.get(name, 60.0), f"what {name} promises")
+    if name == "converge":  # long enough to watch
+        await until(rig, lambda s: (s.source.info.number("total-time") or 0) > 0, 10, "its total time")
+        total = rig.watcher.snapshot.source.info.number("total-time")
+        assert total is not None and total >= 15_000, f"completed in {total} ms"
+    if name == "throttle":  # the throttle at its maximum does not save it
+        await asyncio.sleep(8)
+        assert rig.watcher.snapshot.source.status == "active"

@@ -99,3 +99,20 @@ async def test_replay_keys_pause_step_speed_and_jump_in_the_app():
         await wait_for(lambda: app.snapshot.source.status == "completed", 10, "the end")
         assert "completed" in text_of(app.query_one(StatusPane).rendered)
         await app.action_quit()
+
+
+async def test_replay_jumps_to_mm_ss_and_space_in_pane_3_pauses_instead_of_toggling():
+    app = MigrationApp(lambda: open_replay(example("postcopy-recover"), 1.0))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: app.desk is not None and app.snapshot is not None, 20, "backend")
+        player = app.desk.backend.player
+        await pilot.press("3", "space")
+        await pilot.pause(0.2)
+        assert player.paused  # the replay's key, not a capability toggle
+        assert not any("read-only" in n.message for n in app._notifications)
+        await pilot.press("g")
+        await wait_for(lambda: app.screen.__class__.__name__ == "AskText", 5, "jump dialog")
+        await pilot.press(*"0:03", "enter")
+        await wait_for(lambda: player.position >= 3.0, 5, "at 0:03 (three seconds, not 3 ms)")
+        assert player.position < 4.0
+        await app.action_quit()

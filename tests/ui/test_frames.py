@@ -12,6 +12,7 @@ from qmigtui.ui.events_pane import EventsPane
 from qmigtui.ui.graphs_pane import GraphsPane
 from qmigtui.ui.status_pane import StatusPane
 from qmigtui.watch.snapshot import EventLine
+from tests.helpers import wait_for
 from tests.ui.conftest import text_of
 from tests.ui.fixed_state import info_reply, showing, with_source
 
@@ -61,3 +62,32 @@ async def test_graphs_follow_fast_samples_at_most_twice_a_second_and_end_on_the_
         await pilot.pause(GraphsPane.MIN_PERIOD + 0.1)
         assert 2 <= len(plotted) <= 4, plotted
         assert plotted[-1] == history.total_seen
+
+
+def test_a_spike_is_clipped_and_a_flat_line_starts_from_zero():
+    from qmigtui.ui.graphs_pane import clip_top, render_plot
+    steady = [50.0] * 60
+    assert clip_top(steady) is None
+    spiked = [*steady[:30], 445.0, *steady[31:]]
+    top = clip_top(spiked)
+    assert top is not None and 50 < top < 445
+    flat = render_plot([float(x) for x in range(60)], steady, 60, 8, "white").plain
+    assert "0.0┤" in flat  # the axis starts from zero: a flat line is drawn flat, not as a ramp
+
+
+async def test_the_operator_chooses_the_series():
+    from qmigtui.ui.graphs_pane import ChooseSeries, GraphsPane
+    async with showing((120, 40)) as (app, pilot, _snap):
+        await pilot.press("2")
+        graphs = app.query_one(GraphsPane)
+        graphs.focus()
+        await pilot.press("s")
+        await wait_for(lambda: isinstance(app.screen, ChooseSeries), 5, "the series list")
+        app.screen.query_one("#series").deselect_all()
+        app.screen.query_one("#series").select("pass")
+        await pilot.press("enter")
+        await wait_for(lambda: graphs.chosen == ("pass",), 5, "the choice kept")
+        await pilot.pause(0.6)
+        svg = app.export_screenshot()  # one <text> a styled run: the bold title stands alone
+        assert ">pass</text>" in svg and "throughput&#160;MiB/s" not in svg
+        assert "seconds since the start" in graphs.border_subtitle

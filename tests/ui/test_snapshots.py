@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 
 import pytest
 
+from qmigtui.model.records import parse_record
 from qmigtui.ui.app import MigrationApp
-from tests.ui.fixed_state import fixed_snapshot
+from qmigtui.watch.context import Forecaster
+from qmigtui.watch.snapshot import Snapshot
+from tests.ui.fixed_state import GIB, fixed_snapshot, with_source
 
 
 @pytest.fixture(autouse=True)
@@ -51,3 +55,41 @@ async def test_resizing_keeps_state_and_switches_layout():
                              strict=True):
             await pilot.press(key)
             assert app.query_one(f"#{pane}").display and app.query_one("#topline").display
+
+
+def in_state(status: str) -> Snapshot:
+    """The fixed migration in another state on both sides, its forecast worked out anew."""
+    snap = fixed_snapshot()
+    extra: dict = {}
+    dest_status = {"postcopy-paused": "postcopy-paused", "completed": "completed",
+                   "cancelled": "failed"}.get(status, status if status.startswith("postcopy") else "active")
+    if status == "postcopy-active":
+        extra = {"ram": {"transferred": 1_700_000_000, "remaining": 60_000_000, "total": GIB,
+                         "mbps": 160.0, "dirty-sync-count": 3, "postcopy-requests": 420,
+                         "page-size": 4096}}
+    elif status == "postcopy-paused":
+        extra = {"error-desc": "Connection reset by peer"}
+    elif status == "completed":
+        extra = {"downtime": 42, "total-time": 31_000,
+                 "ram": {"transferred": 1_800_000_000, "remaining": 0, "total": GIB, "mbps": 480.0,
+                         "dirty-sync-count": 4, "postcopy-requests": 0, "page-size": 4096}}
+    elif status == "cancelled":
+        extra = {"total-time": None}
+    snap = with_source(snap, status, **extra)
+    snap = replace(snap, forecaster=Forecaster())
+    blocktime = {"postcopy-blocktime": 37} if status == "postcopy-active" else {}
+    dest = replace(snap.sides[1], info=parse_record("MigrationInfo",
+                                                     {"status": dest_status} | blocktime))
+    return replace(snap, sides=(snap.sides[0], dest))
+
+
+STATES = ["active", "postcopy-active", "postcopy-paused", "completed", "cancelled"]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize("status", STATES)
+def test_status_pane_in_each_state(snap_compare, status, size):
+    async def show(pilot) -> None:
+        pilot.app.apply_snapshot(in_state(status))
+        await pilot.pause()
+    assert snap_compare(MigrationApp(None), terminal_size=size, run_before=show)
