@@ -49,19 +49,24 @@ class SessionService(AppService):
         return process
 
     async def end(self) -> None:
-        """Ask the app to quit; then SIGTERM and SIGKILL its process group if it stays."""
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.stop(), QUIT_GRACE)
+        """Ask the app to quit; then SIGTERM and SIGKILL its process group if it stays.  Even
+        when this is cancelled (a server shutting down), the group is killed on the way out."""
         process = self._process
-        if process is None:
-            return
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            if process.returncode is not None:
-                break
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, sig)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(process.wait(), QUIT_GRACE)
+        try:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.stop(), QUIT_GRACE)
+            if process is not None and process.returncode is None:
+                _signal_group(process.pid, signal.SIGTERM)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(process.wait(), QUIT_GRACE)
+        finally:
+            if process is not None and process.returncode is None:
+                _signal_group(process.pid, signal.SIGKILL)  # no await: runs even when cancelled
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
 
 
 class GuardedServer(Server):
@@ -74,6 +79,7 @@ class GuardedServer(Server):
         self.max_sessions = max_sessions
         self.given_url = public_url
         self.sessions = 0
+        self.services: set[SessionService] = set()  # each browser's child, for a shutdown
 
     def base_url(self, request: web.Request) -> str:
         """The URL browsers reach us at: the one given, else the one this request came to."""
@@ -124,6 +130,7 @@ class GuardedServer(Server):
             service = SessionService(self.command, write_bytes=websocket.send_bytes,
                                      write_str=websocket.send_str, close=close,
                                      download_manager=self.download_manager, debug=self.debug)
+            self.services.add(service)
             await service.start(width, height)
             await self._process_messages(websocket, service)
         except (asyncio.CancelledError, ConnectionError, ValueError):
@@ -131,12 +138,18 @@ class GuardedServer(Server):
         finally:
             self.sessions -= 1
             if service is not None:
-                await service.end()
+                await asyncio.shield(service.end())  # a cancelled handler still ends its child
+                self.services.discard(service)
             await websocket.close()
         return websocket
 
     async def on_startup(self, app: web.Application) -> None:
         """textual-serve's banner is left out: qmigtui printed its own line."""
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """The server stops: every session's child goes with it, lab QEMUs included."""
+        for service in list(self.services):
+            await service.end()
 
 
 def _origin(url: str) -> tuple[str, str]:

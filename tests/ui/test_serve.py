@@ -96,6 +96,8 @@ async def test_a_browser_session_with_the_token_gets_the_status_pane(server):
         text = await page.text()
         assert page.status == 200 and "qmigtui" in text
         assert f"/ws?token={server.token}" in text  # the page's websocket carries the token
+        other = await http.get(f"http://localhost:{server.port}/?token={server.token}")
+        assert f"http://localhost:{server.port}/static/" in await other.text()  # as the browser asked
         origin = {"Origin": f"http://{server.address}"}
         async with http.ws_connect(server.ws(), headers=origin) as ws:
             seen = await read_until(ws, b"Status", b"REPLAY")
@@ -151,6 +153,13 @@ async def test_a_browser_that_leaves_a_lab_leaves_no_process_qemu_or_lab_directo
         children = subprocess.run(["pgrep", "-P", str(served.proc.pid)], capture_output=True,
                                   text=True).stdout.split()
         assert not children, f"the session's child still runs: {children}"
+        async with aiohttp.ClientSession() as http, http.ws_connect(served.ws()) as ws:
+            await read_until(ws, b"LAB", b"connected", timeout=60)
+            served.stop()  # the server itself goes (SIGTERM) while a browser is on a lab
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and set(lab_processes()) - before:
+            await asyncio.sleep(0.2)
+        assert not set(lab_processes()) - before, "a session's lab outlived the server"
     finally:
         served.stop()
 
