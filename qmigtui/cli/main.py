@@ -144,7 +144,7 @@ def _run_serve(ns: argparse.Namespace) -> int:
     if ns.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"qmigtui: warning: serving on {ns.host}: whoever has the URL with its token drives "
               "the app (and, in lab mode, the lab)", file=sys.stderr)
-    command = shlex.join([sys.executable, "-m", "qmigtui", *args])
+    command = "exec " + shlex.join([sys.executable, "-m", "qmigtui", *args])  # the child is qmigtui
     try:
         serve(command, ns.host, ns.port, max_sessions=ns.max_sessions, public_url=ns.public_url,
               announce=lambda url: print(f"qmigtui: serving '{shlex.join(['qmigtui', *args])}' at "

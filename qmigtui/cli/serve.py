@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import secrets
 import signal
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +31,7 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
 QUIT_GRACE = 5.0  # seconds a child may take to close its sessions and lab after the browser left
+SHUTDOWN_GRACE = 2.0  # seconds the children get when the server itself stops
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -43,25 +46,49 @@ class SessionService(AppService):
         environment = self._build_environment(width=width, height=height)
         self._process = process = await asyncio.create_subprocess_shell(
             self.command, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env=environment, start_new_session=True)
+            stderr=asyncio.subprocess.PIPE, env=environment, start_new_session=True,
+            preexec_fn=_die_with_server)
         assert process.stdin is not None
         self._stdin = process.stdin
         return process
 
+    @property
+    def pid(self) -> int | None:
+        """The child's process (and group) id, once started."""
+        return self._process.pid if self._process is not None else None
+
     async def end(self) -> None:
-        """Ask the app to quit; then SIGTERM and SIGKILL its process group if it stays.  Even
-        when this is cancelled (a server shutting down), the group is killed on the way out."""
+        """Ask the app to quit; then SIGTERM and SIGKILL its process group while anything of it
+        remains (the group, not the first process: whatever it started goes too).  Even when
+        this is cancelled (a server shutting down), the group is killed on the way out."""
         process = self._process
         try:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.stop(), QUIT_GRACE)
-            if process is not None and process.returncode is None:
+            if process is not None and _group_alive(process.pid):
                 _signal_group(process.pid, signal.SIGTERM)
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(process.wait(), QUIT_GRACE)
+                deadline = time.monotonic() + QUIT_GRACE
+                while _group_alive(process.pid) and time.monotonic() < deadline:
+                    await asyncio.sleep(0.1)
         finally:
-            if process is not None and process.returncode is None:
+            if process is not None:
                 _signal_group(process.pid, signal.SIGKILL)  # no await: runs even when cancelled
+
+
+def _die_with_server() -> None:  # runs in the child, between fork and exec
+    """The child is killed if the server dies, however it dies (parent-death signal)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
@@ -147,9 +174,16 @@ class GuardedServer(Server):
         """textual-serve's banner is left out: qmigtui printed its own line."""
 
     async def on_shutdown(self, app: web.Application) -> None:
-        """The server stops: every session's child goes with it, lab QEMUs included."""
-        for service in list(self.services):
-            await service.end()
+        """The server stops: every session's child goes with it, lab QEMUs included, quickly
+        (SIGTERM, at most SHUTDOWN_GRACE seconds, then SIGKILL)."""
+        groups = [s.pid for s in self.services if s.pid is not None]
+        for pgid in groups:
+            _signal_group(pgid, signal.SIGTERM)
+        deadline = time.monotonic() + SHUTDOWN_GRACE
+        while any(_group_alive(g) for g in groups) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        for pgid in groups:
+            _signal_group(pgid, signal.SIGKILL)
 
 
 def _origin(url: str) -> tuple[str, str]:

@@ -150,9 +150,12 @@ async def test_a_browser_that_leaves_a_lab_leaves_no_process_qemu_or_lab_directo
             await asyncio.sleep(0.2)
         assert not set(lab_processes()) - before, "a QEMU or relay of the session still runs"
         assert not set(Path("/tmp").glob("qmigtui-lab-*")) - dirs_before, "a lab directory stayed"
-        children = subprocess.run(["pgrep", "-P", str(served.proc.pid)], capture_output=True,
+        def children() -> list[str]:
+            return subprocess.run(["pgrep", "-P", str(served.proc.pid)], capture_output=True,
                                   text=True).stdout.split()
-        assert not children, f"the session's child still runs: {children}"
+        while time.monotonic() < deadline and children():
+            await asyncio.sleep(0.2)
+        assert not children(), f"the session's child still runs: {children()}"
         async with aiohttp.ClientSession() as http, http.ws_connect(served.ws()) as ws:
             await read_until(ws, b"LAB", b"connected", timeout=60)
             served.stop()  # the server itself goes (SIGTERM) while a browser is on a lab
