@@ -30,7 +30,9 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
-QUIT_GRACE = 5.0  # seconds a child may take to close its sessions and lab after the browser left
+from qmigtui.lab.pair import remove_stale_dirs
+
+QUIT_GRACE = 8.0  # seconds a child may take to close its sessions and lab after the browser left
 SHUTDOWN_GRACE = 2.0  # seconds the children get when the server itself stops
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -70,6 +72,11 @@ class SessionService(AppService):
                 deadline = time.monotonic() + QUIT_GRACE
                 while _group_alive(process.pid) and time.monotonic() < deadline:
                     await asyncio.sleep(0.1)
+            if process is not None:
+                _signal_group(process.pid, signal.SIGKILL)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(process.wait(), 2.0)  # reaped: its lab is stale now
+            remove_stale_dirs()  # a lab whose app had to be killed leaves no directory
         finally:
             if process is not None:
                 _signal_group(process.pid, signal.SIGKILL)  # no await: runs even when cancelled
@@ -184,6 +191,7 @@ class GuardedServer(Server):
             await asyncio.sleep(0.1)
         for pgid in groups:
             _signal_group(pgid, signal.SIGKILL)
+        remove_stale_dirs()
 
 
 def _origin(url: str) -> tuple[str, str]:
