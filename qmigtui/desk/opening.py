@@ -96,6 +96,7 @@ async def open_replay(path: str | Path, speed: float = 1.0, interval: float = 1.
     for s in sessions:
         await s.connect()
     watcher = Watcher(sessions, interval)
+    player.on_rewind(watcher.reset)
     await watcher.start()
     player.start_playing()
     backend = Backend(watcher, Controller(watcher), player=player)

@@ -100,3 +100,11 @@ def format_count(n: float | None) -> str:
         if abs(n) >= factor:
             return f"{n / factor:.1f}{unit}"
     return f"{n:.0f}" if isinstance(n, float) else str(n)
+
+
+def format_position(seconds: float) -> str:
+    """A place in a replay as ``g`` takes it back: seconds under ten minutes, else m:ss."""
+    if seconds < 600:
+        return f"{seconds:.1f} s"
+    whole = int(seconds)
+    return f"{whole // 60}:{whole % 60:02d}"

@@ -87,6 +87,10 @@ class EventQueue:
     def __len__(self) -> int:
         return len(self._items)
 
+    def clear(self) -> None:
+        """Forget what was not taken yet (a replay going back to its start)."""
+        self._items.clear()
+
 
 class _Client(QMPClient):
     """QMPClient with a tap on every message and a flag for 'transport is up'."""

@@ -151,3 +151,46 @@ def _why(error: BaseException) -> str:
 def dumps(obj: Any) -> str:
     """One compact JSON line (NaN and other non-JSON values cannot appear in QMP)."""
     return json.dumps(obj, separators=(",", ":"), default=str)
+
+
+def last_time(path: Path | str) -> float | None:
+    """The time stamp of the last whole line of a recording (None when none can be read): what
+    the replay's clock runs up to.  Reads the file once without parsing each line."""
+    last = ""
+    try:
+        with open_text(Path(path)) as f:
+            f.readline(MAX_LINE)
+            while text := f.readline(MAX_LINE):
+                if text.endswith("\n") and text.strip():
+                    last = text
+    except (RecordingError, EOFError, zlib.error, OSError):
+        pass
+    try:
+        t = json.loads(last).get("t") if last else None
+    except (json.JSONDecodeError, AttributeError):
+        return None
+    return float(t) if isinstance(t, (int, float)) else None
+
+
+def status_events(path: Path | str, from_line: int = 0) -> Iterator[tuple[int, float, str, str]]:
+    """(line, t, side, status) of each MIGRATION event at or after ``from_line``, read without
+    parsing the other lines: where a replay's next state change is."""
+    try:
+        with open_text(Path(path)) as f:
+            number = 0
+            while text := f.readline(MAX_LINE):
+                number += 1
+                if number < max(from_line, 2) or '"MIGRATION"' not in text:
+                    continue
+                try:
+                    raw = json.loads(text)
+                    msg = raw["msg"]
+                    if raw["kind"] != "event" or msg.get("event") != "MIGRATION":
+                        continue
+                    data = msg.get("data")
+                    status = data.get("status") if isinstance(data, dict) else None
+                    yield number, float(raw["t"]), str(raw["side"]), str(status)[:64]
+                except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+                    continue
+    except (RecordingError, EOFError, zlib.error, OSError):
+        return

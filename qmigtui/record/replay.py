@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -21,9 +22,9 @@ from typing import Any
 from qmigtui import DATA
 from qmigtui.qmp.endpoint import Endpoint, parse_endpoint
 from qmigtui.qmp.errors import CommandRejected, EndpointError, NotConnected, ReadOnlyRefused
-from qmigtui.qmp.poll_order import POLLED
+from qmigtui.qmp.poll_order import POLLED, PollOrder
 from qmigtui.qmp.session import ConnState, Session, is_query
-from qmigtui.record.format import Entry, Reader, RecordingError
+from qmigtui.record.format import Entry, Reader, RecordingError, last_time, status_events
 
 EXAMPLE = DATA / "examples" / "postcopy-recover.jsonl.gz"
 CONFIG = ("query-migrate-capabilities", "query-migrate-parameters")
@@ -40,13 +41,14 @@ class Clock:
     def __init__(self, start: float, speed: float = 1.0):
         self.speed = speed
         self.paused = False
+        self.end = math.inf  # the clock stops here (the recording's last line)
         self._rec = start
         self._real = time.monotonic()
 
     def now(self) -> float:
         if self.paused:
-            return self._rec
-        return self._rec + (time.monotonic() - self._real) * self.speed
+            return min(self._rec, self.end)
+        return min(self._rec + (time.monotonic() - self._real) * self.speed, self.end)
 
     def rebase(self, rec: float) -> None:
         """Recorded time is ``rec`` now (the player uses it to hold the clock back)."""
@@ -59,10 +61,6 @@ class Clock:
     def pause(self, paused: bool) -> None:
         self.rebase(self.now())
         self.paused = paused
-
-    def jump(self, rec: float) -> None:
-        """Move forward to ``rec`` (a replay never goes back in time)."""
-        self.rebase(max(rec, self.now()))
 
 
 class ReplaySession(Session):
@@ -162,6 +160,18 @@ class ReplaySession(Session):
             with contextlib.suppress(ValueError):
                 self._set_state(ConnState(state), msg.get("reason"))
 
+    def rewind(self) -> None:
+        """Back to the start of the recording: nothing answered, nothing pending."""
+        self._answers.clear()
+        self._polled.clear()
+        self._pending.clear()
+        self._last_polled = self._current = None
+        self.polls = PollOrder()
+        for queue in self._queues:
+            queue.clear()
+        self.drained.set()
+        self._set_state(ConnState.CONNECTED, None)
+
     def skip_polls(self) -> None:
         """After a jump: only the latest query-migrate answer is worth returning."""
         while len(self._polled) > 1:
@@ -190,24 +200,46 @@ class Player:
     """Walks a recording in recorded time and feeds the ReplaySessions."""
 
     def __init__(self, path: str, speed: float = 1.0):
+        self.path = path
         self.reader = Reader(path)
-        self._entries: Iterator[Entry] = self.reader.entries()
-        self._next: Entry | None = self._advance()
+        self.sessions = {name: ReplaySession(name, str(info.get("endpoint", "")), Clock(0.0))
+                         for name, info in self.reader.sides.items()}
+        self.error: str | None = None
+        self._open()
         if self._next is None:
-            raise RecordingError(self.reader.warning or f"{path}: no messages after the header")
+            raise RecordingError(self.error or self.reader.warning
+                                 or f"{path}: no messages after the header")
         self.start = self._next.t
         self.clock = Clock(self.start, speed)
-        self.sessions = {name: ReplaySession(name, str(info.get("endpoint", "")), self.clock)
-                         for name, info in self.reader.sides.items()}
         for s in self.sessions.values():
+            s.clock = self.clock
             s.replay_wall_offset = self._next.wall - self._next.t
+        self.length: float | None = None  # recorded seconds, once the file was read through
         self.ended = asyncio.Event()
-        self.error: str | None = None
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._length_task: asyncio.Task[None] | None = None
+        self._catch_up: float | None = None  # recorded time to deliver up to at once
+        self._wake = asyncio.Event()
+        self._rewind_listeners: list[Callable[[], None]] = []
+
+    def _open(self) -> None:
+        self._entries: Iterator[Entry] = self.reader.entries()
+        self._next: Entry | None = self._advance()
+        self._last_t = -math.inf  # the time of the last entry delivered
+        self._statuses: dict[str, str] = {}  # per side, the last status a MIGRATION event gave
+        self._last_stop: tuple[int, dict[str, str]] | None = None  # where ] went last
 
     def _advance(self) -> Entry | None:
-        return next(self._entries, None)
+        try:
+            return next(self._entries, None)
+        except RecordingError as e:  # found mid-file: the replay stops there, the app stays
+            self.error = str(e)
+            return None
+
+    def on_rewind(self, listener: Callable[[], None]) -> None:
+        """Called when the replay goes back to its start (whoever keeps a history forgets it)."""
+        self._rewind_listeners.append(listener)
 
     @property
     def warning(self) -> str | None:
@@ -222,45 +254,87 @@ class Player:
         return self.clock.paused
 
     @property
+    def at_end(self) -> bool:
+        return self._next is None
+
+    @property
     def position(self) -> float:
-        """Recorded seconds since the start of the recording."""
+        """Recorded seconds since the start of the recording (the clock stops at the end)."""
         return self.clock.now() - self.start
 
     def start_playing(self) -> None:
         self._task = asyncio.create_task(self._run(), name="replay")
+        self._length_task = asyncio.create_task(self._read_length(), name="replay-length")
+
+    async def _read_length(self) -> None:
+        last = await asyncio.to_thread(last_time, self.path)
+        if last is not None and self.error is None and (self.length is None
+                                                        or last - self.start > self.length):
+            self._extend(last)
 
     async def stop(self) -> None:
         self._stopping = True  # a cancel that meets wait_for's timeout can be lost in 3.11
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._length_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._length_task = None
 
     async def _run(self) -> None:
-        try:
+        while not self._stopping:
             await self._play()
-        except RecordingError as e:  # found mid-file: the replay stops there, the app stays
-            self.error = str(e)
-        self.ended.set()
+            if self._stopping:
+                break
+            if self.error is not None or self.length is None:  # broke off, or never read through
+                self._extend(self._last_t)
+            self._catch_up = None
+            self.ended.set()
+            self._wake.clear()
+            await self._wake.wait()  # a seek backwards plays on
 
     async def _play(self) -> None:
+        polls = 0
         while self._next is not None and not self._stopping:
-            wait = self._next.t - self.clock.now()
+            entry = self._next
+            if self._catch_up is not None:
+                if entry.t > self._catch_up:
+                    self.clock.rebase(self._catch_up)
+                    self._catch_up = None
+                    continue
+                self._deliver(entry)
+                self._next = self._advance()
+                if entry.kind == "event" or (entry.kind == "response" and (polls := polls + 1) % 4 == 0):
+                    self.sessions[entry.side].skip_polls()  # the graphs keep one answer in four
+                    await self.sessions[entry.side].taken(HANDOFF_WAIT)
+                continue
+            if entry.t > self.clock.end:  # read further than the last line said
+                self._extend(entry.t)
+            wait = entry.t - self.clock.now()
             if wait < -MAX_LAG:  # faster than the watcher can take it: the clock waits
-                self.clock.rebase(self._next.t)
+                self.clock.rebase(entry.t)
                 wait = 0.0
             if wait > 0:
                 speed = self.clock.speed if not self.clock.paused else 1.0
-                await asyncio.sleep(min(wait / speed, 0.1) if not self.clock.paused else 0.1)
+                self._wake.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(),
+                                           min(wait / speed, 0.1) if not self.clock.paused else 0.1)
                 continue
-            entry = self._next
             self._deliver(entry)
             self._next = self._advance()
             if entry.kind in ("response", "event"):
                 await self.sessions[entry.side].taken(HANDOFF_WAIT)
 
+    def _extend(self, last: float) -> None:
+        self.length = max(0.0, last - self.start)
+        self.clock.end = self.start + self.length
+
     def _deliver(self, entry: Entry) -> None:
+        if entry.kind == "event" and entry.msg.get("event") == "MIGRATION":
+            data = entry.msg.get("data")
+            self._statuses[entry.side] = str(data.get("status")) if isinstance(data, dict) else "?"
+        self._last_t = entry.t
         self.sessions[entry.side].feed(entry)
 
     # -- controls ----------------------------------------------------------------
@@ -276,31 +350,47 @@ class Player:
         return self.clock.speed
 
     def jump_to(self, position: float) -> float:
-        """Deliver everything up to ``position`` recorded seconds from the start, at once."""
+        """Go to ``position`` recorded seconds from the start, forward or back; what lies between
+        is delivered at once (the graphs keep one answer in four of it). Back in time, the
+        replay starts again from its beginning and everyone listening forgets what they saw."""
+        position = max(0.0, position)
+        if self.length is not None:
+            position = min(position, self.length)
         target = self.start + position
-        try:
-            while self._next is not None and self._next.t <= target:
-                self._deliver(self._next)
-                self._next = self._advance()
-        except RecordingError as e:
-            self.error, self._next = str(e), None
-        self.clock.jump(target)
+        if target < self._last_t:
+            self._rewind()
+        self._catch_up = target
+        self.clock.rebase(target)
+        self._wake.set()
+        return position
+
+    def _rewind(self) -> None:
+        self.reader = Reader(self.path)
+        self.error = None
+        self._open()
+        self.ended.clear()
         for s in self.sessions.values():
-            s.skip_polls()
-        return self.position
+            s.rewind()
+        for listener in self._rewind_listeners:
+            listener()
 
     def next_state_change(self) -> str | None:
-        """Jump to the next MIGRATION event; returns the status it announces (None at the end)."""
-        while self._next is not None:
-            entry = self._next
-            if entry.kind == "event" and entry.msg.get("event") == "MIGRATION" \
-                    and entry.t > self.clock.now():
-                self.jump_to(entry.t - self.start)
-                data = entry.msg.get("data")
-                return str(data.get("status")) if isinstance(data, dict) else "?"
-            self._deliver(entry)
-            try:
-                self._next = self._advance()
-            except RecordingError as e:
-                self.error, self._next = str(e), None
+        """Go to the next MIGRATION event that changes where the pair stands: a side's new
+        status, unless the other side already announced it. Returns "status (side)", or None
+        at the end. Events are taken in recorded order (two changes in one millisecond are two
+        stops), and what lies before the stop is delivered as by ``jump_to``."""
+        if self._next is None:
+            return None
+        line, statuses = self._next.line, dict(self._statuses)
+        if self._last_stop is not None and self._last_stop[0] >= line:  # not delivered yet
+            line, statuses = self._last_stop[0] + 1, dict(self._last_stop[1])
+        for number, t, side, status in status_events(self.path, line):
+            statuses[side] = status
+            if status in {st for other, st in statuses.items() if other != side}:
+                continue
+            self._last_stop = (number, statuses)
+            self._catch_up = t
+            self.clock.rebase(t)
+            self._wake.set()
+            return f"{status} ({side})"
         return None

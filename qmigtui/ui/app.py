@@ -33,7 +33,7 @@ from qmigtui.ui.help_screen import HelpScreen
 from qmigtui.ui.lab_keys import LabKeys
 from qmigtui.ui.pane import Pane
 from qmigtui.ui.panes import PANES
-from qmigtui.ui.replay_keys import ReplayKeys
+from qmigtui.ui.replay_keys import ReplayKeys, replay_flag
 from qmigtui.ui.status_pane import StatusPane
 from qmigtui.ui.tool_keys import ToolKeys
 from qmigtui.watch.snapshot import TERMINAL, Snapshot
@@ -253,8 +253,7 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
             else:
                 flags.append("LAB")
         if player is not None:
-            paused = player.paused
-            flags.append(f"REPLAY {player.position:.1f} s ×{player.speed:g}" + (" PAUSED" if paused else ""))
+            flags.append(replay_flag(player))
             if player.warning:
                 flags.append(player.warning)
         elif snap.read_only:

@@ -57,8 +57,8 @@ class SideTable(DataTable):  # type: ignore[type-arg]
             self.add_row(*(escape(cell) for cell in row), key=name)
             return
         for key, value in changing.items():
-            if self.get_cell(name, key) != escape(value):
-                self.update_cell(name, key, escape(value))
+            if self.get_cell(name, key) != escape(value):  # a column grows to what it holds
+                self.update_cell(name, key, escape(value), update_width=True)
 
     def cursor_name(self) -> str | None:
         """The name of the row under the cursor (None while the table is empty)."""

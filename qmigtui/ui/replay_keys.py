@@ -8,6 +8,14 @@ from qmigtui.ui.app_base import AppBase
 from qmigtui.ui.dialogs import AskText
 
 
+def replay_flag(player: ReplayControl) -> str:
+    """Where a replay is, of how long, at what speed, and whether it is paused or over."""
+    at = units.format_position(player.position)
+    of = f" of {units.format_position(player.length)}" if player.length is not None else ""
+    state = " END" if player.at_end else " PAUSED" if player.paused else ""
+    return f"REPLAY {at}{of} ×{player.speed:g}{state}"
+
+
 class ReplayKeys(AppBase):
     """Replay keys: pause, speed, jump to a time, next state change."""
 
@@ -30,7 +38,8 @@ class ReplayKeys(AppBase):
     def action_replay_next(self) -> None:
         if (player := self._player()) is not None:
             status = player.next_state_change()
-            self._replay_changed(f"at {player.position:.1f} s: {status}" if status else "end of recording")
+            self._replay_changed(f"at {units.format_position(player.position)}: {status}"
+                                 if status else "no state change after this in the recording")
 
     def action_replay_jump(self) -> None:
         player = self._player()
@@ -45,9 +54,5 @@ class ReplayKeys(AppBase):
             except ValueError as e:
                 self.notify(str(e), severity="error", markup=False)
                 return
-            if target < player.position:
-                self.notify(f"a replay only goes forward (now at {player.position:.1f} s)",
-                            severity="warning")
-                return
-            self._replay_changed(f"at {player.jump_to(target):.1f} s")
+            self._replay_changed(f"at {units.format_position(player.jump_to(target))}")
         self.push_screen(AskText("Jump to (from the start: seconds, mm:ss, or 2m):", ""), chosen)

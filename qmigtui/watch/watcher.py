@@ -67,6 +67,7 @@ class Watcher:
         self._seq = 0
         self._publish_pending = False
         self._event_seq = 0
+        self._generation = 0  # bumped by reset(): an answer asked for before it is not kept
         self.measurements: deque[DirtyRate] = deque(maxlen=100)
         self._forecaster = Forecaster()
         self.snapshot = self._make_snapshot()
@@ -98,6 +99,22 @@ class Watcher:
     def add_measurement(self, measurement: DirtyRate) -> None:
         """Keep a dirty-rate result for the history and the forecast."""
         self.measurements.append(measurement)
+        self._publish()
+
+    def reset(self) -> None:
+        """Forget every answer, event and measurement (a replay went back to its start); a poll
+        under way when this is called is dropped."""
+        self._generation += 1
+        for name, side in self.sides.items():
+            side.history = History(side.history.capacity)
+            side.state = SideState(name, str(side.session.endpoint), side.session.state.value)
+            side.config_stale, side.config_read = True, -math.inf
+            side.ours.clear()
+            side.last_answer = (math.nan, math.nan)
+            side.schema = None
+        self.events.clear()
+        self.measurements.clear()
+        self._forecaster = Forecaster()
         self._publish()
 
     # -- lifecycle ---------------------------------------------------------
@@ -148,7 +165,7 @@ class Watcher:
         return wait + self.interval if wait < self.interval / 4 else wait
 
     async def _poll(self, side: Side) -> None:
-        session = side.session
+        session, generation = side.session, self._generation
         try:
             if side.schema is None:
                 side.schema = await load_schema(session)
@@ -172,6 +189,8 @@ class Watcher:
         except ValueError as e:  # a schema that is not one
             side.state = replace(side.state, error=f"bad schema: {e}")
             self._publish()
+            return
+        if generation != self._generation:
             return
         stamp = session.response_time()
         if stamp == side.last_answer:  # a replay repeating an answer: nothing new to show

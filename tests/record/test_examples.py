@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from qmigtui.desk.opening import open_replay
 from qmigtui.record.export import tables
 from qmigtui.record.format import Reader
 from qmigtui.ui.app import MigrationApp
+from qmigtui.ui.config_panes import ParametersPane
 from qmigtui.ui.status_pane import StatusPane
 from tests.helpers import wait_for
 from tests.ui.conftest import text_of
@@ -98,6 +100,8 @@ async def test_replay_keys_pause_step_speed_and_jump_in_the_app():
         await pilot.press(*"9999s", "enter")
         await wait_for(lambda: app.snapshot.source.status == "completed", 10, "the end")
         assert "completed" in text_of(app.query_one(StatusPane).rendered)
+        await wait_for(lambda: "END" in str(top.render()), 5, "the end on the top line")
+        assert re.search(r"REPLAY (3\d\.\d s) of \1", str(top.render()))  # stopped at its length
         await app.action_quit()
 
 
@@ -115,4 +119,22 @@ async def test_replay_jumps_to_mm_ss_and_space_in_pane_3_pauses_instead_of_toggl
         await pilot.press(*"0:03", "enter")
         await wait_for(lambda: player.position >= 3.0, 5, "at 0:03 (three seconds, not 3 ms)")
         assert player.position < 4.0
+        await app.action_quit()
+
+
+async def test_replayed_parameter_values_keep_their_units_and_full_width():
+    """The table was built before the recording's parameters arrived: its columns grow."""
+    app = MigrationApp(lambda: open_replay(example("postcopy-recover"), 1.0))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: app.snapshot is not None and app.snapshot.source.parameters is not None,
+                       20, "the recorded parameters")
+        await pilot.press("4")
+        await pilot.pause(0.5)
+        table = app.query_one(ParametersPane)
+        row = table.get_row("max-bandwidth")
+        assert row[2].endswith("MiB/s") and row[3].endswith("MiB/s")
+        for column in list(table.columns.values())[2:4]:
+            widest = max(len(str(table.get_cell_at((r, list(table.columns).index(column.key)))))
+                         for r in range(table.row_count))
+            assert column.content_width >= widest
         await app.action_quit()
