@@ -99,6 +99,7 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         self.crash: str | None = None  # one line, when a bug of ours ended the app
         self._told: set[str] = set()  # problems already notified
         self.messages: deque[tuple[str, str, str]] = deque(maxlen=500)
+        self.notified: deque[tuple[str, str]] = deque(maxlen=500)
         self._latest: Snapshot | None = None
         self._frame_pending = False
         self._last_frame = 0.0

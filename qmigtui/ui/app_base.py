@@ -27,18 +27,24 @@ class AppBase(App[int]):
     hints: bool  # the verdict's remedies offered
     _topline_text: str
     messages: deque[tuple[str, str, str]]  # (time, severity, text) of warnings and errors
+    notified: deque[tuple[str, str]]  # (severity, text) of every message, shown or not
 
     def _topline(self, snap: Snapshot) -> str:
         raise NotImplementedError
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """A short toast that never reads markup (what it quotes may come from QEMU or a file):
-        information at most INFO_S seconds; warnings and errors are kept in the message log
-        (l) as well."""
+        """A one-line message over the footer that never reads markup (what it quotes may come
+        from QEMU or a file): the newest replaces the one before, except that information
+        does not hide a warning or error still showing; information stays at most INFO_S
+        seconds; warnings and errors are kept in the message log (l) as well."""
         limit = {"information": INFO_S, "warning": WARNING_S}.get(severity, ERROR_S)
+        self.notified.append((severity, message))
         if severity != "information":
             self.messages.append((time.strftime("%H:%M:%S"), severity, message))
+        elif any(n.severity != "information" and n.time_left > 0 for n in self._notifications):
+            return
+        self.clear_notifications()
         super().notify(message, title=title, severity=severity,
                        timeout=min(timeout or limit, limit), markup=markup)
 

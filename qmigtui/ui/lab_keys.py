@@ -31,7 +31,7 @@ class LabKeys(AppBase):
         if exercise is None:
             self.notify(f"scenario '{scenario.name}' is ready", timeout=10)
             return
-        self.notify(f"EXERCISE {exercise.name}: {exercise.task}", title="Your task")
+        self.notify(f"your task: {exercise.task}")
         status = self.query_one(StatusPane)
         status.exercise_task = exercise.task  # stays on screen, not only in a toast
         if self.snapshot is not None:

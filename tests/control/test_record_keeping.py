@@ -191,7 +191,7 @@ async def test_the_app_says_at_once_that_the_audit_log_cannot_be_written_and_sen
             await pilot.pause(0.3)
             top = str(app.query_one("#topline").render())
             assert "audit log /dev/full" in top and "No space left" in top
-            assert any("audit log" in n.message for n in app._notifications)
+            assert any("audit log" in text for _, text in app.notified)
             await pilot.press("4")
             params = app.query_one(ParametersPane)
             params.move_cursor(row=params.get_row_index("downtime-limit"))
@@ -200,7 +200,7 @@ async def test_the_app_says_at_once_that_the_audit_log_cannot_be_written_and_sen
             await pilot.press("ctrl+a", "ctrl+k", *"700", "enter")
             await pilot.pause(0.5)
             assert "migrate-set-parameters" not in qemu.sent
-            assert any("nothing sent" in n.message for n in app._notifications)
+            assert any("nothing sent" in text for _, text in app.notified)
             await app.action_quit()
     finally:
         await fake.stop()

@@ -113,7 +113,7 @@ async def test_replay_jumps_to_mm_ss_and_space_in_pane_3_pauses_instead_of_toggl
         await pilot.press("3", "space")
         await pilot.pause(0.2)
         assert player.paused  # the replay's key, not a capability toggle
-        assert not any("read-only" in n.message for n in app._notifications)
+        assert not any("read-only" in text for _, text in app.notified)
         await pilot.press("g")
         await wait_for(lambda: app.screen.__class__.__name__ == "AskText", 5, "jump dialog")
         await pilot.press(*"0:03", "enter")

@@ -72,11 +72,12 @@ def with_source(snap: Snapshot, status: str, **info: object) -> Snapshot:
 
 
 @asynccontextmanager
-async def showing(size: tuple[int, int] = (120, 40)) -> AsyncIterator[tuple[MigrationApp, Any, Snapshot]]:
+async def showing(size: tuple[int, int] = (120, 40), notifications: bool = False
+                  ) -> AsyncIterator[tuple[MigrationApp, Any, Snapshot]]:
     """``async with showing() as (app, pilot, snap)``: the app (no backend) showing the fixed
-    snapshot."""
+    snapshot (and its notifications drawn when ``notifications``)."""
     app = MigrationApp(None)
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=size, notifications=notifications) as pilot:
         snap = fixed_snapshot()
         app.apply_snapshot(snap)
         await pilot.pause()

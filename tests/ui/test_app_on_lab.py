@@ -175,8 +175,8 @@ async def test_qemu_refusal_is_shown_with_its_own_words(lab_app):
         caps = app.query_one(CapabilitiesPane)
         caps.move_cursor(row=caps.get_row_index("xbzrle"))
         await pilot.press("s")
-        await wait_for(lambda: any("migration" in n.message.lower() and n.severity == "error"
-                                   for n in app._notifications), 10, "QEMU's refusal shown")
+        await wait_for(lambda: any("migration" in text.lower() and severity == "error"
+                                   for severity, text in app.notified), 10, "QEMU's refusal shown")
 
 
 async def test_killed_destination_shows_as_gone_and_app_keeps_running(lab_app):

@@ -4,8 +4,11 @@ log (the app on a fixed snapshot, no QEMU)."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 
+import pytest
 from textual.command import CommandPalette
 
 from qmigtui.ui.app import MigrationApp
@@ -64,25 +67,51 @@ def test_replies_are_json_not_python():
 
 async def test_toasts_are_short_and_warnings_stay_in_the_message_log():
     async with showing((80, 24)) as (app, pilot, _snap):
-        app.notify("fyi", timeout=60)
-        app.notify("careful", severity="warning", timeout=60)
-        app.notify("broken", severity="error", timeout=60)
+        for message, severity in (("fyi", "information"), ("careful", "warning"), ("broken", "error")):
+            app.notify(message, severity=severity, timeout=60)
+            await pilot.pause()
+            (shown,) = app._notifications  # one at a time, the newest
+            assert shown.message == message and shown.timeout <= {"fyi": 5}.get(message, 10)
+        app.notify("by the way")  # information does not hide an error still showing
         await pilot.pause()
-        timeouts = {n.message: n.timeout for n in app._notifications}
-        assert timeouts["fyi"] <= 5 and timeouts["careful"] <= 10 and timeouts["broken"] <= 10
+        assert [n.message for n in app._notifications] == ["broken"]
         await pilot.press("l")
         await wait_for(lambda: isinstance(app.screen, HelpScreen), 5, "the message log")
         logged = [text for _, rows in app.screen.sections for _, text in rows]
         assert "careful" in logged and "broken" in logged and "fyi" not in logged
 
 
-async def test_a_long_confirmation_keeps_its_buttons_in_view_at_80x24():
+def screen_rows(app) -> list[str]:
+    """The rows of the terminal as drawn (from the app's SVG screenshot)."""
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for m in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>',
+                         app.export_screenshot()):
+        rows.setdefault(float(m[2]), []).append((float(m[1]), html.unescape(m[3])))
+    return ["".join(t for _, t in sorted(parts)).replace("\xa0", " ") for _, parts in sorted(rows.items())]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_a_message_takes_the_footer_row_and_covers_no_pane(size):
+    async with showing(size, notifications=True) as (app, pilot, _snap):
+        before = screen_rows(app)
+        app.notify("replayed to 0:42 " + "x" * 200, severity="error")
+        await pilot.pause(0.3)
+        after = screen_rows(app)
+        bottom = after[-1].replace(" ", "")
+        assert bottom.startswith("replayedto0:42xxx") and bottom.endswith("…")  # one row, cut
+        assert after[:-1] == before[:-1]  # every pane row (the destination's block) untouched
+
+
+async def test_a_long_confirmation_keeps_its_buttons_in_view_at_80x24_under_a_message():
     from qmigtui.ui.dialogs import Confirm
-    async with showing((80, 24)) as (app, pilot, _snap):
+    async with showing((80, 24), notifications=True) as (app, pilot, _snap):
         app.push_screen(Confirm("Exercise over", "\n".join(f"line {n}" for n in range(60))))
         await pilot.pause()
-        for button in app.screen.query("Button"):
-            assert button.region.y >= 0 and button.region.bottom <= 24, button.id
+        app.notify("a message while the dialog is up", severity="error")
+        await pilot.pause(0.3)
+        assert "amessagewhilethedialogisup" in screen_rows(app)[-1].replace(" ", "")
+        for button in app.screen.query("Button"):  # the message row is below every button
+            assert button.region.y >= 0 and button.region.bottom <= 23, button.id
 
 
 async def test_without_hints_no_remedy_is_shown_or_done():
@@ -107,4 +136,4 @@ async def test_without_hints_no_remedy_is_shown_or_done():
             assert ("raise downtime-limit" in shown) is hints
             await pilot.press("a")
             await pilot.pause()
-            assert any("hints are off" in n.message for n in app._notifications) is not hints
+            assert any("hints are off" in text for _, text in app.notified) is not hints

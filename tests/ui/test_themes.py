@@ -64,7 +64,7 @@ async def test_a_broken_user_theme_and_an_unknown_name_fall_back_with_a_message(
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.theme == themes.DEFAULT
-        messages = " ".join(n.message for n in app._notifications)
+        messages = " ".join(text for _, text in app.notified)
         assert "mine.toml" in messages and "no theme 'no-such-theme'" in messages
         await app.action_quit()
 
