@@ -36,6 +36,7 @@ from qmigtui.qmp.errors import (
     ReadOnlyRefused,
     Unreachable,
 )
+from qmigtui.qmp.holder import monitor_holders
 from qmigtui.qmp.poll_order import PollOrder
 
 _qmp_log = logging.getLogger("qemu.qmp")
@@ -313,9 +314,9 @@ class Session:
         except TimeoutError:
             await self._discard(client)
             if client.transport_up:
-                raise EndpointError(f"{ep}: no QMP greeting within {self.greeting_timeout:g} s; "
-                                    f"{SECOND_MONITOR_HINT}", Unreachable.SILENT) from None
-            raise EndpointError(f"{ep}: no answer within {self.greeting_timeout:g} s",
+                raise EndpointError(_silent(ep, self.greeting_timeout), Unreachable.SILENT) from None
+            raise EndpointError(f"{ep}: no answer within {self.greeting_timeout:g} s (host down, "
+                                "unreachable, or a firewall dropping the connection)",
                                 Unreachable.NO_ANSWER) from None
         except ConnectError as e:
             await self._discard(client)
@@ -390,6 +391,19 @@ async def close_all(sessions: list[Session]) -> None:
         await session.close()
 
 
+def _silent(ep: Endpoint, waited: float) -> str:
+    """Connected, and no greeting: on a unix socket QEMU's one client is taken (named when it
+    can be found); over TCP whatever accepted may be a forwarder with no QEMU behind it."""
+    if ep.kind == "unix":
+        holders = monitor_holders(ep.path)
+        who = f"{', '.join(holders)} holds" if holders else "another client (libvirt, say) may hold"
+        return (f"{ep}: no QMP greeting within {waited:g} s; {who} this monitor; give QEMU a "
+                "second one with -qmp unix:/run/qmigtui.sock,server=on,wait=off")
+    return (f"{ep}: the connection was taken but no QMP greeting came within {waited:g} s: not "
+            "a QEMU monitor there (a proxy or forwarder with nothing behind it?), or its one "
+            "client is already connected")
+
+
 def _describe_connect_error(ep: Endpoint, exc: BaseException) -> tuple[str, Unreachable]:
     if isinstance(exc, FileNotFoundError):
         return f"{ep}: no such socket", Unreachable.MISSING
@@ -398,6 +412,8 @@ def _describe_connect_error(ep: Endpoint, exc: BaseException) -> tuple[str, Unre
                 Unreachable.PERMISSION)
     if isinstance(exc, ConnectionRefusedError):
         return f"{ep}: connection refused (is QEMU running with this -qmp?)", Unreachable.REFUSED
+    if isinstance(exc, socket.gaierror):
+        return f"{ep}: no such host ({clean(exc.strerror or str(exc), 200)})", Unreachable.OTHER
     if isinstance(exc, OSError):
         return f"{ep}: {clean(exc.strerror or str(exc), 200)}", Unreachable.OTHER
     if isinstance(exc, EOFError):

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -100,6 +101,57 @@ def test_no_greeting_names_the_likely_cause_and_the_fix(tmp_path):
         assert "libvirt" in proc.stderr and "-qmp unix:" in proc.stderr
     finally:
         s.close()
+
+
+def test_a_held_qemu_monitor_names_the_process_holding_it(need_qemu, tmp_path):
+    """A real QEMU whose one monitor client is another process: that process is named."""
+    from qmigtui.lab.pair import default_qemu, firmware_dirs
+    path = tmp_path / "held.sock"
+    qemu = subprocess.Popen([default_qemu(), *(a for d in firmware_dirs(default_qemu()) for a in ("-L", d)),
+                             "-machine", "none", "-nodefaults", "-display", "none",
+                             "-qmp", f"unix:{path},server=on,wait=off"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    holder = None
+    try:
+        for _ in range(100):
+            if path.exists():
+                break
+            time.sleep(0.05)
+        holder = subprocess.Popen([sys.executable, "-c", "import socket, sys, time\n"
+                                   "s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\n"
+                                   "s.recv(4096); print('held', flush=True); time.sleep(60)", str(path)],
+                                  stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "held"  # it has QEMU's greeting: the monitor is its
+        proc = run_cli("status", "--timeout", "1", str(path))
+        assert_one_line_error(proc, "no QMP greeting within 1 s")
+        assert f"(pid {holder.pid}) holds this monitor" in proc.stderr, proc.stderr
+    finally:
+        for child in (holder, qemu):
+            if child is not None:
+                child.kill()
+                child.wait()
+
+
+async def test_a_silent_tcp_peer_is_not_blamed_on_another_client():
+    """Over TCP something may take the connection and say nothing (a forwarder with no QEMU
+    behind it): the message says that, not that libvirt holds a monitor."""
+    async def silent(reader, writer):
+        await reader.read()
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        proc = await asyncio.to_thread(run_cli, "status", "--timeout", "1", f"tcp:127.0.0.1:{port}")
+    finally:
+        server.close()
+    assert_one_line_error(proc, "no QMP greeting came within 1 s")
+    assert "forwarder" in proc.stderr and "libvirt" not in proc.stderr
+
+
+def test_a_host_that_does_not_resolve_says_so():
+    proc = run_cli("status", "tcp:no-such-host.invalid:4444")
+    warning, error = proc.stderr.strip().splitlines()  # a remote TCP monitor is plain text: said first
+    assert proc.returncode == 2 and "no authentication" in warning
+    assert error == "qmigtui: tcp:no-such-host.invalid:4444: no such host (Name or service not known)"
 
 
 async def _peer_says(tmp_path, greeting: bytes) -> subprocess.CompletedProcess[str]:
