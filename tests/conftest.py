@@ -13,7 +13,7 @@ import pytest
 
 from qmigtui.lab.pair import LabConfig, default_qemu, qemu_available
 
-QEMU_FIXTURES = {"need_qemu", "make_rig", "lab_app"}
+QEMU_FIXTURES = {"need_qemu", "make_rig", "lab_app", "need_linux_guest"}
 
 QAPI_DATA = Path(__file__).resolve().parent / "data" / "migration-qapi.json"
 
@@ -55,6 +55,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture
 def need_qemu() -> None:
     require(qemu_available(), f"{default_qemu()} is not installed")
+
+
+@pytest.fixture
+def need_linux_guest(need_qemu: None) -> None:
+    """The lab's Linux guest: cached, or buildable here from Debian's packages."""
+    from qmigtui.lab import linux_image
+    try:
+        linux_image.prepare()
+    except linux_image.ImageError as e:
+        require(False, f"the Linux guest cannot be built here: {e}")
 
 
 @pytest.fixture

@@ -57,8 +57,16 @@ def add_record_options(p: argparse.ArgumentParser) -> None:
 def add_lab_options(p: argparse.ArgumentParser) -> None:
     from qmigtui.lab.pair import LabConfig
     d = LabConfig()  # one place for the lab's defaults
-    p.add_argument("--mem", type=whole_in(16, 16384), default=d.mem_mib,
-                   help=f"guest memory, MiB (default {d.mem_mib})")
+    from qmigtui.lab.workloads import WORKLOADS
+    p.add_argument("--guest", default=d.guest, choices=("tiny", "linux"),
+                   help="tiny: a 100-byte guest that dirties --working-set at --dirty-rate; linux: "
+                        "a Debian kernel running --workload (built from Debian packages into a "
+                        "cache on first use)")
+    p.add_argument("--workload", default=d.workload, metavar="NAME",
+                   help=f"what the Linux guest runs: {', '.join(WORKLOADS)} (default {d.workload}; "
+                        "--list describes them)")
+    p.add_argument("--mem", type=whole_in(16, 16384), default=None,
+                   help=f"guest memory, MiB (default {d.mem_mib}; 512 for the Linux guest)")
     p.add_argument("--working-set", type=number_in(0.001, 16384, "MiB"), default=d.working_set_mib,
                    help=f"memory the guest keeps dirtying, MiB (default {d.working_set_mib:g})")
     p.add_argument("--dirty-rate", type=number_in(0, 100_000, "MiB/s"), default=d.dirty_rate_mib_s,
@@ -84,7 +92,10 @@ def _lab_parser() -> argparse.ArgumentParser:
                        help="stage a scenario on the real QEMU pair (see --list)")
     stage.add_argument("--exercise", metavar="NAME",
                        help="a guided exercise: a scenario, a task, and a verdict (see --list)")
-    stage.add_argument("--list", action="store_true", help="describe the scenarios and exercises")
+    stage.add_argument("--list", action="store_true",
+                       help="describe the scenarios, exercises and Linux guest workloads")
+    stage.add_argument("--prepare", action="store_true",
+                       help="build the Linux guest into its cache now (and print where), then exit")
     p.add_argument("--interval", type=INTERVAL, default=0.5,
                    help="seconds between polls, 0.05-3600 (default 0.5)")
     p.add_argument("--read-only", action="store_true",
@@ -376,20 +387,28 @@ def _run_export(ns: argparse.Namespace) -> int:
     return 0
 
 
+LINUX_MEM_MIB = 512  # the Linux guest's memory unless --mem says otherwise
+
+
 def _lab_config(ns: argparse.Namespace) -> Any:
     from qmigtui.lab import LabConfig
     from qmigtui.model.units import parse_size
     bandwidth = parse_size(ns.bandwidth) if ns.bandwidth else None
-    return LabConfig(mem_mib=ns.mem, working_set_mib=ns.working_set,
+    mem = ns.mem or (LINUX_MEM_MIB if ns.guest == "linux" else LabConfig().mem_mib)
+    return LabConfig(mem_mib=mem, working_set_mib=ns.working_set,
                      dirty_rate_mib_s=ns.dirty_rate, bandwidth=bandwidth, accel=ns.accel,
-                     disk_mib=ns.disk)
+                     disk_mib=ns.disk, guest=ns.guest, workload=ns.workload)
 
 
 def _run_lab(ns: argparse.Namespace) -> int:
     from qmigtui.lab.pair import LabError
+    from qmigtui.lab.workloads import WORKLOADS
     from qmigtui.training.exercises import EXERCISES
     from qmigtui.training.scenarios import SCENARIOS
     if ns.list:
+        print("Linux guest workloads (qmigtui lab --guest linux --workload NAME):")
+        for w in WORKLOADS.values():
+            print(f"  {w.name:<16} {w.what}")
         print("scenarios (qmigtui lab --scenario NAME):")
         for sc in SCENARIOS.values():
             print(f"  {sc.name:<16} {sc.summary}")
@@ -410,6 +429,15 @@ def _run_lab(ns: argparse.Namespace) -> int:
         return _fail(str(e))
     if (problem := _check_files(ns)) is not None:
         return _fail(problem)
+    if config.linux or ns.prepare:
+        from qmigtui.lab import linux_image
+        try:
+            image = linux_image.prepare(say=lambda line: print(f"qmigtui: {line}", file=sys.stderr))
+        except linux_image.ImageError as e:
+            return _fail(str(e))
+        if ns.prepare:
+            print(image.kernel.parent)
+            return 0
     try:
         if ns.headless:
             from qmigtui.cli.lab_headless import run_headless

@@ -40,6 +40,8 @@ def run_lab(config: LabConfig, *, interval: float, theme: str | None, record: st
             hints: bool = True) -> int:
     title = (f"lab: {config.mem_mib} MiB guest, {config.working_set_mib:g} MiB working set "
              f"at {config.dirty_rate_mib_s:g} MiB/s")
+    if config.linux:
+        title = f"lab: {config.mem_mib} MiB Linux guest running {config.workload}"
     if scenario or exercise:
         title = f"lab {'exercise' if exercise else 'scenario'}: {exercise or scenario}"
     app = MigrationApp(lambda: open_lab(config, interval, read_only=read_only, record=record, audit=audit,

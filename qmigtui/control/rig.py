@@ -10,8 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from qmigtui.control.ops import Controller
-from qmigtui.lab.guest import write_image
-from qmigtui.lab.pair import Lab, LabConfig, LabError, wait_guest_ready
+from qmigtui.lab.pair import Lab, LabConfig, LabError
 from qmigtui.qmp.endpoint import parse_endpoint
 from qmigtui.qmp.errors import QmpError
 from qmigtui.qmp.session import ConnState, Session, close_all, connect_all
@@ -72,17 +71,18 @@ class Rig:
         return rig
 
     async def new_guest(self, working_set_mib: float, dirty_rate_mib_s: float,
-                        timeout: float = 30.0) -> None:
+                        timeout: float = 30.0, workload: str | None = None) -> None:
         """Restart both QEMUs with a guest of another working set and dirty rate (the guest
-        reads them from its image, so a new one means a restart); only with no migration."""
+        reads them from its image, so a new one means a restart), or, for the Linux guest,
+        another workload; only with no migration."""
         if self.controller.status("source") not in ("none", "completed", "failed", "cancelled"):
             raise LabError("a migration is running: cancel it before changing the guest")
         config = replace(self.lab.config, working_set_mib=working_set_mib,
-                         dirty_rate_mib_s=dirty_rate_mib_s)
+                         dirty_rate_mib_s=dirty_rate_mib_s,
+                         workload=workload or self.lab.config.workload)
         config.validate()
         self.lab.config = config
-        assert self.lab.dir is not None
-        write_image(self.lab.dir / "guest.bin", working_set_mib, dirty_rate_mib_s)
+        self.lab.write_guest()
         await self.reset(timeout)
 
     async def reset(self, timeout: float = 30.0) -> None:
@@ -123,7 +123,7 @@ class Rig:
 async def _set_up(lab: Lab, src: Session, dst: Session, caps: dict[str, bool],
                   params: dict[str, Any]) -> None:
     """Wait for the guest, then capabilities on both sides and parameters on the source."""
-    await wait_guest_ready(src.execute, lab.config.mem_mib)
+    await lab.wait_guest_ready(src.execute)
     for s in (src, dst):
         await s.execute("migrate-set-capabilities", {"capabilities": [
             {"capability": k, "state": v} for k, v in caps.items()]})

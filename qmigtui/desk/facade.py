@@ -18,6 +18,7 @@ from qmigtui.control.ops import ControlError, Controller, Permission
 from qmigtui.control.rig import Rig
 from qmigtui.control.tools import Tools
 from qmigtui.lab.pair import LabError
+from qmigtui.lab.workloads import WORKLOADS
 from qmigtui.model.commands import CommandInfo
 from qmigtui.model.recovery import RecoveryAddresses
 from qmigtui.qmp.errors import QmpError
@@ -214,6 +215,18 @@ class Desk:
         config = self._rig.lab.config
         return config.working_set_mib, config.dirty_rate_mib_s
 
+    @property
+    def lab_workload(self) -> str | None:
+        """The Linux guest's workload (None for the tiny guest, or outside the lab)."""
+        if self._rig is None or not self._rig.lab.config.linux:
+            return None
+        return self._rig.lab.config.workload
+
+    @property
+    def lab_workloads(self) -> tuple[str, ...]:
+        """The workloads the Linux guest can run."""
+        return tuple(WORKLOADS)
+
     def lab_note(self, side: str) -> str:
         """The last thing a lab QEMU said on stderr (QEMU 7.2 gives pause reasons only there)."""
         if self._rig is None:
@@ -230,12 +243,14 @@ class Desk:
          "kill": lambda: lab.kill("destination")}[fault]()
         return LAB_FAULTS[fault]
 
-    async def new_guest(self, working_set_mib: float, dirty_rate_mib_s: float) -> None:
-        """Both lab QEMUs again, with a guest of another working set and dirty rate."""
+    async def new_guest(self, working_set_mib: float, dirty_rate_mib_s: float,
+                        workload: str | None = None) -> None:
+        """Both lab QEMUs again, with a guest of another working set and dirty rate (or, the
+        Linux guest, another workload)."""
         if self._rig is None:
             raise ActionError("not a lab")
         try:
-            await self._rig.new_guest(working_set_mib, dirty_rate_mib_s)
+            await self._rig.new_guest(working_set_mib, dirty_rate_mib_s, workload=workload)
         except (LabError, ValueError) as e:
             raise ActionError(f"lab: {e}") from None
 

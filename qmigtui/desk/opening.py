@@ -3,6 +3,7 @@ into a Desk."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,10 @@ async def open_lab(config: LabConfig, interval: float, read_only: bool = False,
     chosen_exercise = EXERCISES[exercise] if exercise else None
     name = chosen_exercise.scenario if chosen_exercise else scenario
     chosen = SCENARIOS[name] if name else None
-    if chosen is not None:
-        config = chosen.config
+    if chosen is not None:  # the scenario's link, memory and settings; a Linux guest if asked
+        config = chosen.config if not config.linux else replace(
+            chosen.config, guest="linux", workload=config.workload,
+            mem_mib=max(config.mem_mib, chosen.config.mem_mib))
         rig_options.setdefault("capabilities", chosen.capabilities)
         rig_options.setdefault("parameters", chosen.parameters)
     recorder, log = _extras(record, audit, no_audit, append)

@@ -19,8 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qmigtui.lab import children
+from qmigtui.lab import children, linux_image
 from qmigtui.lab.guest import write_image
+from qmigtui.lab.linux_image import READY
+from qmigtui.lab.workloads import DEFAULT as DEFAULT_WORKLOAD
+from qmigtui.lab.workloads import WORKLOADS
 
 TMP_PREFIX = "qmigtui-lab-"
 _live_labs: weakref.WeakSet[Lab] = weakref.WeakSet()
@@ -42,8 +45,20 @@ class LabConfig:
     qemu: str = field(default_factory=lambda: default_qemu())
     disk_mib: int = 0  # a qcow2 block node "disk0" on each side (for snapshots); 0: none
     relay: bool = True  # the cuttable link; without it the pair is two plain QEMUs
+    guest: str = "tiny"  # tiny: the Multiboot dirtier; linux: a Debian kernel running a workload
+    workload: str = DEFAULT_WORKLOAD  # what the Linux guest runs (lab/workloads.py)
+
+    @property
+    def linux(self) -> bool:
+        return self.guest == "linux"
 
     def validate(self) -> None:
+        if self.guest not in ("tiny", "linux"):
+            raise LabError(f"--guest {self.guest}: use tiny or linux")
+        if self.linux and self.workload not in WORKLOADS:
+            raise LabError(f"--workload {self.workload}: not one of {', '.join(WORKLOADS)}")
+        if self.linux and self.mem_mib < 256:
+            raise LabError(f"--mem {self.mem_mib}: the Linux guest needs at least 256 MiB")
         if not 16 <= self.mem_mib <= 16384:
             raise LabError(f"--mem {self.mem_mib}: out of range 16..16384 MiB")
         if not 0 < self.working_set_mib <= self.mem_mib - 2:
@@ -98,6 +113,7 @@ class Lab:
         self.relay: subprocess.Popen[bytes] | None = None
         self.relay_port = 0
         self.incoming_port = 0
+        self.linux_image: linux_image.LinuxImage | None = None
 
     # -- paths ------------------------------------------------------------
 
@@ -134,8 +150,7 @@ class Lab:
         (self.dir / "owner.pid").write_text(str(os.getpid()))
         _live_labs.add(self)
         try:
-            image = write_image(self.dir / "guest.bin", self.config.working_set_mib,
-                                self.config.dirty_rate_mib_s)
+            image = self.write_guest()
             if self.config.relay:
                 self._start_relay()
             self.source = self._start_qemu("source", image, self.source_socket, incoming=False)
@@ -196,7 +211,7 @@ class Lab:
         sock = self.source_socket if role == "source" else self.destination_socket
         with contextlib.suppress(FileNotFoundError):
             os.unlink(sock)
-        image = self.dir / "guest.bin"
+        image = self.dir / ("initrd.img" if self.config.linux else "guest.bin")
         proc = self._start_qemu(role, image, sock, incoming=role == "destination")
         if role == "source":
             self.source = proc
@@ -211,7 +226,43 @@ class Lab:
         path = self.dir / f"{role}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
+    def console(self, role: str = "source") -> str:
+        """What the Linux guest printed on its serial console (on this side's QEMU)."""
+        if self.dir is None:
+            return ""
+        path = self.dir / f"{role}-console.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    async def wait_guest_ready(self, execute: Callable[..., Awaitable[Any]], timeout: float = 60.0
+                               ) -> None:
+        """Until the guest's memory is in place: the tiny guest's top page written, or the
+        Linux guest's workload saying it is ready (then its settling time)."""
+        if not self.config.linux:
+            await wait_guest_ready(execute, self.config.mem_mib, timeout=min(timeout, 30.0))
+            return
+        deadline = time.monotonic() + timeout
+        while READY not in self.console("source"):
+            if self.source is not None and self.source.poll() is not None:
+                raise LabError(f"the source QEMU exited: {self.log('source').strip()[-200:]}")
+            if time.monotonic() > deadline:
+                raise LabError(f"the Linux guest did not start its workload within {timeout:g} s")
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(WORKLOADS[self.config.workload].settle_s)
+
     # -- internals --------------------------------------------------------
+
+    def write_guest(self) -> Path:
+        """Write the tiny guest's image, or the Linux guest's initramfs with its workload (the
+        QEMUs read it when they start)."""
+        assert self.dir is not None
+        c = self.config
+        if not c.linux:
+            return write_image(self.dir / "guest.bin", c.working_set_mib, c.dirty_rate_mib_s)
+        try:
+            self.linux_image = linux_image.prepare()
+        except linux_image.ImageError as e:
+            raise LabError(str(e)) from None
+        return self.linux_image.initrd_with(WORKLOADS[c.workload].script, self.dir / "initrd.img")
 
     def _relay_command(self, command: str) -> str:
         reply = send_relay_command(self.relay_control, command)
@@ -235,8 +286,14 @@ class Lab:
         argv = [c.qemu, *(arg for d in firmware_dirs(c.qemu) for arg in ("-L", d)),
                 "-name", f"qmigtui-lab-{role},debug-threads=on", "-machine", "pc", "-accel", c.accel,
                 "-m", f"{c.mem_mib}M", "-smp", "1", "-nodefaults", "-no-user-config",
-                "-display", "none", "-serial", "none", "-monitor", "none",
-                "-kernel", str(image), "-qmp", f"unix:{sock},server=on,wait=off"]
+                "-display", "none", "-monitor", "none", "-qmp", f"unix:{sock},server=on,wait=off"]
+        if c.linux:
+            assert self.linux_image is not None
+            argv += ["-kernel", str(self.linux_image.kernel), "-initrd", str(image),
+                     "-append", linux_image.KERNEL_ARGS,
+                     "-serial", f"file:{self.dir / f'{role}-console.log'}"]
+        else:
+            argv += ["-serial", "none", "-kernel", str(image)]
         if incoming:
             argv += ["-incoming", "defer"]
         if c.disk_mib:

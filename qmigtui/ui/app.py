@@ -252,7 +252,8 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
             elif desk is not None and desk.scenario is not None:
                 flags.append(f"LAB: {desk.scenario.name}")
             else:
-                flags.append("LAB")
+                flags.append(f"LAB: linux {desk.lab_workload}" if desk is not None and desk.lab_workload
+                             else "LAB")
         if player is not None:
             flags.append(replay_flag(player))
             if player.warning:

@@ -51,23 +51,34 @@ class LabKeys(AppBase):
             self.notify(done, severity="information" if fault == "restore" else "warning")
             return
 
+        workload = desk.lab_workload
+        ws, rate = desk.lab_guest or (0.0, 0.0)
+
         def chosen(text: str | None) -> None:
             if not text:
                 return
-            try:
-                ws, rate = (float(x) for x in text.replace(",", " ").split())
-            except ValueError:
-                self.notify("write: WORKING-SET-MIB RATE-MIB/S, e.g. 64 40", severity="error")
-                return
+            name = text.strip() if workload is not None else None
+            if workload is None:
+                try:
+                    new_ws, new_rate = (float(x) for x in text.replace(",", " ").split())
+                except ValueError:
+                    self.notify("write: WORKING-SET-MIB RATE-MIB/S, e.g. 64 40", severity="error")
+                    return
+            else:
+                new_ws, new_rate = ws, rate
 
             async def restart() -> None:
                 try:
-                    await desk.new_guest(ws, rate)
+                    await desk.new_guest(new_ws, new_rate, workload=name)
                 except ActionError as e:
                     self.notify(str(e), severity="error", markup=False)
                     return
-                self.notify(f"lab: new guest, {ws:g} MiB working set at {rate:g} MiB/s")
+                self.notify(f"lab: the Linux guest now runs {name}" if name else
+                            f"lab: new guest, {new_ws:g} MiB working set at {new_rate:g} MiB/s")
             self.run_worker(restart(), exit_on_error=False)
-        ws, rate = desk.lab_guest or (0.0, 0.0)
+        if workload is not None:
+            self.push_screen(AskText(f"lab: Linux guest workload ({', '.join(desk.lab_workloads)}); "
+                                     "both QEMUs restart", workload), chosen)
+            return
         self.push_screen(AskText("lab: guest working set (MiB) and dirty rate (MiB/s); both "
                                  "QEMUs restart", f"{ws:g} {rate:g}"), chosen)
