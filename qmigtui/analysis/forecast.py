@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -25,6 +25,7 @@ FLAT = 0.9  # a pass start at 90 % or more of the previous one is no real headwa
 MIN_BANDWIDTH = 1024.0  # bytes/s under which nothing is really moving
 STILL_S = 3.0  # seconds of samples without progress before that is called a stall
 MiB = 1 << 20
+ZERO_SHARE_MAX = 0.95  # at most this share of what is left counted as zero pages
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Verdict(StrEnum):
     PREFLIGHT = "preflight"  # none running, a dirty-rate measurement says what one would do
     GATHERING = "gathering"
     FIRST_PASS = "first-pass"
+    ESTIMATING = "estimating"  # an ETA from one pass, not yet confirmed by the next
     CONVERGING = "converging"
     AT_RISK = "at-risk"
     NOT_CONVERGING = "not-converging"
@@ -97,6 +99,7 @@ class Advice:
     why: str
     target: str = ""  # parameter or capability name
     value: Any = None  # what to set it to
+    uncertain: bool = False  # worked out from a dirty rate known only as a lower bound
 
 
 @dataclass(frozen=True)
@@ -113,10 +116,11 @@ class Forecast:
     reasons: tuple[tuple[str, str], ...] = ()  # numbers used, for the detail view
     advice: tuple[Advice, ...] = ()
     steps: tuple[str, ...] = ()  # recovery steps in words (paused postcopy)
+    wants_measurement: bool = False  # the guest's dirty rate is known only as a lower bound
 
     @property
     def converging(self) -> bool | None:
-        if self.verdict in (Verdict.CONVERGING, Verdict.FIRST_PASS):
+        if self.verdict in (Verdict.CONVERGING, Verdict.FIRST_PASS, Verdict.ESTIMATING):
             return True
         if self.verdict in (Verdict.NOT_CONVERGING, Verdict.STALLED):
             return False
@@ -223,6 +227,8 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
     elapsed = run.last("t") - current.t if current else 0.0
     throttle = run.last("throttle")
     fp = footprint_of(run, starts, ctx.measurements, throttled=throttle > 0)
+    measured = bool(ctx.measurements)  # a short window saw the real rate, not only what passes show
+    wants = not measured and "calc-dirty-rate" in ctx.commands
     reasons: list[tuple[str, str]] = [
         ("bandwidth", f"{units.format_rate(bw)} ({units.format_rate(bw_low)}–{units.format_rate(bw_high)})"),
         ("remaining", units.format_bytes(remaining)),
@@ -231,41 +237,61 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
         ("pass", f"{current.sync if current else 1}, {_fmt_s(elapsed)} in")]
     if fp is not None:
         reasons.append(("guest dirties", units.format_rate(fp.rate)
+                        + ("" if measured else " at least (from the passes: a lower bound)")
                         + (f", hot set {units.format_bytes(fp.cap)}" if math.isfinite(fp.cap) else "")))
     if not math.isnan(throttle):
         reasons.append(("cpu throttle", f"{throttle:.0f} % of max {ctx.throttle_max:.0f} %"))
     first_pass = current is None or current.sync <= 1
+    zeros = run.zero_share(current.index if current is not None else 0) if first_pass else math.nan
+    to_send = remaining * (1 - min(zeros, ZERO_SHARE_MAX)) if math.isfinite(zeros) else remaining
+    if math.isfinite(zeros):
+        reasons.append(("zero pages so far", f"{zeros * 100:.0f} % (sent almost free: the first "
+                                             f"pass has about {units.format_bytes(to_send)} to send)"))
     if fp is None:
-        rest = max(0.0, remaining - threshold) / bw
+        rest = max(0.0, to_send - threshold) / bw
         return Forecast(
             Verdict.FIRST_PASS if first_pass else Verdict.GATHERING,
-            f"{units.format_bytes(remaining)} to send, ends in ~{_fmt_s(rest)}; "
-            "dirty rate known after it" + ("" if "calc-dirty-rate" not in ctx.commands
-                                           else " (or measure it now)"),
-            eta=None, switchover_in=None, downtime_limit_ms=limit, reasons=tuple(reasons),
+            f"{units.format_bytes(remaining)} to go, first pass ends in ~{_fmt_s(rest)}; "
+            "dirty rate known after it" + ("" if not wants else " (measuring it now)"),
+            eta=None, downtime_limit_ms=limit,
+            reasons=tuple(reasons), wants_measurement=wants,
             advice=tuple(a for a in (_measure(ctx), _cancel()) if a is not None))
-    outlook = simulate(remaining, elapsed, bw, threshold, fp)
+    outlook = simulate(to_send, elapsed, bw, threshold, fp)
     ratio = fp.rate / bw
     reasons.append(("dirty / bandwidth", f"{ratio:.2f}"))
     stuck, why = _stuck(run, starts, ratio)
     if why:
         reasons.append(("headway", why))
     if stuck or not outlook.converges:
-        return _not_converging(ctx, fp, bw, remaining, starts, throttle, tuple(reasons), stuck)
-    low = simulate(remaining, elapsed, bw_high if bw_high > bw else bw * 1.1, threshold, fp.scaled(0.9))
+        out = _not_converging(ctx, fp, bw, remaining, starts, throttle, tuple(reasons), stuck, measured)
+        return replace(out, wants_measurement=wants)
+    low_send = remaining * (1 - ZERO_SHARE_MAX) if first_pass else to_send
+    low = simulate(low_send, elapsed, bw_high if bw_high > bw else bw * 1.1, threshold, fp.scaled(0.9))
     high = simulate(remaining, elapsed, bw_low if 0 < bw_low < bw else bw * 0.9, threshold,
-                    fp.scaled(1.1))
+                    fp.scaled(1.1 if measured else 1.5))
     down = outlook.final_bytes / bw
     reasons.append(("passes to go", str(outlook.passes)))
     eta = outlook.seconds + down
-    verdict = Verdict.FIRST_PASS if first_pass else Verdict.CONVERGING
-    summary = (f"{'first pass; ' if first_pass else ''}switchover in {_fmt_s(outlook.seconds)}"
+    agree = _passes_agree(starts)
+    if first_pass:
+        verdict, lead = Verdict.FIRST_PASS, "first pass; "
+    elif agree or measured:
+        verdict, lead = Verdict.CONVERGING, ""
+    else:
+        verdict, lead = Verdict.ESTIMATING, "from one pass (QEMU's dirty rate is a lower bound); "
+    summary = (f"{lead}switchover in {_fmt_s(outlook.seconds)}"
                f" after {outlook.passes + 1} more pass{'es' if outlook.passes else ''}")
     return Forecast(verdict, summary, eta=eta,
-                    eta_low=low.seconds + low.final_bytes / bw if low.converges else eta,
-                    eta_high=high.seconds + high.final_bytes / bw if high.converges else math.inf,
+                    eta_low=min(eta, low.seconds + low.final_bytes / bw) if low.converges else eta,
+                    eta_high=max(eta, high.seconds + high.final_bytes / bw) if high.converges else math.inf,
                     switchover_in=outlook.seconds, downtime_ms=down * 1000, downtime_limit_ms=limit,
-                    reasons=tuple(reasons), advice=(_cancel(),))
+                    reasons=tuple(reasons), advice=(_cancel(),), wants_measurement=wants)
+
+
+def _passes_agree(starts: list[PassStart]) -> bool:
+    """The last two pass starts after the first pass shrank: the passes themselves show headway."""
+    later = [s for s in starts if s.sync >= 2 and math.isfinite(s.remaining)]
+    return len(later) >= 2 and later[-1].remaining < FLAT * later[-2].remaining
 
 
 def _stuck(run: Run, starts: list[PassStart], ratio: float) -> tuple[str, str]:
@@ -288,7 +314,7 @@ def _stuck(run: Run, starts: list[PassStart], ratio: float) -> tuple[str, str]:
 
 def _not_converging(ctx: Context, fp: Footprint, bw: float, remaining: float,
                     starts: list[PassStart], throttle: float, reasons: tuple[tuple[str, str], ...],
-                    stuck: str) -> Forecast:
+                    stuck: str, measured: bool = True) -> Forecast:
     """Confirmed (``stuck``): not-converging, stalled or throttling; else only at risk."""
     later = [s.remaining for s in starts if s.sync >= 2 and math.isfinite(s.remaining)][-3:] \
         or [remaining]  # a pass start whose sample lacked 'remaining' says nothing of the hot set
@@ -319,26 +345,35 @@ def _not_converging(ctx: Context, fp: Footprint, bw: float, remaining: float,
             summary += f" (throttle already at its max {ctx.throttle_max:.0f} %)"
     return Forecast(verdict, summary, eta=None, eta_high=math.inf, downtime_ms=need_ms,
                     downtime_limit_ms=limit, reasons=reasons,
-                    advice=_remedies(ctx, fp, bw, need_ms))
+                    advice=_remedies(ctx, fp, bw, need_ms, measured))
 
 
-def _remedies(ctx: Context, fp: Footprint, bw: float, need_ms: float) -> tuple[Advice, ...]:
+def _remedies(ctx: Context, fp: Footprint, bw: float, need_ms: float, measured: bool = True
+              ) -> tuple[Advice, ...]:
     """What can work here, the surest first: postcopy ends any precopy that will not converge
-    when postcopy-ram is on; a vCPU dirty limit only where KVM runs the guest (its dirty ring)."""
+    when postcopy-ram is on; a downtime limit the hot set fits in; more bandwidth only where the
+    cap is what holds the link back, above the cap, and marked uncertain when the guest's rate
+    is known only as a lower bound (the guest may dirty faster as the link sends faster);
+    a vCPU dirty limit only where KVM runs the guest (its dirty ring)."""
     out: list[Advice] = []
     if ctx.capabilities.get("postcopy-ram") and ctx.status == "active":
         out.append(Advice(AdviceAction.POSTCOPY, "switch to postcopy",
                           "the guest runs on the destination at once; pages follow on demand"))
-    cap = ctx.max_bandwidth
-    if not math.isnan(cap) and cap > 0 and bw >= 0.8 * cap:
-        target = _round_up(fp.rate * 1.5, MiB)
-        out.append(Advice(AdviceAction.SET_PARAMETER, f"raise max-bandwidth to {units.format_rate(target)}",
-                          f"the link runs at its cap {units.format_rate(cap)}; the guest dirties "
-                          f"{units.format_rate(fp.rate)}", "max-bandwidth", units.format_size_input(target)))
     if need_ms > ctx.downtime_limit_ms:
         out.append(Advice(AdviceAction.SET_PARAMETER, f"raise downtime-limit to {units.format_ms(need_ms)}",
                           "the hot set then fits in one stop-and-copy", "downtime-limit",
                           f"{int(need_ms)}ms"))
+    cap = ctx.max_bandwidth
+    target = _round_up(fp.rate * 1.5, MiB)
+    if not math.isnan(cap) and cap > 0 and bw >= 0.8 * cap and target > cap:
+        uncertain = not measured
+        out.append(Advice(AdviceAction.SET_PARAMETER,
+                          f"raise max-bandwidth to {units.format_rate(target)}"
+                          + (" (uncertain)" if uncertain else ""),
+                          f"the link runs at its cap {units.format_rate(cap)}; the guest dirties "
+                          + (f"at least {units.format_rate(fp.rate)} (it may dirty faster as more is "
+                             "sent: measure with D first)" if uncertain else units.format_rate(fp.rate)),
+                          "max-bandwidth", units.format_size_input(target), uncertain=uncertain))
     if "set-vcpu-dirty-limit" in ctx.commands and ctx.kvm:
         per = max(1, int(bw * 0.5 / MiB))
         out.append(Advice(AdviceAction.DIRTY_LIMIT, f"limit vCPU dirty rate to {per} MB/s",

@@ -23,6 +23,8 @@ FIELDS: dict[str, str | None] = {
     "wall": None,  # unix seconds
     "transferred": "ram.transferred",
     "remaining": "ram.remaining",
+    "duplicate": "ram.duplicate",  # zero pages sent (a flag each, almost free)
+    "normal": "ram.normal",  # whole pages sent
     "total": "ram.total",
     "dirty_pages_rate": "ram.dirty-pages-rate",
     "page_size": "ram.page-size",

@@ -37,7 +37,7 @@ class Run:
         cols = {name: history.series(name, last) for name in (
             "t", "wall", "transferred", "remaining", "total", "dirty_pages_rate", "page_size",
             "dirty_sync_count", "throttle", "postcopy_requests", "postcopy_blocktime",
-            "expected_downtime", "mbps")}
+            "expected_downtime", "mbps", "duplicate", "normal")}
         statuses = history.statuses(last)
         start = 0
         tx = cols["transferred"]
@@ -80,6 +80,17 @@ class Run:
             return math.nan, math.nan, math.nan
         mean = max(0.0, (tx[end] - tx[first]) / dt)
         return mean, max(0.0, min(steps)), max(steps)
+
+    def zero_share(self, first: int) -> float:
+        """The share of zero pages among the pages QEMU went through since sample ``first``
+        (they cost almost nothing to send); NaN before any."""
+        dup, normal = self.cols["duplicate"], self.cols["normal"]
+        if not dup or first >= len(dup) - 1:
+            return math.nan
+        zeros, whole = dup[-1] - dup[first], normal[-1] - normal[first]
+        if not (_finite(zeros) and _finite(whole)) or zeros + whole <= 0:
+            return math.nan
+        return max(0.0, zeros) / (max(0.0, zeros) + max(0.0, whole))
 
     def span(self) -> float:
         """Seconds covered by samples that carry RAM counters."""

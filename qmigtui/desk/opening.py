@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from qmigtui.control.audit import AuditLog
+from qmigtui.control.auto_measure import AutoMeasure
 from qmigtui.control.ops import Controller
 from qmigtui.control.rig import Rig
 from qmigtui.desk.facade import Backend, Desk
@@ -38,6 +39,7 @@ def _finish(backend: Backend) -> Desk:
             lambda: None if log.writable else f"{log.error} (start with --no-audit to act "
                                               "without an audit log)")
         _ = log.writable  # the session's first line, now: a disk that is full is said at once
+    backend.closers.append(AutoMeasure(backend.controller).close)
     return Desk(backend)
 
 

@@ -37,9 +37,9 @@ WORKLOADS = {w.name: w for w in (
              "write64, kept mapped)",
              _ready_then("exec stress-ng --vm 1 --vm-bytes 64M --vm-keep --vm-method write64 "
                          "-t 0 -q"), settle_s=4.0),
-    Workload("random", "small writes at random places over 192 MiB (stress-ng vm rand-set... "
-             "prime-incdec strides)",
-             _ready_then("exec stress-ng --vm 1 --vm-bytes 192M --vm-keep --vm-method prime-incdec "
+    Workload("random", "small writes at random places over 192 MiB (stress-ng vm swap: 64-byte "
+             "chunks swapped at random)",
+             _ready_then("exec stress-ng --vm 1 --vm-bytes 192M --vm-keep --vm-method swap "
                          "-t 0 -q"), settle_s=6.0),
     Workload("idle-cache", "mostly idle, 160 MiB of file data in the page cache, a log line a second",
              _ready_then("while :; do date >> /tmp/log; sleep 1; done",

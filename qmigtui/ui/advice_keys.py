@@ -7,10 +7,23 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from qmigtui.analysis.forecast import Advice, AdviceAction, Verdict
+from qmigtui.desk.facade import Desk
+from qmigtui.model import parameters as parammodel
 from qmigtui.model import units
 from qmigtui.ui.dialogs import Confirm
 from qmigtui.ui.forecast_view import ForecastView
 from qmigtui.ui.migration_keys import MigrationKeys
+
+
+def sent_json(desk: Desk, advice: Advice) -> str:
+    """The literal migrate-set-parameters arguments a remedy sends (typed as QEMU's schema
+    types them: "24M" goes as 25165824)."""
+    qtype = desk.snapshot.source.parameter_types.get(advice.target)
+    try:
+        value = parammodel.parse_input(advice.target, str(advice.value), qtype)
+    except ValueError:
+        value = advice.value
+    return f"migrate-set-parameters {json.dumps({advice.target: value})}"
 
 
 class AdviceKeys(MigrationKeys):
@@ -54,8 +67,7 @@ class AdviceKeys(MigrationKeys):
             return
         make: Callable[[], Awaitable[Any]]
         if advice.action is AdviceAction.SET_PARAMETER:
-            detail = (f"{advice.why}\nsends: migrate-set-parameters "
-                      f"{{\"{advice.target}\": {advice.value}}} (source)")
+            detail = f"{advice.why}\nsends: {sent_json(desk, advice)} (source)"
             make = lambda: desk.set_parameter("source", advice.target, str(advice.value))  # noqa: E731
             done = f"{advice.target} set to {advice.value}"
         elif advice.action is AdviceAction.CAPABILITY:

@@ -12,7 +12,7 @@ from qmigtui.analysis.footprint import Footprint, simulate
 from qmigtui.analysis.forecast import Context, eta_text, forecast
 from qmigtui.analysis.run import Run
 from qmigtui.analysis.stall import reference_stall_time, stalled_pass
-from tests.analysis.synthetic import MiB, history, precopy, sample
+from tests.analysis.synthetic import PAGE, MiB, history, precopy, sample
 
 CMDS = frozenset({"calc-dirty-rate", "set-vcpu-dirty-limit"})
 
@@ -64,8 +64,8 @@ def test_converging_run_gives_an_eta_within_15_percent_at_the_midpoint_and_no_fa
 def test_first_pass_without_a_measurement_says_when_the_pass_ends_and_offers_to_measure():
     samples, _ = precopy(256 * MiB, 64 * MiB, 12 * MiB, 20 * MiB, seconds=5)
     f = run_forecasts(samples, commands=CMDS)[-1][1]
-    assert f.verdict == "first-pass" and f.eta is None
-    assert "ends in" in f.summary and "measure" in f.summary
+    assert f.verdict == "first-pass" and f.eta is None and f.wants_measurement
+    assert "ends in" in f.summary and "measuring it now" in f.summary
     assert [a.action for a in f.advice] == ["measure", "cancel"]
 
 
@@ -80,8 +80,8 @@ def test_guest_faster_than_link_is_not_converging_with_numbers_and_remedies():
     assert f.verdict == "not-converging" and f.converging is False
     assert "guest dirties" in f.summary and "link carries" in f.summary
     actions = [(a.action, a.target) for a in f.advice]
-    assert actions == [("postcopy", ""), ("set-parameter", "max-bandwidth"),  # p first: it always ends it
-                       ("set-parameter", "downtime-limit"), ("dirty-limit", "dirty-rate"), ("cancel", "")]
+    assert actions == [("postcopy", ""), ("set-parameter", "downtime-limit"),  # p first: it always ends it
+                       ("set-parameter", "max-bandwidth"), ("dirty-limit", "dirty-rate"), ("cancel", "")]
     assert f.first_remedy is not None and f.first_remedy.action == "postcopy"
     under_tcg = run_forecasts(samples, max_bandwidth=20 * MiB, commands=CMDS, kvm=False,
                               capabilities={"postcopy-ram": True},
@@ -99,9 +99,56 @@ def test_remedies_follow_what_is_possible():
     # no postcopy-ram, no dirty-limit command, link well under its cap: only downtime and cancel
     f = run_forecasts(samples, max_bandwidth=100 * MiB)[-1][1]
     assert [a.action for a in f.advice] == ["set-parameter", "cancel"]
-    # at its cap, with no measurement: passes show only a lower bound of the rate, still above the cap
+    # at its cap, with no measurement: passes show only a lower bound of the rate, still above the
+    # cap, so more bandwidth is offered after the downtime limit and marked uncertain
     f = run_forecasts(samples, max_bandwidth=20 * MiB)[-1][1]
-    assert f.advice[0].target == "max-bandwidth" and int(f.advice[0].value.removesuffix("M")) > 20
+    assert [a.target for a in f.advice] == ["downtime-limit", "max-bandwidth", ""]
+    more = f.advice[1]
+    assert more.uncertain and "(uncertain)" in more.label and int(more.value.removesuffix("M")) > 20
+    # never a cap at or below the one set (the link is already allowed more than the guest needs)
+    f = run_forecasts(samples, max_bandwidth=20 * MiB, measurements=((1.0, 10 * MiB),))[-1][1]
+    assert all(a.target != "max-bandwidth" or int(a.value.removesuffix("M")) > 20 for a in f.advice)
+
+
+def test_a_rate_at_the_bandwidth_is_a_lower_bound_never_called_converging():
+    """A guest rewriting a 64 MiB hot set at 57 MiB/s over a 32 MiB/s link: each pass re-sends
+    the whole set, so the rate QEMU reports follows the pass length, not the guest."""
+    samples, done = precopy(512 * MiB, 64 * MiB, 57 * MiB, 32 * MiB, seconds=40)
+    assert done is None
+    verdicts = [f.verdict for _, f in run_forecasts(samples, commands=CMDS)]
+    assert "converging" not in verdicts
+    later = [f for _, f in run_forecasts(samples, commands=CMDS)][20:]
+    assert all(f.verdict in ("not-converging", "stalled", "at-risk") for f in later), later[0]
+    measured = run_forecasts(samples, commands=CMDS, measurements=((1.0, 57 * MiB),))
+    assert all(not f.wants_measurement for _, f in measured)
+    assert measured[-1][1].verdict == "not-converging"
+
+
+def test_converging_only_once_two_pass_starts_agree_or_a_measurement_says_so():
+    samples, done = precopy(512 * MiB, 160 * MiB, 12 * MiB, 32 * MiB, seconds=60)
+    assert done is not None
+    forecasts = run_forecasts(samples, commands=CMDS)
+    syncs = [s.values["dirty_sync_count"] for s in samples]
+    pass2 = [f.verdict for (_, f), n in zip(forecasts, syncs, strict=False) if n == 2]
+    assert pass2 and set(pass2) == {"estimating"}  # an ETA, not yet a promise
+    assert any(f.verdict == "converging" for _, f in forecasts)  # once pass 3 started lower
+    measured = run_forecasts(samples, commands=CMDS, measurements=((1.0, 12 * MiB),))
+    assert {f.verdict for (_, f), n in zip(measured, syncs, strict=False) if n == 2} == {"converging"}
+
+
+def test_the_first_pass_eta_counts_zero_pages_as_almost_free():
+    """Half of what the first pass went through was zero pages: the rest of the pass is
+    expected to be half zero too, not all sent at the link's rate."""
+    bw, ram = 32 * MiB, 512 * MiB
+    samples = [sample(1000 + i, transferred=i * bw, remaining=ram - 2 * i * bw, total=ram,
+                      dirty_sync_count=1, duplicate=i * bw / PAGE, normal=i * bw / PAGE)
+               for i in range(1, 4)]
+    f = run_forecasts(samples, commands=CMDS, measurements=((1.0, 4 * MiB),))[-1][1]
+    assert f.verdict == "first-pass"
+    left = (ram - 6 * bw) / 2 / bw  # half of what is left is zero
+    assert abs(f.eta - left) / left < 0.2, (f.eta, left)
+    assert f.eta_low <= f.eta <= f.eta_high
+    assert any(label == "zero pages so far" for label, _ in f.reasons)
 
 
 def test_auto_converge_below_its_max_is_throttling_and_at_max_is_not_converging():

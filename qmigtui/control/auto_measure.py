@@ -1,0 +1,56 @@
+"""Measure the guest's dirty rate when the forecast knows it only as a lower bound.
+
+QEMU's own dirty rate is what the last pass found dirty over its length: a guest that
+rewrites its hot set faster than the link sends reads at about the link's rate, however
+fast it really writes.  A one-second calc-dirty-rate (page-sampling: it reads and hashes
+sampled pages, and changes nothing in the guest) shows the real rate, so the forecast does
+not promise a convergence it cannot know.  Sent through the controller: guarded and audited
+like every command; never in read-only mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+
+from qmigtui.control.ops import ControlError, Controller
+from qmigtui.qmp.errors import QmpError
+from qmigtui.watch.snapshot import Snapshot
+
+MIN_GAP_S = 30.0  # real seconds between two automatic measurements
+WINDOW_S = 1  # the measuring window: short, so a hot set does not cap what it sees
+
+
+class AutoMeasure:
+    """Watches the snapshots of one desk and measures when the forecast asks for it."""
+
+    def __init__(self, controller: Controller):
+        self.controller = controller
+        self.taken = 0
+        self._last = -math.inf
+        self._task: asyncio.Task[None] | None = None
+        controller.watcher.subscribe(self._on_snapshot)
+
+    def _on_snapshot(self, snap: Snapshot) -> None:
+        f = snap.forecast
+        if f is None or not f.wants_measurement or snap.read_only or snap.source.status != "active":
+            return
+        if self._task is not None and not self._task.done():
+            return
+        if time.monotonic() - self._last < MIN_GAP_S or "calc-dirty-rate" not in snap.source.supported_commands:
+            return
+        self._last = time.monotonic()
+        self._task = asyncio.get_running_loop().create_task(self._measure(), name="auto-measure")
+
+    async def _measure(self) -> None:
+        with contextlib.suppress(ControlError, QmpError):
+            await self.controller.measure_dirty_rate(WINDOW_S)
+            self.taken += 1
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
