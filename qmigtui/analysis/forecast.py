@@ -26,6 +26,7 @@ MIN_BANDWIDTH = 1024.0  # bytes/s under which nothing is really moving
 STILL_S = 3.0  # seconds of samples without progress before that is called a stall
 MiB = 1 << 20
 ZERO_SHARE_MAX = 0.95  # at most this share of what is left counted as zero pages
+PAGE = 4096  # bytes of a target page (x86)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Context:
     destination_capabilities: dict[str, bool] = field(default_factory=dict)
     commands: frozenset[str] = frozenset()
     measurements: tuple[tuple[float, float], ...] = ()  # (window s, bytes/s) from calc-dirty-rate
+    zero_share: float = math.nan  # share of guest RAM in zero pages, sampled (nan: not known)
     pass_walls: tuple[float, ...] = ()  # wall times of the source's MIGRATION_PASS events
     blocktime_ms: float = math.nan  # postcopy-blocktime on the destination
     kvm: bool | None = None  # the source runs its guest under KVM (None: not known)
@@ -117,6 +119,7 @@ class Forecast:
     advice: tuple[Advice, ...] = ()
     steps: tuple[str, ...] = ()  # recovery steps in words (paused postcopy)
     wants_measurement: bool = False  # the guest's dirty rate is known only as a lower bound
+    wants_zero_scan: bool = False  # a first pass whose share of zero pages is not known
 
     @property
     def converging(self) -> bool | None:
@@ -242,11 +245,13 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
     if not math.isnan(throttle):
         reasons.append(("cpu throttle", f"{throttle:.0f} % of max {ctx.throttle_max:.0f} %"))
     first_pass = current is None or current.sync <= 1
-    zeros = run.zero_share(current.index if current is not None else 0) if first_pass else math.nan
-    to_send = remaining * (1 - min(zeros, ZERO_SHARE_MAX)) if math.isfinite(zeros) else remaining
+    zeros = _zeros_left(run, ctx.zero_share) if first_pass else math.nan
+    to_send = remaining * (1 - zeros) if math.isfinite(zeros) else remaining
     if math.isfinite(zeros):
-        reasons.append(("zero pages so far", f"{zeros * 100:.0f} % (sent almost free: the first "
-                                             f"pass has about {units.format_bytes(to_send)} to send)"))
+        reasons.append(("zero pages left", f"{zeros * 100:.0f} % of what the first pass has to go "
+                                           f"(sent almost free): about {units.format_bytes(to_send)} "
+                                           f"to send; {ctx.zero_share * 100:.0f} % of guest RAM"))
+    scan = first_pass and math.isnan(ctx.zero_share) and "human-monitor-command" in ctx.commands
     if fp is None:
         rest = max(0.0, to_send - threshold) / bw
         return Forecast(
@@ -254,7 +259,7 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
             f"{units.format_bytes(remaining)} to go, first pass ends in ~{_fmt_s(rest)}; "
             "dirty rate known after it" + ("" if not wants else " (measuring it now)"),
             eta=None, downtime_limit_ms=limit,
-            reasons=tuple(reasons), wants_measurement=wants,
+            reasons=tuple(reasons), wants_measurement=wants, wants_zero_scan=scan,
             advice=tuple(a for a in (_measure(ctx), _cancel()) if a is not None))
     outlook = simulate(to_send, elapsed, bw, threshold, fp)
     ratio = fp.rate / bw
@@ -264,10 +269,13 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
         reasons.append(("headway", why))
     if stuck or not outlook.converges:
         out = _not_converging(ctx, fp, bw, remaining, starts, throttle, tuple(reasons), stuck, measured)
-        return replace(out, wants_measurement=wants)
-    low_send = remaining * (1 - ZERO_SHARE_MAX) if first_pass else to_send
+        return replace(out, wants_measurement=wants, wants_zero_scan=scan)
+    # unknown zero pages: any of what is left may be zero; a sample of 256 pages is ±6 %
+    low_send = (remaining * (1 - ZERO_SHARE_MAX) if math.isnan(zeros) else
+                remaining * (1 - min(ZERO_SHARE_MAX, zeros + 0.06))) if first_pass else to_send
+    high_send = remaining * (1 - max(0.0, zeros - 0.06)) if first_pass and math.isfinite(zeros) else remaining
     low = simulate(low_send, elapsed, bw_high if bw_high > bw else bw * 1.1, threshold, fp.scaled(0.9))
-    high = simulate(remaining, elapsed, bw_low if 0 < bw_low < bw else bw * 0.9, threshold,
+    high = simulate(high_send, elapsed, bw_low if 0 < bw_low < bw else bw * 0.9, threshold,
                     fp.scaled(1.1 if measured else 1.5))
     down = outlook.final_bytes / bw
     reasons.append(("passes to go", str(outlook.passes)))
@@ -285,7 +293,19 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
                     eta_low=min(eta, low.seconds + low.final_bytes / bw) if low.converges else eta,
                     eta_high=max(eta, high.seconds + high.final_bytes / bw) if high.converges else math.inf,
                     switchover_in=outlook.seconds, downtime_ms=down * 1000, downtime_limit_ms=limit,
-                    reasons=tuple(reasons), advice=(_cancel(),), wants_measurement=wants)
+                    reasons=tuple(reasons), advice=(_cancel(),), wants_measurement=wants,
+                    wants_zero_scan=scan)
+
+
+def _zeros_left(run: Run, share: float) -> float:
+    """The share of zero pages in what the first pass has still to go through: the zero pages
+    a sample of guest RAM promised, less those QEMU already sent (nan: no sample)."""
+    total, remaining = run.last("total"), run.last("remaining")
+    sent_zero = run.last("duplicate") * PAGE
+    if math.isnan(share) or not (total > 0 and remaining > 0):
+        return math.nan
+    left = share * total - (sent_zero if math.isfinite(sent_zero) else 0.0)
+    return min(ZERO_SHARE_MAX, max(0.0, left / remaining))
 
 
 def _passes_agree(starts: list[PassStart]) -> bool:

@@ -1,11 +1,13 @@
-"""Measure the guest's dirty rate when the forecast knows it only as a lower bound.
+"""Measure the guest's dirty rate when the forecast knows it only as a lower bound, and its
+share of zero pages when a first pass starts.
 
 QEMU's own dirty rate is what the last pass found dirty over its length: a guest that
 rewrites its hot set faster than the link sends reads at about the link's rate, however
 fast it really writes.  A one-second calc-dirty-rate (page-sampling: it reads and hashes
 sampled pages, and changes nothing in the guest) shows the real rate, so the forecast does
 not promise a convergence it cannot know.  Sent through the controller: guarded and audited
-like every command; never in read-only mode.
+like every command; never in read-only mode.  The zero pages are sampled by reading whole
+pages (zero_scan.py): a first pass sends them almost free, so its end depends on how many.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import math
 import time
 
 from qmigtui.control.ops import ControlError, Controller
+from qmigtui.control.zero_scan import measure_zero_share
 from qmigtui.qmp.errors import QmpError
 from qmigtui.watch.snapshot import Snapshot
 
@@ -28,26 +31,36 @@ class AutoMeasure:
 
     def __init__(self, controller: Controller):
         self.controller = controller
-        self.taken = 0
-        self._last = -math.inf
+        self.taken = self.scans = 0
+        self._last = self._last_scan = -math.inf
         self._task: asyncio.Task[None] | None = None
         controller.watcher.subscribe(self._on_snapshot)
 
     def _on_snapshot(self, snap: Snapshot) -> None:
         f = snap.forecast
-        if f is None or not f.wants_measurement or snap.read_only or snap.source.status != "active":
+        if f is None or snap.read_only or snap.source.status != "active":
             return
         if self._task is not None and not self._task.done():
             return
-        if time.monotonic() - self._last < MIN_GAP_S or "calc-dirty-rate" not in snap.source.supported_commands:
-            return
-        self._last = time.monotonic()
-        self._task = asyncio.get_running_loop().create_task(self._measure(), name="auto-measure")
+        commands = snap.source.supported_commands
+        scan = f.wants_zero_scan and time.monotonic() - self._last_scan >= MIN_GAP_S
+        rate = (f.wants_measurement and "calc-dirty-rate" in commands
+                and time.monotonic() - self._last >= MIN_GAP_S)
+        if scan or rate:
+            self._task = asyncio.get_running_loop().create_task(self._measure(scan, rate),
+                                                                name="auto-measure")
 
-    async def _measure(self) -> None:
-        with contextlib.suppress(ControlError, QmpError):
-            await self.controller.measure_dirty_rate(WINDOW_S)
-            self.taken += 1
+    async def _measure(self, scan: bool, rate: bool) -> None:
+        if scan:
+            self._last_scan = time.monotonic()
+            with contextlib.suppress(ControlError, QmpError):
+                await measure_zero_share(self.controller)
+                self.scans += 1
+        if rate:
+            self._last = time.monotonic()
+            with contextlib.suppress(ControlError, QmpError):
+                await self.controller.measure_dirty_rate(WINDOW_S)
+                self.taken += 1
 
     async def close(self) -> None:
         if self._task is not None:

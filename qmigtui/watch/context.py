@@ -33,7 +33,7 @@ def first_paused(events: Iterable[EventLine]) -> str:
 
 def build_context(src: SideState, dst: SideState | None,
                   measurements: tuple[tuple[float, float], ...],
-                  events: Iterable[EventLine] = ()) -> Context:
+                  events: Iterable[EventLine] = (), zero_share: float = math.nan) -> Context:
     params = src.parameters
     get = params.get if params is not None else (lambda key, default=None: default)
     error, failed, on_purpose = "", "", False
@@ -62,6 +62,7 @@ def build_context(src: SideState, dst: SideState | None,
         destination_capabilities=dict(dst.capabilities) if dst is not None else {},
         commands=src.supported_commands,
         measurements=measurements,
+        zero_share=zero_share,
         pass_walls=pass_walls,
         blocktime_ms=_number(blocktime, math.nan),
         kvm=src.kvm,
@@ -84,10 +85,12 @@ class Forecaster:
         history = snap.histories.get(src.name)
         recent = tuple((m.seconds, m.bytes_per_s) for m in snap.measurements
                        if m.side == src.name and snap.wall - m.wall < MEASUREMENT_MAX_AGE)
+        zero = next((z.share for z in reversed(snap.zero_shares)
+                     if z.side == src.name and snap.wall - z.wall < MEASUREMENT_MAX_AGE), math.nan)
         key = (history.total_seen if history is not None else -1,
-               len(history) if history is not None else 0, src, dst, recent,
+               len(history) if history is not None else 0, src, dst, recent, zero,
                snap.events[-1].seq if snap.events else 0)
         if key != self._key:
-            self._last = forecast(history, build_context(src, dst, recent, snap.events))
+            self._last = forecast(history, build_context(src, dst, recent, snap.events, zero))
             self._key = key
         return self._last

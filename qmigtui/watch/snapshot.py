@@ -40,6 +40,17 @@ class DirtyRate:
 
 
 @dataclass(frozen=True)
+class ZeroShare:
+    """The share of guest memory that is zero pages, from pages sampled across it (what the
+    first pass of a precopy sends almost free)."""
+
+    side: str
+    share: float  # 0..1
+    samples: int
+    wall: float  # when it was taken (unix seconds)
+
+
+@dataclass(frozen=True)
 class SideState:
     """One endpoint: connection, latest migration info, configuration and what it supports."""
 
@@ -89,6 +100,7 @@ class Snapshot:
     forecaster: Callable[[Snapshot], Forecast | None] | None = field(default=None, compare=False,
                                                                      repr=False)
     measurements: tuple[DirtyRate, ...] = ()
+    zero_shares: tuple[ZeroShare, ...] = ()
     wall: float = 0.0  # unix time when published (how old a measurement is)
 
     @functools.cached_property

@@ -27,7 +27,7 @@ from qmigtui.qmp.errors import QmpError
 from qmigtui.qmp.schema import Schema, load_schema
 from qmigtui.qmp.session import ConnState, EventQueue, Session
 from qmigtui.watch.context import Forecaster
-from qmigtui.watch.snapshot import TERMINAL, DirtyRate, EventLine, SideState, Snapshot
+from qmigtui.watch.snapshot import TERMINAL, DirtyRate, EventLine, SideState, Snapshot, ZeroShare
 
 Listener = Callable[[Snapshot], None]
 CONFIG_EVERY = 5.0  # seconds between reads of capabilities and parameters (another client may set them)
@@ -69,6 +69,7 @@ class Watcher:
         self._event_seq = 0
         self._generation = 0  # bumped by reset(): an answer asked for before it is not kept
         self.measurements: deque[DirtyRate] = deque(maxlen=100)
+        self.zero_shares: deque[ZeroShare] = deque(maxlen=20)
         self._forecaster = Forecaster()
         self.snapshot = self._make_snapshot()
         for side in self.sides.values():
@@ -96,9 +97,12 @@ class Watcher:
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
-    def add_measurement(self, measurement: DirtyRate) -> None:
-        """Keep a dirty-rate result for the history and the forecast."""
-        self.measurements.append(measurement)
+    def add_measurement(self, measurement: DirtyRate | ZeroShare) -> None:
+        """Keep a dirty-rate or zero-share result for the history and the forecast."""
+        if isinstance(measurement, ZeroShare):
+            self.zero_shares.append(measurement)
+        else:
+            self.measurements.append(measurement)
         self._publish()
 
     def reset(self) -> None:
@@ -114,6 +118,7 @@ class Watcher:
             side.schema = None
         self.events.clear()
         self.measurements.clear()
+        self.zero_shares.clear()
         self._forecaster = Forecaster()
         self._publish()
 
@@ -309,6 +314,7 @@ class Watcher:
             lab=self.lab,
             forecaster=self._forecaster,
             measurements=tuple(self.measurements),
+            zero_shares=tuple(self.zero_shares),
             wall=time.time(),
         )
 
