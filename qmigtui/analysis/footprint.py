@@ -10,6 +10,7 @@ threshold, and repeat for ever otherwise.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,7 +40,10 @@ class Footprint:
         if not pts:
             return None
         rate = max(b / t for t, b in pts)
-        saturated = [b for t, b in pts if b < SATURATED * rate * t]
+        # a window has covered the hot set when it saw clearly less than a shorter window's
+        # rate would have dirtied; a short window that reads low is only a low reading
+        saturated = [b for t, b in pts
+                     if b < SATURATED * max((b2 / t2 for t2, b2 in pts if t2 < t), default=0.0) * t]
         return cls(rate, max(saturated) if saturated else math.inf)
 
 
@@ -71,3 +75,30 @@ def simulate(remaining: float, pass_elapsed: float, bandwidth: float, threshold:
         length = new / bandwidth
         seconds += length
     return Outlook(False, math.inf, footprint.dirtied(length), MAX_PASSES)
+
+
+def explain(windows: Iterable[tuple[float, float]]) -> str:
+    """One estimate from dirty-rate readings over windows of different lengths, with why they
+    differ: ``(window seconds, bytes/s)`` in, a line out ("" without readings).
+
+    A guest that rewrites a hot set reads lower over longer windows (the same pages again);
+    one that writes in bursts reads lower over a window that missed a burst."""
+    from qmigtui.model import units
+    points = sorted((s, r) for s, r in windows if s > 0 and r >= 0 and math.isfinite(r))
+    fp = Footprint.fit((s, r * s) for s, r in points)
+    if fp is None:
+        return ""
+    readings = ", ".join(f"{units.format_rate(r)} over {s:g} s" for s, r in points)
+    rate = units.format_rate(fp.rate)
+    if fp.rate <= 0:
+        return f"the guest dirtied nothing the samples saw ({readings})"
+    longer_less = [(s, r) for s, r in points if r * s < SATURATED * fp.rate * s]
+    if not longer_less:
+        return f"the guest dirties about {rate}, steady over every window ({readings})"
+    # a longer window that saw clearly fewer bytes than a shorter one missed a burst
+    burst = any(r2 * s2 < 0.7 * r1 * s1 for (s1, r1), (s2, r2) in itertools.pairwise(points))
+    if burst:
+        return (f"the guest dirties in bursts of up to {rate}: a window that missed a burst reads "
+                f"less ({readings}); count on about {units.format_bytes(fp.cap)} dirty per pass")
+    return (f"the guest dirties about {rate} over short windows, on a hot set of about "
+            f"{units.format_bytes(fp.cap)}: longer windows see the same pages again ({readings})")

@@ -22,11 +22,14 @@ from qmigtui.model.states import RECOVERING
 
 NOT_CONVERGING_RATIO = 0.95  # dirty/bandwidth at which passes stop shrinking in practice
 FLAT = 0.9  # a pass start at 90 % or more of the previous one is no real headway
+AGREE = 1.5  # two pass starts whose dirty rates differ by more than this do not agree
+BURST = 2.5  # dirty rates this many times apart: the guest writes in bursts
 MIN_BANDWIDTH = 1024.0  # bytes/s under which nothing is really moving
 STILL_S = 3.0  # seconds of samples without progress before that is called a stall
 MiB = 1 << 20
 ZERO_SHARE_MAX = 0.95  # at most this share of what is left counted as zero pages
 PAGE = 4096  # bytes of a target page (x86)
+FINISH_S = 0.4  # seconds from the last pass to "completed": device state, the last syncs
 
 
 @dataclass(frozen=True)
@@ -275,23 +278,24 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
                 remaining * (1 - min(ZERO_SHARE_MAX, zeros + 0.06))) if first_pass else to_send
     high_send = remaining * (1 - max(0.0, zeros - 0.06)) if first_pass and math.isfinite(zeros) else remaining
     low = simulate(low_send, elapsed, bw_high if bw_high > bw else bw * 1.1, threshold, fp.scaled(0.9))
+    # a one-second page-sampling reads whole MB/s from a sample: up to a quarter low
     high = simulate(high_send, elapsed, bw_low if 0 < bw_low < bw else bw * 0.9, threshold,
-                    fp.scaled(1.1 if measured else 1.5))
+                    fp.scaled(1.3 if measured else 1.5))
     down = outlook.final_bytes / bw
     reasons.append(("passes to go", str(outlook.passes)))
-    eta = outlook.seconds + down
-    agree = _passes_agree(starts)
+    eta = outlook.seconds + down + FINISH_S
     if first_pass:
         verdict, lead = Verdict.FIRST_PASS, "first pass; "
-    elif agree or measured:
+    elif _passes_agree(starts):
         verdict, lead = Verdict.CONVERGING, ""
     else:
-        verdict, lead = Verdict.ESTIMATING, "from one pass (QEMU's dirty rate is a lower bound); "
+        verdict, lead = Verdict.ESTIMATING, "not yet confirmed by two pass starts; "
     summary = (f"{lead}switchover in {_fmt_s(outlook.seconds)}"
                f" after {outlook.passes + 1} more pass{'es' if outlook.passes else ''}")
     return Forecast(verdict, summary, eta=eta,
                     eta_low=min(eta, low.seconds + low.final_bytes / bw) if low.converges else eta,
-                    eta_high=max(eta, high.seconds + high.final_bytes / bw) if high.converges else math.inf,
+                    eta_high=(max(eta, high.seconds + high.final_bytes / bw + 2 * FINISH_S)
+                              if high.converges else math.inf),
                     switchover_in=outlook.seconds, downtime_ms=down * 1000, downtime_limit_ms=limit,
                     reasons=tuple(reasons), advice=(_cancel(),), wants_measurement=wants,
                     wants_zero_scan=scan)
@@ -309,9 +313,30 @@ def _zeros_left(run: Run, share: float) -> float:
 
 
 def _passes_agree(starts: list[PassStart]) -> bool:
-    """The last two pass starts after the first pass shrank: the passes themselves show headway."""
+    """The last two pass starts after the first pass shrank, at dirty rates that agree: the
+    passes themselves show headway, not a guest that happened to pause."""
     later = [s for s in starts if s.sync >= 2 and math.isfinite(s.remaining)]
-    return len(later) >= 2 and later[-1].remaining < FLAT * later[-2].remaining
+    if len(later) < 2:
+        return False
+    a, b = later[-2], later[-1]
+    rates = sorted((a.dirty_rate, b.dirty_rate))
+    steady = rates[0] > 0 and rates[1] <= AGREE * rates[0]
+    return b.remaining < FLAT * a.remaining and steady
+
+
+def bursty(starts: list[PassStart], measurements: tuple[tuple[float, float], ...]
+           ) -> tuple[float, float] | None:
+    """(low, high) bytes/s when the guest writes in bursts: the rates QEMU reported at the
+    last pass starts differ several times over, or a measurement saw the guest quiet while
+    the passes saw it busy; None for a steady guest. The rate at the start of pass 2 is left
+    out where later ones exist: it covers the long first pass, which a hot set caps."""
+    later = [s.dirty_rate for s in starts if s.sync >= 2 and math.isfinite(s.dirty_rate)]
+    rates = later[1:][-4:] or later[-1:]
+    seen = rates + [r for _, r in measurements]
+    if len(seen) < 2 or max(rates, default=0.0) <= 0:
+        return None
+    low, high = min(seen), max(rates)
+    return (low, high) if low < high / BURST else None
 
 
 def _stuck(run: Run, starts: list[PassStart], ratio: float) -> tuple[str, str]:
@@ -350,9 +375,15 @@ def _not_converging(ctx: Context, fp: Footprint, bw: float, remaining: float,
                       else "its vcpu-dirty-limit")
         why += f" (dirty-limit holds vCPUs to {limit_text})"
         reasons += (("dirty-limit", f"on, {limit_text}"),)
+    burst = bursty(starts, ctx.measurements)
     if not stuck:
         verdict = Verdict.AT_RISK
         summary = f"{why}; the next pass will tell"
+    elif burst is not None and stuck == "model":
+        verdict = Verdict.AT_RISK
+        summary = (f"the guest writes in bursts ({units.format_rate(burst[0])}–"
+                   f"{units.format_rate(burst[1])}): a pass that lands in a quiet spell ends it, one "
+                   "that does not goes round again")
     elif auto and (math.isnan(throttle) or throttle < ctx.throttle_max):
         verdict = Verdict.THROTTLING
         summary = (f"auto-converge will throttle the guest: {why}" if math.isnan(throttle) else
@@ -477,13 +508,16 @@ def _postcopy(run: Run, ctx: Context) -> Forecast:
     if math.isnan(bw) or bw < MIN_BANDWIDTH or math.isnan(remaining):
         return Forecast(Verdict.POSTCOPY, "nothing moving; the guest waits for pages",
                         reasons=tuple(reasons), advice=(_pause(),))
-    eta = remaining / bw
+    eta = remaining / bw + FINISH_S
     summary = f"{units.format_bytes(remaining)} left at {units.format_rate(bw)}"
     if not math.isnan(req_rate):
         summary += f"; {req_rate:.0f} page requests/s"
+    # the rate of one step can spike (the switch sends a burst): the range keeps to what the
+    # window's mean allows, and the end keeps the finishing time (it never shrinks to a point)
+    fast = min(bw_high, 1.3 * bw) if bw_high > 0 else 1.3 * bw
+    slow = max(bw_low, 0.6 * bw) if bw_low > 0 else 0.6 * bw
     return Forecast(Verdict.POSTCOPY, summary, eta=eta,  # healthy: nothing to advise
-                    eta_low=remaining / bw_high if bw_high > 0 else eta,
-                    eta_high=remaining / bw_low if bw_low > 0 else math.inf,
+                    eta_low=remaining / fast, eta_high=remaining / slow + 3 * FINISH_S,
                     reasons=tuple(reasons))
 
 

@@ -29,8 +29,8 @@ WORKLOADS = {w.name: w for w in (
     Workload("writer", "a writer held to 12 MB/s over a 160 MiB set (stress-ng memrate)",
              _ready_then("exec stress-ng --memrate 1 --memrate-bytes 160M --memrate-wr-mbs 12 "
                          "--memrate-rd-mbs 100000 -t 0 -q"), settle_s=4.0),
-    Workload("fast-writer", "a writer held to 48 MB/s over a 160 MiB set: faster than a "
-             "32 MiB/s link (stress-ng memrate)",
+    Workload("fast-writer", "a writer held to 48 MB/s over a 160 MiB set, with read phases "
+             "between its write phases (stress-ng memrate): faster than a 32 MiB/s link",
              _ready_then("exec stress-ng --memrate 1 --memrate-bytes 160M --memrate-wr-mbs 48 "
                          "--memrate-rd-mbs 100000 -t 0 -q"), settle_s=4.0),
     Workload("hot-rewrite", "rewrites its whole 64 MiB hot set as fast as it can (stress-ng vm "

@@ -6,10 +6,10 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from qmigtui.analysis.footprint import explain
 from qmigtui.analysis.forecast import Advice, AdviceAction, Verdict
 from qmigtui.desk.facade import Desk
 from qmigtui.model import parameters as parammodel
-from qmigtui.model import units
 from qmigtui.ui.dialogs import Confirm
 from qmigtui.ui.forecast_view import ForecastView
 from qmigtui.ui.migration_keys import MigrationKeys
@@ -101,7 +101,6 @@ class AdviceKeys(MigrationKeys):
 
         async def measure() -> None:
             results = await desk.measure_footprint()
-            self.notify("dirty rate: " + ", ".join(
-                f"{units.format_rate(r.bytes_per_s)} over {r.seconds:g} s" for r in results))
+            self.notify(explain((r.seconds, r.bytes_per_s) for r in results), timeout=10)
         self.notify("measuring the guest's dirty rate (page-sampling)…")
         self._run("measure", measure, "measurement done")

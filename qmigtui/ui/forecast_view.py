@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from qmigtui.analysis.footprint import explain
 from qmigtui.analysis.forecast import Forecast, Verdict, eta_text
 from qmigtui.model import units
 from qmigtui.ui.styles import themed
@@ -20,6 +21,7 @@ from qmigtui.watch.snapshot import DirtyRate
 
 VERDICT_STYLE = {  # by theme role: the colours follow the theme
     Verdict.CONVERGING: "bold $success", Verdict.FIRST_PASS: "bold $success",
+    Verdict.ESTIMATING: "bold $primary",
     Verdict.AT_RISK: "bold $warning", Verdict.THROTTLING: "bold $warning",
     Verdict.NOT_CONVERGING: "bold $error", Verdict.STALLED: "bold $error",
     Verdict.PAUSED: "bold reverse $error", Verdict.RECOVERING: "bold $warning",
@@ -84,7 +86,8 @@ class ForecastView(ModalScreen["int | None"]):
                 rows = [f"{units.format_rate(m.bytes_per_s)} over {m.seconds:g} s ({m.side}, {m.mode})"
                         for m in self.measurements[-5:]]
                 yield Static(Text("\ndirty-rate measurements", style="bold"), markup=False)
-                yield Static("\n".join(rows), markup=False)
+                latest = [(m.seconds, m.bytes_per_s) for m in self.measurements[-3:]]
+                yield Static("\n".join([explain(latest), *rows]), markup=False)
             if f.advice and self.remedies:
                 yield Static(Text("\nwhat you can do (press its number)", style="bold"), markup=False)
                 for i, a in enumerate(f.advice, 1):

@@ -137,3 +137,16 @@ async def test_without_hints_no_remedy_is_shown_or_done():
             await pilot.press("a")
             await pilot.pause()
             assert any("hints are off" in text for _, text in app.notified) is not hints
+
+
+def test_a_remedy_confirmation_shows_the_literal_json_sent():
+    from types import SimpleNamespace
+
+    from qmigtui.analysis.forecast import Advice, AdviceAction
+    from qmigtui.ui.advice_keys import sent_json
+    desk = SimpleNamespace(snapshot=SimpleNamespace(source=SimpleNamespace(
+        parameter_types={"max-bandwidth": "int", "downtime-limit": "int"})))  # as introspection types them
+    more = Advice(AdviceAction.SET_PARAMETER, "raise max-bandwidth", "", "max-bandwidth", "24M")
+    assert sent_json(desk, more) == 'migrate-set-parameters {"max-bandwidth": 25165824}'
+    down = Advice(AdviceAction.SET_PARAMETER, "raise downtime-limit", "", "downtime-limit", "800ms")
+    assert sent_json(desk, down) == 'migrate-set-parameters {"downtime-limit": 800}'
