@@ -68,13 +68,14 @@ def linux(workload: str, bw_mib: int, **kw: Any) -> dict[str, Any]:
 LINUX = [
     Case("linux-writer", linux("writer", 32)),
     Case("linux-writer-slow-link", linux("writer", 20)),
+    Case("linux-writer-fast-link", linux("writer", 48)),
     Case("linux-idle-cache", linux("idle-cache", 32)),
     Case("linux-bursty", linux("bursty", 32), converges=None),
     Case("linux-fast-writer", linux("fast-writer", 32), converges=False, rescue="advice", stuck_for=10),
     Case("linux-hot-rewrite", linux("hot-rewrite", 32), converges=False, rescue="advice", stuck_for=10),
     Case("linux-random", linux("random", 32), converges=False, rescue="advice", stuck_for=10),
     Case("linux-hot-rewrite-postcopy", linux("hot-rewrite", 32), capabilities={"postcopy-ram": True},
-         parameters={"max-postcopy-bandwidth": 24 * MiB}, converges=False, rescue="postcopy",
+         parameters={"max-postcopy-bandwidth": 8 * MiB}, converges=False, rescue="postcopy",
          stuck_for=3),
 ]
 
