@@ -6,7 +6,7 @@ PYTHON ?= python3
 
 QEMU10 := .cache/qemu-10.0/usr/bin/qemu-system-x86_64
 
-.PHONY: setup qemu qemu10 linux-guest browser test lint demo bench screenshots clean
+.PHONY: setup qemu qemu10 linux-guest sshd browser test lint demo bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ qemu10: qemu
 linux-guest: $(STAMP)
 	@$(PY) -m qmigtui lab --guest linux --prepare >/dev/null || echo "the Linux guest could not be built"
 
+# OpenSSH's server unpacked into .cache/openssh for the ssh:// tests (not installed, not
+# started); run as root it needs its privilege-separation user.
+sshd:
+	@if command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1; then \
+	  scripts/sshd.sh >/dev/null || echo "sshd could not be fetched"; fi
+	@if [ "$$(id -u)" = 0 ] && ! id sshd >/dev/null 2>&1; then \
+	  useradd --system --no-create-home --home-dir /run/sshd --shell /usr/sbin/nologin sshd; fi
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check qmigtui tests scripts bench
 	$(VENV)/bin/lint-imports
@@ -44,7 +52,7 @@ browser:
 
 # The whole suite on the system's QEMU (Debian 12: 7.2), then every QEMU-driven test again on
 # QEMU 10.0; in CI a missing QEMU 10.0 fails the run.
-test: $(STAMP) qemu qemu10 linux-guest browser lint
+test: $(STAMP) qemu qemu10 linux-guest sshd browser lint
 	@echo "== the whole suite, on $$(qemu-system-x86_64 --version 2>/dev/null | head -1 || echo 'no system QEMU')"
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 	@if [ -x $(QEMU10) ]; then \

@@ -25,11 +25,10 @@ from pathlib import Path
 from qmigtui.lab.cpio import CpioWriter
 
 PACKAGES = ("linux-image-cloud-amd64", "busybox-static", "stress-ng")
-SOURCES = (  # Debian 12, as the machines operators run; signed by the archive key every Debian has
-    "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian "
-    "bookworm bookworm-updates main\n"
-    "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] "
-    "http://deb.debian.org/debian-security bookworm-security main\n")
+_KEY = "[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]"
+SOURCES = "".join(  # Debian 12, as the machines operators run; signed by the archive key
+    f"deb {_KEY} http://deb.debian.org/{where} main\n"
+    for where in ("debian bookworm", "debian bookworm-updates", "debian-security bookworm-security"))
 FORMAT = 1  # bump when what goes into the image changes
 KERNEL_ARGS = "console=ttyS0 panic=-1 mitigations=off tsc=reliable"
 READY = "qmigtui-guest: ready"

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qmigtui.lab import children, linux_image
+from qmigtui.lab import linux_image
 from qmigtui.lab.guest import write_image
 from qmigtui.lab.linux_image import READY
 from qmigtui.lab.workloads import DEFAULT as DEFAULT_WORKLOAD
 from qmigtui.lab.workloads import WORKLOADS
+from qmigtui.qmp import children
 
 TMP_PREFIX = "qmigtui-lab-"
 _live_labs: weakref.WeakSet[Lab] = weakref.WeakSet()

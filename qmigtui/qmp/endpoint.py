@@ -1,4 +1,6 @@
-"""Where a QMP monitor listens: ``unix:/path``, a bare path, ``tcp:HOST:PORT`` or ``HOST:PORT``."""
+"""Where a QMP monitor listens: ``unix:/path``, a bare path, ``tcp:HOST:PORT``, ``HOST:PORT``,
+or ``ssh://[USER@]HOST[:PORT]/path/to/qmp.sock`` (a unix socket on another host, through
+OpenSSH)."""
 
 from __future__ import annotations
 
@@ -7,16 +9,19 @@ import re
 from dataclasses import dataclass
 
 _HOST_PORT = re.compile(r"^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
+_SSH = re.compile(r"^ssh://(?:([A-Za-z0-9_.][A-Za-z0-9_.-]*)@)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)"
+                  r"(?::(\d{1,5}))?(/.*)$")
 
 
 @dataclass(frozen=True)
 class Endpoint:
     """A parsed QMP address."""
 
-    kind: str  # "unix" or "tcp"
-    path: str = ""
+    kind: str  # "unix", "tcp" or "ssh"
+    path: str = ""  # unix: the socket; ssh: the socket on the remote host
     host: str = ""
-    port: int = 0
+    port: int = 0  # ssh: 0 for ssh's own default
+    user: str = ""  # ssh: "" for ssh's own default
 
     @property
     def address(self) -> str | tuple[str, int]:
@@ -25,7 +30,7 @@ class Endpoint:
 
     @property
     def is_loopback(self) -> bool:
-        if self.kind == "unix":
+        if self.kind in ("unix", "ssh"):  # ssh: another host, but encrypted and authenticated
             return True
         if self.host == "localhost":
             return True
@@ -38,6 +43,10 @@ class Endpoint:
         if self.kind == "unix":
             return f"unix:{self.path}"
         host = f"[{self.host}]" if ":" in self.host else self.host
+        if self.kind == "ssh":
+            user = f"{self.user}@" if self.user else ""
+            port = f":{self.port}" if self.port else ""
+            return f"ssh://{user}{host}{port}{self.path}"
         return f"tcp:{host}:{self.port}"
 
     def warning(self) -> str | None:
@@ -53,6 +62,17 @@ def parse_endpoint(text: str) -> Endpoint:
     text = text.strip()
     if not text:
         raise ValueError("empty endpoint: give a socket path, unix:/path or tcp:HOST:PORT")
+    if text.startswith("ssh:"):
+        m = _SSH.match(text)
+        if m is None:
+            raise ValueError(f"expected ssh://[USER@]HOST[:PORT]/path/to/qmp.sock, got {text!r}")
+        port = int(m.group(3) or 0)
+        if m.group(3) and not 0 < port < 65536:
+            raise ValueError(f"port {port} is out of range 1..65535 in {text!r}")
+        if m.group(4) in ("", "/"):
+            raise ValueError(f"no socket path in {text!r}")
+        return Endpoint("ssh", path=m.group(4), host=m.group(2).strip("[]"), port=port,
+                        user=m.group(1) or "")
     if text.startswith("unix:"):
         path = text[5:]
         if not path:

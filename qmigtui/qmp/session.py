@@ -38,6 +38,7 @@ from qmigtui.qmp.errors import (
 )
 from qmigtui.qmp.holder import monitor_holders
 from qmigtui.qmp.poll_order import PollOrder
+from qmigtui.qmp.ssh_forward import ForwardError, SshForward, describe
 
 _qmp_log = logging.getLogger("qemu.qmp")
 _qmp_log.addHandler(logging.NullHandler())
@@ -153,6 +154,7 @@ class Session:
         self._state_listeners: list[StateListener] = []
         self._queues: list[EventQueue] = []
         self._closing = False
+        self._forward: SshForward | None = None  # ssh:// endpoints: the OpenSSH forwarder
         self.polls = PollOrder()
         self.overtaken = False  # the latest query-migrate answer was (see poll_order)
 
@@ -230,6 +232,9 @@ class Session:
         if self._client is not None:
             await self._discard(self._client)
             self._client = None
+        if self._forward is not None:
+            self._forward.stop()
+            self._forward = None
         self._set_state(ConnState.CLOSED, None)
 
     async def execute(self, command: str, arguments: dict[str, Any] | None = None,
@@ -296,6 +301,30 @@ class Session:
         self._set_state(ConnState.CONNECTED, None)
         self._supervisor = asyncio.create_task(self._supervise(client), name=f"qmp-{self.name}")
 
+    async def _address(self) -> str | tuple[str, int]:
+        """Where to connect: the endpoint's own address, or for ssh:// the local end of a
+        forward (started, or started again when ssh went away)."""
+        ep = self.endpoint
+        if ep.kind != "ssh":
+            return ep.address
+        if self._forward is None or not self._forward.alive:
+            self._forward = SshForward(ep.host, ep.path, ep.user, ep.port)
+            try:
+                return await self._forward.start()
+            except ForwardError as e:
+                raise EndpointError(f"{ep}: {e}", Unreachable.OTHER) from None
+        return self._forward.local
+
+    async def _forward_said(self) -> str | None:
+        """Why an ssh forward gave no greeting (the remote socket), once ssh said it (it
+        writes that a moment after closing our end)."""
+        for _ in range(20):
+            said = describe(self._forward.errors(), "") if self._forward is not None else ""
+            if said.startswith("the remote socket"):
+                return said
+            await asyncio.sleep(0.05)
+        return None
+
     async def _open(self) -> _Client:
         ep = self.endpoint
         if ep.kind == "unix":
@@ -308,9 +337,10 @@ class Session:
                                     "or as root)", Unreachable.PERMISSION) from None
             if not stat.S_ISSOCK(st.st_mode):
                 raise EndpointError(f"{ep}: not a socket", Unreachable.NOT_A_SOCKET)
+        address = await self._address()
         client = _Client(self.name, self._tap)
         try:
-            await asyncio.wait_for(client.connect(ep.address), self.greeting_timeout)
+            await asyncio.wait_for(client.connect(address), self.greeting_timeout)
         except TimeoutError:
             await self._discard(client)
             if client.transport_up:
@@ -320,6 +350,8 @@ class Session:
                                 Unreachable.NO_ANSWER) from None
         except ConnectError as e:
             await self._discard(client)
+            if ep.kind == "ssh" and (said := await self._forward_said()) is not None:
+                raise EndpointError(f"{ep}: {said}", Unreachable.MISSING) from None
             raise EndpointError(*_describe_connect_error(ep, e.exc)) from None
         except OSError as e:
             await self._discard(client)
@@ -416,6 +448,9 @@ def _describe_connect_error(ep: Endpoint, exc: BaseException) -> tuple[str, Unre
         return f"{ep}: no such host ({clean(exc.strerror or str(exc), 200)})", Unreachable.OTHER
     if isinstance(exc, OSError):
         return f"{ep}: {clean(exc.strerror or str(exc), 200)}", Unreachable.OTHER
+    if isinstance(exc, EOFError) and ep.kind == "ssh":
+        return (f"{ep}: closed before a QMP greeting: the remote socket is missing, not QEMU's, "
+                "or held by another client", Unreachable.NOT_QMP)
     if isinstance(exc, EOFError):
         return (f"{ep}: closed before a QMP greeting; not a QMP monitor, or {SECOND_MONITOR_HINT}",
                 Unreachable.NOT_QMP)

@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 
+from qmigtui.control.auto_measure import AutoMeasure
 from qmigtui.lab.cpio import CpioWriter
 from qmigtui.lab.linux_image import READY
 from qmigtui.lab.pair import LabConfig
@@ -72,7 +73,39 @@ async def test_a_linux_guest_runs_its_workload_and_migrates_to_completion(need_l
     assert "init" in read_cpio(base) and "usr/bin/stress-ng" in read_cpio(base)
     measured = await rig.controller.measure_dirty_rate(2)
     assert 4 * MiB < measured.bytes_per_s < 40 * MiB  # stress-ng memrate at its 12 MB/s cap
-    await rig.controller.start_migration()
-    await wait_for(lambda: rig.watcher.snapshot.source.status == "completed", 120, "completed")
+    rig.watcher.measurements.clear()  # the app's own measurements are what is tested below
+    auto = AutoMeasure(rig.controller)
+    etas: list[float] = []
+    rig.watcher.subscribe(lambda snap: etas.append(snap.forecast.eta) if snap.forecast
+                          and snap.forecast.eta is not None and snap.source.status == "active" else None)
+    try:
+        await rig.controller.start_migration()
+        await wait_for(lambda: rig.watcher.snapshot.source.status == "completed", 120, "completed")
+    finally:
+        await auto.close()
+    assert auto.scans == 1 and auto.taken == 1  # measured once, at the start, by itself
+    (zero,) = rig.watcher.zero_shares
+    assert 0.2 < zero.share < 0.9 and zero.samples == 256  # the guest's unused RAM is zero pages
+    assert etas  # an ETA was shown while the precopy ran
     info = rig.watcher.snapshot.source.info
     assert info.number("ram.normal") * 4096 > 100 * MiB  # the workload's pages, not zero pages
+
+
+async def test_a_guest_rewriting_its_hot_set_is_never_called_converging(need_linux_guest, make_rig):
+    """stress-ng rewrites 64 MiB as fast as it can over a 32 MiB/s link: QEMU's dirty rate
+    follows the bandwidth; the app measures the real rate and never promises convergence."""
+    rig = await make_rig(LabConfig(mem_mib=512, guest="linux", workload="hot-rewrite",
+                                   bandwidth=32 * MiB))
+    auto = AutoMeasure(rig.controller)
+    verdicts: list[str] = []
+    rig.watcher.subscribe(lambda snap: verdicts.append(str(snap.forecast.verdict))
+                          if snap.forecast and snap.source.status == "active" else None)
+    try:
+        await rig.controller.start_migration()
+        await wait_for(lambda: "not-converging" in verdicts or "stalled" in verdicts, 60,
+                       "not converging")
+        assert auto.taken == 1 and rig.watcher.measurements[-1].bytes_per_s > 32 * MiB
+        await rig.controller.cancel()
+    finally:
+        await auto.close()
+    assert "converging" not in verdicts and "estimating" not in verdicts, verdicts
