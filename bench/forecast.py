@@ -265,6 +265,7 @@ def replay_verdicts(run: dict[str, Any]) -> list[tuple[str, Any, Any, Any, Any]]
         zero = next((z for w, z in reversed(run.get("zero_shares", [])) if w <= wall), math.nan)
         ctx = Context(status=r["status"], downtime_limit_ms=float(params.get("downtime-limit", 300)),
                       max_bandwidth=float(case["lab"].get("bandwidth") or math.nan),
+                      max_postcopy_bandwidth=float(params.get("max-postcopy-bandwidth") or math.nan),
                       capabilities=dict(case["capabilities"]),
                       commands=frozenset({"calc-dirty-rate", "human-monitor-command"}),
                       measurements=ms, zero_share=zero, pass_walls=tuple(run.get("pass_walls", ())))

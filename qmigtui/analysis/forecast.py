@@ -29,6 +29,7 @@ STILL_S = 3.0  # seconds of samples without progress before that is called a sta
 MiB = 1 << 20
 ZERO_SHARE_MAX = 0.95  # at most this share of what is left counted as zero pages
 PAGE = 4096  # bytes of a target page (x86)
+POSTCOPY_WINDOW_S = 5.0  # seconds of postcopy its rate is taken over
 FINISH_S = 0.4  # seconds from the last pass to "completed": device state, the last syncs
 
 
@@ -40,6 +41,7 @@ class Context:
     destination_status: str = "none"
     downtime_limit_ms: float = 300.0
     max_bandwidth: float = math.nan  # bytes/s
+    max_postcopy_bandwidth: float = math.nan  # bytes/s; 0 or nan: not capped
     throttle_max: float = 99.0
     vcpu_dirty_limit: float = math.nan  # MB/s per vCPU while the dirty-limit capability is on
     capabilities: dict[str, bool] = field(default_factory=dict)
@@ -493,31 +495,54 @@ def preflight(ctx: Context) -> Forecast:
 # -- postcopy -------------------------------------------------------------------------
 
 
+def _postcopy_rate(run: Run) -> float:
+    """Bytes/s that ``remaining`` falls at since the switch to postcopy (over the last few
+    seconds of it): the background stream and the pages the destination asked for, without
+    the precopy rate before the switch, which a window across it would mix in."""
+    t, rem = run.col("t"), run.col("remaining")
+    statuses = run.statuses
+    first = next((i for i in range(len(statuses) - 1, -1, -1)
+                  if not statuses[i].startswith("postcopy")), -1) + 1
+    k = first
+    while k < len(t) - 1 and t[-1] - t[k] > POSTCOPY_WINDOW_S:
+        k += 1
+    dt = t[-1] - t[k]
+    if dt < 0.5 or not (math.isfinite(rem[k]) and math.isfinite(rem[-1])):
+        return math.nan
+    return max(0.0, (rem[k] - rem[-1]) / dt)
+
+
 def _postcopy(run: Run, ctx: Context) -> Forecast:
-    bw, bw_low, bw_high = run.bandwidth()
+    bw, _, _ = run.bandwidth()
+    rate = _postcopy_rate(run)
+    cap = ctx.max_postcopy_bandwidth
+    if math.isnan(rate):  # just switched: the cap postcopy runs at, else the link's rate
+        rate = cap if cap > 0 else bw
     remaining = run.last("remaining")
     t, req = run.col("t"), run.col("postcopy_requests")
     k = max(0, len(t) - 6)
     dt = t[-1] - t[k]
     req_rate = (req[-1] - req[k]) / dt if dt > 0 and not math.isnan(req[-1] - req[k]) else math.nan
-    reasons = [("left", units.format_bytes(remaining)), ("background rate", units.format_rate(bw))]
+    reasons = [("left", units.format_bytes(remaining)), ("background rate", units.format_rate(rate))]
+    if cap > 0:
+        reasons.append(("max-postcopy-bandwidth", units.format_rate(cap)))
     if not math.isnan(req_rate):
         reasons.append(("page requests", f"{req_rate:.0f}/s"))
     if not math.isnan(ctx.blocktime_ms):
         reasons.append(("vCPU blocktime", units.format_ms(ctx.blocktime_ms)))
-    if math.isnan(bw) or bw < MIN_BANDWIDTH or math.isnan(remaining):
+    if math.isnan(rate) or rate < MIN_BANDWIDTH or math.isnan(remaining):
         return Forecast(Verdict.POSTCOPY, "nothing moving; the guest waits for pages",
                         reasons=tuple(reasons), advice=(_pause(),))
-    eta = remaining / bw + FINISH_S
-    summary = f"{units.format_bytes(remaining)} left at {units.format_rate(bw)}"
+    eta = remaining / rate + FINISH_S
+    summary = f"{units.format_bytes(remaining)} left at {units.format_rate(rate)}"
     if not math.isnan(req_rate):
         summary += f"; {req_rate:.0f} page requests/s"
-    # the rate of one step can spike (the switch sends a burst): the range keeps to what the
-    # window's mean allows, and the end keeps the finishing time (it never shrinks to a point)
-    fast = min(bw_high, 1.3 * bw) if bw_high > 0 else 1.3 * bw
-    slow = max(bw_low, 0.6 * bw) if bw_low > 0 else 0.6 * bw
+    # no faster than half again the rate seen (page requests come on top of the cap, and the
+    # last pages go at once); the end keeps the finishing time: the range never shrinks to a point
+    fast = min(1.5 * rate, 1.5 * cap) if cap > 0 else 1.5 * rate
+    slow = 0.6 * rate
     return Forecast(Verdict.POSTCOPY, summary, eta=eta,  # healthy: nothing to advise
-                    eta_low=remaining / fast, eta_high=remaining / slow + 3 * FINISH_S,
+                    eta_low=min(eta, remaining / max(fast, rate)), eta_high=remaining / slow + 3 * FINISH_S,
                     reasons=tuple(reasons))
 
 
