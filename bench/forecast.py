@@ -46,6 +46,7 @@ from qmigtui.lab.pair import LabConfig
 
 MiB = 1 << 20
 NOT_CONVERGING = ("not-converging", "stalled")
+AT_RISK_FOR = 30.0  # seconds of "at risk" after which the bench applies the first remedy too
 RESULTS = Path(__file__).resolve().parent / "results" / "forecast.json"
 
 
@@ -144,15 +145,21 @@ async def run_case(case: Case, interval: float) -> dict[str, Any]:
             if snap.source.status in ("completed", "failed", "cancelled"):
                 break
             f = snap.forecast
-            if f is not None and f.verdict in (*NOT_CONVERGING, "throttling") and stuck_at is None:
+            if f is not None and f.verdict in (*NOT_CONVERGING, "throttling", "at-risk") \
+                    and stuck_at is None:
                 stuck_at = time.monotonic()
-            if case.rescue and stuck_at is not None and time.monotonic() - stuck_at >= case.stuck_for \
-                    and f is not None and f.verdict in NOT_CONVERGING and not actions:
+            # an operator acts on "not converging" after a while, and on "at risk" that lasts
+            waited = time.monotonic() - stuck_at if stuck_at is not None else 0.0
+            if case.rescue and f is not None and not actions and f.advice and (
+                    (f.verdict in NOT_CONVERGING and waited >= case.stuck_for)
+                    or (f.verdict == "at-risk" and waited >= AT_RISK_FOR)):
                 if case.rescue == "postcopy":
                     await rig.controller.start_postcopy()
                     actions.append((time.monotonic(), "postcopy", False))
                 else:  # the first remedy the app offers that this bench can apply
-                    tip = next(a for a in f.advice if a.action == "set-parameter")
+                    tip = next((a for a in f.advice if a.action == "set-parameter"), None)
+                    if tip is None:
+                        continue
                     await rig.controller.set_parameter("source", tip.target, tip.value)
                     actions.append((time.monotonic(), f"{tip.target}={tip.value}", tip.uncertain))
         await asyncio.sleep(interval * 2)

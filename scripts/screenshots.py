@@ -99,5 +99,43 @@ async def main() -> None:
         app.desk.let_go()
 
 
+async def fleet_shot() -> None:
+    """Four lab pairs in four states, watched as a fleet."""
+    from functools import partial
+
+    from qmigtui.control.rig import Rig
+    from qmigtui.desk.fleet import Source, open_fleet
+    from qmigtui.desk.opening import open_endpoints
+    from qmigtui.lab.pair import LabConfig
+    rigs = [await Rig.start(LabConfig(mem_mib=128, working_set_mib=ws, dirty_rate_mib_s=rate,
+                                      bandwidth=bw * MiB), 0.5)
+            for ws, rate, bw in ((8, 2, 40), (64, 40, 8), (16, 4, 8), (8, 2, 40))]
+    try:
+        for rig in rigs[:3]:
+            await rig.controller.start_migration()
+        await until(lambda: rigs[0].watcher.snapshot.source.status == "completed", 60, "one done")
+        names = ("web-1", "db-2", "cache-3", "batch-4")
+        sources = []
+        for name, rig in zip(names, rigs, strict=True):
+            await rig.watcher.close()
+            sources.append(Source(name, rig.lab.source_socket, rig.lab.destination_socket))
+
+        async def opener(src: Source):  # type: ignore[no-untyped-def]
+            return await open_endpoints([("source", src.source), ("destination", src.destination or "")],
+                                        1.0, False, None, Path("/tmp") / "qmigtui-screenshots-audit.log")
+        app = MigrationApp(None, theme=themes.DEFAULT, title="fleet: 4 VMs",
+                           fleet_factory=partial(open_fleet, sources, opener))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(lambda: app.fleet is not None and any(
+                r.verdict == "not-converging" for r in app.fleet.rows()), 90, "a verdict")
+            await pilot.pause(1.0)
+            save(app, "fleet-120x40")
+            await app.action_quit()
+    finally:
+        for rig in rigs:
+            await rig.close()
+
+
 if __name__ == "__main__":
     asyncio.run(main())
+    asyncio.run(fleet_shot())

@@ -503,6 +503,8 @@ def _postcopy_rate(run: Run) -> float:
     statuses = run.statuses
     first = next((i for i in range(len(statuses) - 1, -1, -1)
                   if not statuses[i].startswith("postcopy")), -1) + 1
+    if first >= len(t) - 1:  # announced by an event, not polled yet: no postcopy sample
+        return math.nan
     k = first
     while k < len(t) - 1 and t[-1] - t[k] > POSTCOPY_WINDOW_S:
         k += 1

@@ -13,7 +13,7 @@ from typing import Any
 from qmigtui import __version__
 from qmigtui.cli.options import EXIT_USAGE, INTERVAL, PORT, SPEED, Parser, number_in, whole_in
 
-SUBCOMMANDS = ("lab", "status", "replay", "export", "serve")
+SUBCOMMANDS = ("lab", "status", "replay", "export", "serve", "fleet")
 
 
 def _fail(message: str) -> int:
@@ -27,10 +27,12 @@ def _monitor_parser() -> argparse.ArgumentParser:
         description="Watch and drive a QEMU live migration over QMP.",
         epilog="Other commands: qmigtui lab (a real local QEMU pair), "
                "qmigtui status ENDPOINT (one-shot), qmigtui replay FILE, qmigtui export FILE, "
-               "qmigtui serve (the app in a browser). "
+               "qmigtui serve (the app in a browser), qmigtui fleet SOURCE... (many at once). "
                "See 'qmigtui COMMAND --help'.")
-    p.add_argument("source", help="source QMP endpoint (unix:/path, /path, tcp:HOST:PORT or HOST:PORT), "
-                                  "or the name of a connection in the configuration file")
+    p.add_argument("source", nargs="+",
+                   help="source QMP endpoint (unix:/path, /path, tcp:HOST:PORT, HOST:PORT or "
+                        "ssh://[USER@]HOST[:PORT]/path), or the name of a connection in the "
+                        "configuration file; more than one: the fleet view")
     p.add_argument("--dest", help="destination QMP endpoint (same forms)")
     p.add_argument("--interval", type=INTERVAL, default=None,
                    help="seconds between polls, 0.05-3600 (default 1, or the configuration's)")
@@ -205,6 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_export(_export_parser().parse_args(args[1:]))
         if args and args[0] == "serve":
             return _run_serve(_serve_parser().parse_args(args[1:]))
+        if args and args[0] == "fleet":
+            from qmigtui.cli.fleet import fleet_parser, run_fleet
+            return run_fleet(fleet_parser().parse_args(args[1:]))
         return _run_monitor(_monitor_parser().parse_args(args))
     except KeyboardInterrupt:
         return 130
@@ -292,6 +297,8 @@ def apply_config(ns: argparse.Namespace) -> list[str]:
 
     from qmigtui.cli import config as configuration
     cfg = configuration.load(Path(ns.config) if ns.config else None)
+    if isinstance(ns.source, list):  # one source (many go to the fleet view)
+        ns.source = ns.source[0]
     named = cfg.connections.get(ns.source)
     bare = not any(c in ns.source for c in "/:") and not Path(ns.source).exists()
     if named is None and bare:  # neither a configured name nor an endpoint
@@ -312,6 +319,15 @@ def apply_config(ns: argparse.Namespace) -> list[str]:
 
 def _run_monitor(ns: argparse.Namespace) -> int:
     from qmigtui.qmp.errors import QmpError
+    if len(ns.source) > 1:  # many sources: the fleet view first
+        if ns.dest or ns.record:
+            return _fail("--dest and --record go with one source; for many, name their pairs "
+                         "in the configuration")
+        from qmigtui.cli.fleet import run_fleet
+        return run_fleet(argparse.Namespace(sources=ns.source, interval=ns.interval,
+                                            read_only=ns.read_only, config=ns.config,
+                                            theme=ns.theme, audit_log=ns.audit_log,
+                                            no_audit=ns.no_audit))
     try:
         warnings = apply_config(ns)
     except ValueError as e:

@@ -29,6 +29,7 @@ from qmigtui.ui.console_pane import ConsolePane
 from qmigtui.ui.crash import crash_line, write_crash_log
 from qmigtui.ui.dialogs import AskText, Confirm, EditParameter
 from qmigtui.ui.events_pane import EventsPane
+from qmigtui.ui.fleet_keys import FleetFactory, FleetKeys
 from qmigtui.ui.help_screen import HelpScreen
 from qmigtui.ui.lab_keys import LabKeys
 from qmigtui.ui.pane import Pane
@@ -51,7 +52,7 @@ GATHER = 0.03  # seconds new numbers wait for the other side's answer to the sam
 DeskFactory = Callable[[], Awaitable[Desk]]
 
 
-class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
+class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
     """Watch and drive one migration (source, and destination when given)."""
 
     CSS_PATH = "app.tcss"
@@ -81,14 +82,16 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         *(Binding(p.SPEC.key, f"focus_pane('{p.SPEC.id}')", p.SPEC.title, show=False,
                   id=f"pane{p.SPEC.key}") for p in PANES),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
+        Binding("escape", "fleet", "Fleet", id="fleet", show=False),
         Binding("l", "messages", "Messages", id="messages", show=False),
         Binding("q", "request_quit", "Quit", id="quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="ctrl-c"),
     ]
 
     def __init__(self, desk_factory: DeskFactory | None = None, *, theme: str | None = None,
-                 title: str = "qmigtui", hints: bool = True):
+                 title: str = "qmigtui", hints: bool = True, fleet_factory: FleetFactory | None = None):
         super().__init__()
+        self.fleet_factory, self.fleet, self._watched = fleet_factory, None, set()
         self.hints = hints  # the verdict's remedies shown and offered (off: --no-hints)
         self.desk_factory = desk_factory
         self.desk: Desk | None = None
@@ -145,6 +148,8 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         self.query_one("#status").add_class("-current")
         if self.desk_factory is not None:
             self.open_desk()
+        if self.fleet_factory is not None:
+            self.open_fleet()
         self.set_interval(0.5, self._tick_replay)
 
     def _tick_replay(self) -> None:
@@ -185,7 +190,8 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         status = self.query_one(StatusPane)
         status.lab_note = desk.lab_note if desk.is_lab else None
         status.hints = self.hints
-        desk.subscribe(self._on_snapshot)
+        self._watched.add(id(desk))
+        self.listen(desk)
         self.apply_snapshot(desk.snapshot)
 
     def _on_snapshot(self, snap: Snapshot) -> None:
@@ -271,6 +277,9 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         return [pane for pane in self.query(".pane").results() if isinstance(pane, Pane)]
 
     async def _close_desk(self) -> None:
+        if self.fleet is not None:  # every VM's desk, the one shown among them
+            self.desk = None
+            await self.close_fleet()
         if self.desk is not None:
             desk, self.desk = self.desk, None
             await desk.close()
@@ -337,6 +346,8 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys):
         replaying = desk is not None and desk.player is not None
         if action == "lab_fault":
             return desk is not None and desk.is_lab  # lab only
+        if action == "fleet":
+            return self.fleet is not None
         if action in REPLAY_ACTIONS:
             return replaying  # hidden unless replaying
         if replaying and action in (*MIGRATION_ACTIONS, "advice", "measure"):

@@ -218,6 +218,14 @@ def test_postcopy_reports_bytes_left_rate_requests_and_eta():
     assert f.eta_low >= 54 / 24 and f.eta_low <= 54 / 16 + FINISH_S <= f.eta_high
 
 
+def test_postcopy_announced_before_any_postcopy_sample_is_no_crash():
+    """The MIGRATION event says postcopy-active before a poll brings a postcopy sample."""
+    samples = [sample(1000 + i, transferred=i * 10 * MiB, remaining=100 * MiB - i * 10 * MiB)
+               for i in range(4)]
+    f = forecast(history(samples), Context(status="postcopy-active", max_postcopy_bandwidth=8 * MiB))
+    assert f.verdict == "postcopy" and f.eta == pytest.approx(70 / 8 + FINISH_S)  # at the cap
+
+
 def test_paused_postcopy_names_the_failed_side_quotes_qemu_and_lists_steps():
     f = forecast(None, Context(status="postcopy-paused", destination_status="postcopy-paused",
                                failed_side="destination", error="Connection reset by peer"))

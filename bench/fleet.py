@@ -1,0 +1,167 @@
+"""What watching a fleet costs: 50 migrations at 1 s, side by side with one.
+
+The app runs headless (120x40) in this process with the fleet view first. The watched
+migrations are two real lab pairs (four real QEMUs, migrating) and fake QMP peers (test
+doubles, in a child process of their own so their CPU is not counted) that answer like an
+active precopy and send a MIGRATION event now and then.  Printed for 1 and for 50 watched:
+
+- first paint: from the app's start to every row drawn with its state;
+- CPU of this process over the measuring window (% of one core);
+- resident memory;
+- event to screen: from a peer writing a MIGRATION event to the fleet view showing its new
+  state (median and p95).
+
+Targets (issue 20): <= 5 % of a core, <= 150 MB resident, p95 event-to-screen <= 50 ms,
+first paint <= 1.5 s, with 50 watched.
+
+    python bench/fleet.py [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import random
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from _common import ROOT, MiB, cpu_seconds, median, pct, rss_mb, until
+
+sys.path.insert(0, str(ROOT))
+
+from qmigtui.control.rig import Rig
+from qmigtui.desk.fleet import Source, open_fleet
+from qmigtui.desk.opening import open_endpoints
+from qmigtui.lab.pair import LabConfig
+from qmigtui.ui.app import MigrationApp
+from qmigtui.ui.fleet_screen import FleetScreen
+
+STUCK = LabConfig(mem_mib=128, working_set_mib=64, dirty_rate_mib_s=40, bandwidth=8 * MiB)
+
+
+def peers_main(directory: str, count: int, log: str, ready: Any, seconds: float) -> None:
+    """The fake peers: each an active precopy; every 0.2 s one of them (at random) announces
+    a new state with a MIGRATION event, written down with the time it was sent."""
+    from tests.fakeqmp import FakeQmp, watcher_reply
+
+    async def main() -> None:
+        started = time.monotonic()
+        states: dict[int, str] = {}
+
+        def script(n: int, cmd: str, args: dict[str, Any]) -> Any:
+            if (known := watcher_reply(cmd)) is not None:
+                return known
+            if cmd == "query-migrate":
+                left = max(0, 512 * MiB - int((time.monotonic() - started) * 8 * MiB))
+                return {"return": {"status": states.get(n, "active"), "total-time": 1000,
+                                   "ram": {"transferred": 512 * MiB - left, "remaining": left,
+                                           "total": 512 * MiB, "mbps": 67.1, "dirty-sync-count": 1,
+                                           "page-size": 4096, "duplicate": 0, "normal": 0}}}
+            return {"return": {}}
+        peers = [await FakeQmp(f"{directory}/peer-{n}.qmp", partial(script, n)).start()
+                 for n in range(count)]
+        ready.set()
+        with open(log, "w") as out:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+                n = random.randrange(count)
+                status = "pre-switchover" if states.get(n, "active") == "active" else "active"
+                states[n] = status
+                event = {"event": "MIGRATION", "data": {"status": status},
+                         "timestamp": {"seconds": int(time.time()), "microseconds": 0}}
+                sent = time.time()
+                await peers[n].send(json.dumps(event).encode() + b"\r\n")
+                out.write(f"{sent} peer-{n} {status}\n")
+                out.flush()
+        for p in peers:
+            await p.stop()
+    asyncio.run(main())
+
+
+async def measure(fakes: int, real: int, seconds: float, tmp: Path) -> dict[str, float]:
+    rigs = [await Rig.start(STUCK, 1.0) for _ in range(real)]
+    log = tmp / f"events-{fakes}.log"
+    ready = multiprocessing.Event()
+    child = multiprocessing.Process(target=peers_main, args=(str(tmp), fakes, str(log), ready,
+                                                             seconds + 30))
+    child.start()
+    try:
+        ready.wait(30)
+        for rig in rigs:
+            await rig.controller.start_migration()
+            await rig.watcher.close()  # the fleet takes the monitors
+        sources = [Source(f"lab-{i}", r.lab.source_socket, r.lab.destination_socket)
+                   for i, r in enumerate(rigs)]
+        sources += [Source(f"peer-{n}", str(tmp / f"peer-{n}.qmp")) for n in range(fakes)]
+
+        async def opener(src: Source):  # type: ignore[no-untyped-def]
+            pairs = [("source", src.source)] + ([("destination", src.destination)]
+                                                if src.destination else [])
+            return await open_endpoints(pairs, 1.0, False, None, None, no_audit=True)
+
+        seen: dict[tuple[str, str], float] = {}
+        t0 = time.monotonic()
+        app = MigrationApp(None, fleet_factory=partial(open_fleet, sources, opener))
+        async with app.run_test(size=(120, 40)):
+            await until(lambda: isinstance(app.screen, FleetScreen) and len(app.screen.shown) == len(sources)
+                        and all(r.state not in ("connecting", "none", "") for r in app.screen.shown),
+                        60, "every row")
+            first_paint = time.monotonic() - t0
+            screen = app.screen
+            assert isinstance(screen, FleetScreen)
+            redraw = screen.redraw
+
+            def timed() -> None:  # when each announced state first reaches the screen
+                redraw()
+                now = time.time()
+                for r in screen.shown:
+                    seen.setdefault((r.name, r.state), now)
+            screen.redraw = timed  # type: ignore[method-assign]
+            await asyncio.sleep(2)
+            seen.clear()
+            c0, w0, wall0 = cpu_seconds(), time.monotonic(), time.time()
+            await asyncio.sleep(seconds)
+            cpu = (cpu_seconds() - c0) / (time.monotonic() - w0) * 100
+            rss = rss_mb()
+            await app.action_quit()
+        lags = []
+        for line in log.read_text().splitlines():
+            sent, name, status = line.split()
+            if wall0 <= float(sent) <= wall0 + seconds - 1 and (name, status) in seen:
+                lags.append((seen[(name, status)] - float(sent)) * 1000)
+                seen.pop((name, status))
+        return {"first_paint": first_paint, "cpu": cpu, "rss": rss,
+                "lag_median": median(lags) if lags else float("nan"),
+                "lag_p95": pct(lags, 95) if lags else float("nan"), "events": len(lags)}
+    finally:
+        child.terminate()
+        child.join(10)
+        for rig in rigs:
+            await rig.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=30.0)
+    args = ap.parse_args()
+    results = {}
+    for label, fakes, real in (("1 watched", 1, 0), ("50 watched (4 real QEMUs)", 48, 2)):
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"measuring {label} ...", file=sys.stderr, flush=True)
+            results[label] = asyncio.run(measure(fakes, real, args.seconds, Path(tmp)))
+    print(f"{'':28} {'first paint':>12} {'CPU % core':>11} {'RSS MB':>7} {'event→screen med/p95 ms':>24}")
+    for label, r in results.items():
+        print(f"{label:28} {r['first_paint']:11.2f}s {r['cpu']:11.1f} {r['rss']:7.0f} "
+              f"{r['lag_median']:11.0f} / {r['lag_p95']:4.0f} ({r['events']} events)")
+    print("targets with 50: first paint <= 1.5 s, <= 5 % of a core, <= 150 MB, p95 <= 50 ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""``qmigtui fleet SOURCE...``: many migrations at once (config names, endpoints, globs)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from functools import partial
+from pathlib import Path
+
+from qmigtui.cli.options import INTERVAL, Parser
+
+
+def fleet_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="qmigtui fleet",
+               description="Watch many migrations at once, most urgent first; Enter opens one.",
+               epilog="Examples: qmigtui fleet web-1 web-2 db-1 (configured connections); "
+                      "qmigtui fleet '/run/qemu/*.qmp'; qmigtui fleet ssh://host/run/qemu/a.qmp")
+    p.add_argument("sources", nargs="+", metavar="SOURCE",
+                   help="a connection named in the configuration, an endpoint (unix:, tcp:, "
+                        "ssh://), or a glob of QMP sockets")
+    p.add_argument("--interval", type=INTERVAL, default=None,
+                   help="seconds between polls, 0.05-3600 (default 1, or the configuration's)")
+    p.add_argument("--read-only", action="store_true", help="send queries only; every action is off")
+    p.add_argument("--config", metavar="FILE", help="configuration file")
+    p.add_argument("--theme", default=None, help="colour theme")
+    p.add_argument("--audit-log", metavar="FILE", help="append every command sent to FILE")
+    p.add_argument("--no-audit", action="store_true", help="keep no audit log")
+    return p
+
+
+def run_fleet(ns: argparse.Namespace) -> int:
+    from qmigtui.cli import config as configuration
+    from qmigtui.control.audit import AuditLog
+    from qmigtui.desk.fleet import Source, expand, open_fleet
+    from qmigtui.desk.opening import open_endpoints
+    from qmigtui.qmp.endpoint import parse_endpoint
+    from qmigtui.ui.app import MigrationApp
+
+    try:
+        cfg = configuration.load(Path(ns.config) if ns.config else None)
+        connections = {name: Source(name, c.source, c.destination, c.read_only)
+                       for name, c in cfg.connections.items()}
+        sources = expand(ns.sources, connections)
+        for src in sources:
+            for text in (src.source, src.destination):
+                if text:
+                    parse_endpoint(text)
+        if not ns.no_audit:
+            AuditLog(ns.audit_log or cfg.audit_log)
+    except (ValueError, OSError) as e:
+        print(f"qmigtui: {e}", file=sys.stderr)
+        return 2
+    for warning in cfg.warnings:
+        print(f"qmigtui: {warning}", file=sys.stderr)
+    interval = ns.interval or cfg.interval or 1.0
+
+    async def opener(src: Source):  # type: ignore[no-untyped-def]
+        endpoints = [("source", src.source)] + ([("destination", src.destination)]
+                                                if src.destination else [])
+        return await open_endpoints(endpoints, interval, ns.read_only or src.read_only, None,
+                                    ns.audit_log or cfg.audit_log, no_audit=ns.no_audit)
+
+    app = MigrationApp(None, theme=ns.theme or cfg.theme, title=f"fleet: {len(sources)} VMs",
+                       fleet_factory=partial(open_fleet, sources, opener))
+    try:
+        code = app.run()
+    finally:
+        if app.fleet is not None:
+            for member in app.fleet.members:
+                if member.desk is not None:
+                    member.desk.let_go()
+    if app.crash:
+        print(app.crash, file=sys.stderr)
+        return 1
+    return code or 0

@@ -1,0 +1,78 @@
+"""The fleet in the app: open many migrations, show the fleet view first, drill down into one
+VM's desk with Enter, come back with Escape."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from textual import work
+
+from qmigtui.desk.facade import Desk
+from qmigtui.desk.fleet import Fleet
+from qmigtui.ui.app_base import AppBase
+from qmigtui.ui.fleet_screen import FleetScreen
+from qmigtui.watch.snapshot import Snapshot
+
+FleetFactory = Callable[[], Awaitable[Fleet]]
+
+
+class FleetKeys(AppBase):
+    """Fleet mode: the fleet view is the first screen; each VM keeps its own desk."""
+
+    fleet: Fleet | None
+    fleet_factory: FleetFactory | None
+    _watched: set[int]  # ids of the desks whose snapshots this app listens to
+    _told: set[str]
+
+    def attach(self, desk: Desk) -> None:  # the app's own, below
+        raise NotImplementedError
+
+    def _on_snapshot(self, snap: Snapshot) -> None:
+        raise NotImplementedError
+
+    @work(exclusive=True, group="fleet", exit_on_error=False)
+    async def open_fleet(self) -> None:
+        assert self.fleet_factory is not None
+        try:
+            fleet = await asyncio.wait_for(self.fleet_factory(), 300)
+        except Exception as e:  # shown, not raised
+            self.notify(str(e) or type(e).__name__, severity="error", timeout=30)
+            return
+        self.fleet = fleet
+        self.install_screen(FleetScreen(fleet), name="fleet")
+        self.push_screen("fleet")
+
+    def on_fleet_screen_open(self, message: FleetScreen.Open) -> None:
+        """Enter on a row: that VM's desk on the main screen."""
+        desk = message.member.desk
+        assert desk is not None
+        self.pop_screen()
+        self.show_desk(desk)
+
+    def show_desk(self, desk: Desk) -> None:
+        """Render this desk from now on (the others keep watching in the background)."""
+        if desk is self.desk:
+            return
+        self.snapshot = None
+        self._told.clear()
+        if id(desk) in self._watched:
+            self.desk = desk
+            self._on_snapshot(desk.snapshot)
+            return
+        self._watched.add(id(desk))
+        self.attach(desk)
+
+    def listen(self, desk: Desk) -> None:
+        """Take this desk's snapshots while it is the one shown."""
+        desk.subscribe(lambda snap: self._on_snapshot(snap) if self.desk is desk else None)
+
+    def action_fleet(self) -> None:
+        """Escape on a VM's desk: back to the fleet view."""
+        if self.fleet is not None and "fleet" not in [s.name for s in self.screen_stack if s.name]:
+            self.push_screen("fleet")
+
+    async def close_fleet(self) -> None:
+        if self.fleet is not None:
+            fleet, self.fleet = self.fleet, None
+            await fleet.close()
