@@ -187,6 +187,13 @@ def expand(texts: list[str], connections: dict[str, Source]) -> list[Source]:
 
 
 def _stem(text: str, parent: bool = False) -> str:
+    """A short name: a socket's file name (with its directory when ``parent``), a TCP
+    endpoint as written, an ssh:// one as host:file."""
+    if text.startswith("ssh://"):
+        host = text[6:].split("/", 1)[0].rsplit("@", 1)[-1]
+        return f"{host}:{_stem('/' + text[6:].split('/', 1)[-1], parent)}"
+    if text.startswith("tcp:") or ("/" not in text and ":" in text):
+        return text.removeprefix("tcp:")
     path = text.removeprefix("unix:").rstrip("/")
     parts = path.split("/")
     stem = parts[-1].rsplit(".", 1)[0] or parts[-1]

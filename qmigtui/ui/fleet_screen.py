@@ -118,6 +118,11 @@ class FleetScreen(Screen[None]):
             return
         self.post_message(self.Open(member))
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row (the table takes the key itself and says which row)."""
+        event.stop()
+        self.action_open()
+
     def action_filter(self) -> None:
         box = self.query_one("#fleet-filter", Input)
         box.add_class("-shown")

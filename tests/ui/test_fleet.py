@@ -39,7 +39,8 @@ def test_sources_from_names_globs_and_endpoints(tmp_path):
         (tmp_path / d / "vm.qmp").touch()
     named = {"web-1": Source("web-1", "unix:/run/w1.qmp", "tcp:10.0.0.2:4444")}
     got = expand(["web-1", str(tmp_path / "*" / "vm.qmp"), "tcp:10.0.0.9:4444"], named)
-    assert [s.name for s in got] == ["web-1", "a/vm", "b/vm", "tcp:10.0.0.9:4444"]
+    assert [s.name for s in got] == ["web-1", "a/vm", "b/vm", "10.0.0.9:4444"]
+    assert expand(["ssh://ops@h7:22/run/qemu/web-2.qmp"], {})[0].name == "h7:22:web-2"
     assert got[0].destination == "tcp:10.0.0.2:4444"
 
 
