@@ -5,28 +5,19 @@ from __future__ import annotations
 import time
 from typing import ClassVar
 
-from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from qmigtui.desk.fleet import SORTS, Fleet, FleetRow, Member, arrange, evacuation
-from qmigtui.model import units
+from qmigtui.ui.fleet_table import FleetTable, header
 from qmigtui.watch.snapshot import Snapshot
 
-FRAME_S = 0.02  # a burst of snapshots from many VMs makes one redraw at most this often
-COLUMNS = (("VM", "vm"), ("source → destination", "route"), ("state", "state"),
-           ("progress", "progress"), ("throughput", "rate"), ("verdict", "verdict"), ("ETA", "eta"))
-
-
-def cells(row: FleetRow) -> tuple[Text, ...]:
-    """The cells of one row, as plain text (names and states come from peers: never markup)."""
-    progress = f"{row.progress * 100:5.1f} %" if row.progress is not None else "-"
-    rate = units.format_rate(row.throughput) if row.throughput is not None else "-"
-    eta = units.format_ms(row.eta * 1000) if row.eta is not None else "-"
-    return tuple(Text(v) for v in (row.name, row.route, row.state, progress, rate, row.verdict, eta))
+FRAME_S = 0.02  # a new state is on screen within this
+NUMBERS_S = 1.0  # new numbers (progress, rate, ETA) are drawn this often
 
 
 class FleetScreen(Screen[None]):
@@ -34,12 +25,11 @@ class FleetScreen(Screen[None]):
 
     DEFAULT_CSS = """
     FleetScreen #fleet-summary { height: auto; padding: 0 1; background: $panel; }
-    FleetScreen DataTable { height: 1fr; }
+    FleetScreen #fleet-header { height: 1; text-style: bold; }
     FleetScreen #fleet-filter { display: none; }
     FleetScreen #fleet-filter.-shown { display: block; }
     """
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
-        Binding("enter", "open", "Open desk", id="fleet.open"),
         Binding("slash", "filter", "Filter", id="fleet.filter", key_display="/"),
         Binding("o", "order", "Order", id="fleet.order"),
         Binding("escape", "clear", "Clear filter", id="fleet.clear", show=False),
@@ -59,69 +49,79 @@ class FleetScreen(Screen[None]):
         self.sort = "urgency"
         self.text = ""
         self.shown: list[FleetRow] = []
-        self.drawn_at = 0.0  # monotonic time of the last redraw (for the bench)
+        self.drawn_at = 0.0  # monotonic time of the last redraw
         self._pending = False
+        self._stale = False
+        self._summary = ""
+        self._states: dict[str, str] = {}  # the state each VM was last drawn in
         self._by_name = {m.source.name: m for m in fleet.members}
 
     def compose(self) -> ComposeResult:
         yield Static("", id="fleet-summary", markup=False)
-        table: DataTable[Text] = DataTable(id="fleet-table", cursor_type="row", zebra_stripes=True)
-        for label, key in COLUMNS:
-            table.add_column(label, key=key)
-        yield table
+        yield Static("", id="fleet-header", markup=False)
+        yield FleetTable(id="fleet-table")
         yield Input(placeholder="filter: part of a name, host, state or verdict (Esc clears)",
                     id="fleet-filter")
         yield Footer(compact=True)
 
+    @property
+    def table(self) -> FleetTable:
+        return self.query_one(FleetTable)
+
     def on_mount(self) -> None:
         self.fleet.subscribe(self._changed)
         self.redraw()
-        self.query_one(DataTable).focus()
+        self.table.focus()
+        self.set_interval(NUMBERS_S, self._tick)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.query_one("#fleet-header", Static).update(header(event.size.width))
 
     def _changed(self, member: Member, snap: Snapshot) -> None:
-        if not self._pending:
-            self._pending = True
-            self.set_timer(FRAME_S, self._frame)
+        """A new state is drawn within FRAME_S; new numbers wait for the next NUMBERS_S tick
+        (fifty VMs polled every second would otherwise redraw fifty times a second)."""
+        state = snap.source.status if snap.source.connected else snap.source.connection
+        if self._states.get(member.source.name) != state:
+            self._states[member.source.name] = state
+            if not self._pending:
+                self._pending = True
+                self.set_timer(FRAME_S, self._frame)
+        else:
+            self._stale = True
 
     def _frame(self) -> None:
         self._pending = False
         self.redraw()
 
+    def _tick(self) -> None:
+        if self._stale and not self._pending:
+            self.redraw()
+
     def redraw(self) -> None:
-        """Rows again, in order, keeping the cursor on the VM it was on."""
+        """The rows again, in order; only the lines that changed are rendered anew."""
+        self._stale = False
         rows = self.fleet.rows()
         self.shown = arrange(rows, self.sort, self.text)
-        table = self.query_one(DataTable)
-        keep = self.cursor_name()
-        table.clear()
-        for row in self.shown:
-            table.add_row(*cells(row), key=row.name)
-        if keep is not None and keep in {r.name for r in self.shown}:
-            table.move_cursor(row=table.get_row_index(keep), animate=False)
+        self.table.show(self.shown)
         order = f"order: {self.sort}" + (f" · filter: {self.text}" if self.text else "")
-        self.query_one("#fleet-summary", Static).update(f"{evacuation(rows)}   [{order}]")
+        summary = f"{evacuation(rows)}   [{order}]"
+        if summary != self._summary:
+            self._summary = summary
+            self.query_one("#fleet-summary", Static).update(summary)
         self.drawn_at = time.monotonic()
 
     def cursor_name(self) -> str | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        return self.table.cursor_name()
 
-    def action_open(self) -> None:
-        name = self.cursor_name()
-        member = self._by_name.get(name) if name is not None else None
+    def on_fleet_table_chosen(self, event: FleetTable.Chosen) -> None:
+        event.stop()
+        member = self._by_name.get(event.name)
         if member is None:
             return
         if member.desk is None:
             self.app.notify(f"{member.source.name}: {member.error}", severity="error")
             return
         self.post_message(self.Open(member))
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """Enter on a row (the table takes the key itself and says which row)."""
-        event.stop()
-        self.action_open()
 
     def action_filter(self) -> None:
         box = self.query_one("#fleet-filter", Input)
@@ -133,7 +133,7 @@ class FleetScreen(Screen[None]):
         self.redraw()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one(DataTable).focus()
+        self.table.focus()
 
     def action_clear(self) -> None:
         box = self.query_one("#fleet-filter", Input)
@@ -141,7 +141,7 @@ class FleetScreen(Screen[None]):
         box.remove_class("-shown")
         self.text = ""
         self.redraw()
-        self.query_one(DataTable).focus()
+        self.table.focus()
 
     def action_order(self) -> None:
         names = list(SORTS)

@@ -75,8 +75,8 @@ async def test_fleet_of_real_pairs_orders_filters_and_drills_down(make_rig, tmp_
         await wait_for(lambda: [r.name for r in fleet.shown] == ["charlie"], 5, "filtered")
         await pilot.press("escape")
         await wait_for(lambda: len(fleet.shown) == 4, 5, "the filter cleared")
-        table = fleet.query_one("DataTable")
-        table.move_cursor(row=1)  # bravo
+        await pilot.press("home", "down")  # delta, then bravo
+        assert fleet.cursor_name() == "bravo"
         await pilot.press("enter")
         await wait_for(lambda: not isinstance(app.screen, FleetScreen), 5, "bravo's desk")
         bravo = next(m.desk for m in app.fleet.members if m.source.name == "bravo")
