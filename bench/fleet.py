@@ -41,7 +41,7 @@ from _common import ROOT, MiB, cpu_seconds, median, pct, rss_mb, until
 sys.path.insert(0, str(ROOT))
 
 from qmigtui.control.rig import Rig
-from qmigtui.desk.fleet import Source, open_fleet
+from qmigtui.desk.fleet import Fleet, Source
 from qmigtui.desk.opening import open_endpoints
 from qmigtui.lab.pair import LabConfig
 from qmigtui.ui.app import MigrationApp
@@ -102,13 +102,14 @@ def peers_main(directory: str, count: int, log: str, ready: Any, seconds: float)
 
 
 async def measure(fakes: int, real: int, seconds: float, tmp: Path) -> dict[str, float]:
-    rigs = [await Rig.start(STUCK, 1.0) for _ in range(real)]
     log = tmp / f"events-{fakes}.log"
     ready = multiprocessing.Event()
     child = multiprocessing.Process(target=peers_main, args=(str(tmp), fakes, str(log), ready,
-                                                             seconds + 30))
-    child.start()
+                                                             seconds + 60))
+    child.start()  # before any QMP connection: a forked child would hold the rigs' monitors
+    rigs = []
     try:
+        rigs += [await Rig.start(STUCK, 1.0) for _ in range(real)]
         ready.wait(30)
         for rig in rigs:
             await rig.controller.start_migration()
@@ -124,7 +125,7 @@ async def measure(fakes: int, real: int, seconds: float, tmp: Path) -> dict[str,
 
         changes: list[tuple[str, str, float]] = []  # (VM, state, when the screen showed it)
         t0 = time.monotonic()
-        app = MigrationApp(None, fleet_factory=partial(open_fleet, sources, opener))
+        app = MigrationApp(None, fleet_factory=partial(Fleet.of, sources, opener))
         async with app.run_test(size=(120, 40)):
             await until(lambda: isinstance(app.screen, FleetScreen) and len(app.screen.shown) == len(sources)
                         and all(r.state not in ("connecting", "none", "") for r in app.screen.shown),

@@ -104,7 +104,7 @@ async def fleet_shot() -> None:
     from functools import partial
 
     from qmigtui.control.rig import Rig
-    from qmigtui.desk.fleet import Source, open_fleet
+    from qmigtui.desk.fleet import Fleet, Source
     from qmigtui.desk.opening import open_endpoints
     from qmigtui.lab.pair import LabConfig
     rigs = [await Rig.start(LabConfig(mem_mib=128, working_set_mib=ws, dirty_rate_mib_s=rate,
@@ -124,7 +124,7 @@ async def fleet_shot() -> None:
             return await open_endpoints([("source", src.source), ("destination", src.destination or "")],
                                         1.0, False, None, Path("/tmp") / "qmigtui-screenshots-audit.log")
         app = MigrationApp(None, theme=themes.DEFAULT, title="fleet: 4 VMs",
-                           fleet_factory=partial(open_fleet, sources, opener))
+                           fleet_factory=partial(Fleet.of, sources, opener))
         async with app.run_test(size=(120, 40)) as pilot:
             await until(lambda: app.fleet is not None and any(
                 r.verdict == "not-converging" for r in app.fleet.rows()), 90, "a verdict")

@@ -31,7 +31,7 @@ def fleet_parser() -> argparse.ArgumentParser:
 def run_fleet(ns: argparse.Namespace) -> int:
     from qmigtui.cli import config as configuration
     from qmigtui.control.audit import AuditLog
-    from qmigtui.desk.fleet import Source, expand, open_fleet
+    from qmigtui.desk.fleet import Fleet, Source, expand
     from qmigtui.desk.opening import open_endpoints
     from qmigtui.qmp.endpoint import parse_endpoint
     from qmigtui.ui.app import MigrationApp
@@ -61,7 +61,7 @@ def run_fleet(ns: argparse.Namespace) -> int:
                                     ns.audit_log or cfg.audit_log, no_audit=ns.no_audit)
 
     app = MigrationApp(None, theme=ns.theme or cfg.theme, title=f"fleet: {len(sources)} VMs",
-                       fleet_factory=partial(open_fleet, sources, opener))
+                       fleet_factory=partial(Fleet.of, sources, opener))
     try:
         code = app.run()
     finally:

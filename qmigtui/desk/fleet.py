@@ -70,6 +70,8 @@ class FleetRow:
 def row_of(member: Member) -> FleetRow:
     src = member.source
     route = src.source + (f" → {src.destination}" if src.destination else "")
+    if member.desk is None and not member.error:
+        return FleetRow(src.name, route, "connecting", None, None, "", None, URGENCY["running"])
     if member.desk is None:
         return FleetRow(src.name, route, "unreachable", None, None, member.error, None,
                         URGENCY["unreachable"])
@@ -143,22 +145,55 @@ def evacuation(rows: list[FleetRow]) -> str:
             + (f" (each waiting one ~{units.format_ms(per * 1000)})" if waiting else ""))
 
 
+Opener = Callable[[Source], Awaitable[Desk]]
+
+
 @dataclass
 class Fleet:
-    """The members, in the order given."""
+    """The members, in the order given; each opened in the background (``open_all``), so the
+    view shows every row at once, "connecting" until its desk is there."""
 
     members: list[Member] = field(default_factory=list)
+    opener: Opener | None = None
+    _listeners: list[Callable[[Member, Snapshot], None]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, sources: list[Source], opener: Opener) -> Fleet:
+        return cls([Member(s) for s in sources], opener)
 
     def rows(self) -> list[FleetRow]:
         return [row_of(m) for m in self.members]
 
     def subscribe(self, listener: Callable[[Member, Snapshot], None]) -> None:
         """Every snapshot of every member, as it comes (events reach the view at once)."""
-        def forward(member: Member) -> Callable[[Snapshot], None]:
-            return lambda snap: listener(member, snap)
+        self._listeners.append(listener)
         for m in self.members:
             if m.desk is not None:
-                m.desk.subscribe(forward(m))
+                self._forward(m, listener)
+
+    def _forward(self, member: Member, listener: Callable[[Member, Snapshot], None]) -> None:
+        assert member.desk is not None
+        member.desk.subscribe(lambda snap: listener(member, snap))
+
+    async def open_all(self, concurrency: int = 16) -> None:
+        """Open every member (at most ``concurrency`` at once); one that cannot be opened
+        stays as a row saying why."""
+        assert self.opener is not None
+        opener, gate = self.opener, asyncio.Semaphore(concurrency)
+
+        async def one(member: Member) -> None:
+            async with gate:
+                try:
+                    member.desk = await opener(member.source)
+                except Exception as e:  # shown in its row: one bad host must not hide the others
+                    member.error = str(e) or type(e).__name__
+                    for listener in self._listeners:
+                        listener(member, Snapshot((), (), {}))
+                    return
+            for listener in self._listeners:
+                self._forward(member, listener)
+                listener(member, member.desk.snapshot)
+        await asyncio.gather(*(one(m) for m in self.members))
 
     async def close(self) -> None:
         for m in self.members:
@@ -200,16 +235,8 @@ def _stem(text: str, parent: bool = False) -> str:
     return f"{parts[-2]}/{stem}" if parent and len(parts) > 1 else stem
 
 
-async def open_fleet(sources: list[Source], opener: Callable[[Source], Awaitable[Desk]],
-                     concurrency: int = 16) -> Fleet:
-    """Open every source (at most ``concurrency`` at once); one that cannot be opened stays as
-    a row saying why."""
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(src: Source) -> Member:
-        async with gate:
-            try:
-                return Member(src, await opener(src))
-            except Exception as e:  # shown in its row: one bad host must not hide the others
-                return Member(src, None, str(e) or type(e).__name__)
-    return Fleet(list(await asyncio.gather(*(one(s) for s in sources))))
+async def open_fleet(sources: list[Source], opener: Opener, concurrency: int = 16) -> Fleet:
+    """Every source opened (for scripts and benches; the app shows the rows while they open)."""
+    fleet = Fleet.of(sources, opener)
+    await fleet.open_all(concurrency)
+    return fleet

@@ -28,6 +28,8 @@ MAX_DEPTH = 32
 def clean(text: str, max_len: int = _MAX_LEN) -> str:
     """Strip escape sequences whole, then control, bidi and zero-width characters (tabs and
     newlines become spaces), and cap the length."""
+    if len(text) <= max_len and text.isascii() and text.isprintable():
+        return text  # nothing to strip: most of what QEMU sends (names, types, numbers as text)
     if len(text) > 4 * max_len:
         text = text[: 4 * max_len]  # a megabyte is not scanned to show a few thousand characters
     text = text.replace("\t", " ").replace("\n", " ").replace("\r", " ")

@@ -3,8 +3,7 @@ VM's desk with Enter, come back with Escape."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from textual import work
 
@@ -14,7 +13,7 @@ from qmigtui.ui.app_base import AppBase
 from qmigtui.ui.fleet_screen import FleetScreen
 from qmigtui.watch.snapshot import Snapshot
 
-FleetFactory = Callable[[], Awaitable[Fleet]]
+FleetFactory = Callable[[], Fleet]
 
 
 class FleetKeys(AppBase):
@@ -31,17 +30,17 @@ class FleetKeys(AppBase):
     def _on_snapshot(self, snap: Snapshot) -> None:
         raise NotImplementedError
 
-    @work(exclusive=True, group="fleet", exit_on_error=False)
-    async def open_fleet(self) -> None:
+    def open_fleet(self) -> None:
+        """The fleet view at once, its rows "connecting" until each VM's desk is open."""
         assert self.fleet_factory is not None
-        try:
-            fleet = await asyncio.wait_for(self.fleet_factory(), 300)
-        except Exception as e:  # shown, not raised
-            self.notify(str(e) or type(e).__name__, severity="error", timeout=30)
-            return
-        self.fleet = fleet
+        self.fleet = fleet = self.fleet_factory()
         self.install_screen(FleetScreen(fleet), name="fleet")
         self.push_screen("fleet")
+        self._open_members(fleet)
+
+    @work(exclusive=True, group="fleet", exit_on_error=False)
+    async def _open_members(self, fleet: Fleet) -> None:
+        await fleet.open_all()
 
     def on_fleet_screen_open(self, message: FleetScreen.Open) -> None:
         """Enter on a row: that VM's desk on the main screen."""

@@ -80,7 +80,8 @@ class FleetScreen(Screen[None]):
     def _changed(self, member: Member, snap: Snapshot) -> None:
         """A new state is drawn within FRAME_S; new numbers wait for the next NUMBERS_S tick
         (fifty VMs polled every second would otherwise redraw fifty times a second)."""
-        state = snap.source.status if snap.source.connected else snap.source.connection
+        state = ((snap.source.status if snap.source.connected else snap.source.connection)
+                 if snap.sides else "unreachable")
         if self._states.get(member.source.name) != state:
             self._states[member.source.name] = state
             if not self._pending:

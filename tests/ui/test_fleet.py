@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from qmigtui.desk.fleet import FleetRow, Source, arrange, evacuation, expand, open_fleet
+from qmigtui.desk.fleet import Fleet, FleetRow, Source, arrange, evacuation, expand
 from qmigtui.desk.opening import open_endpoints
 from qmigtui.lab.pair import LabConfig
 from qmigtui.ui.app import MigrationApp
@@ -63,7 +63,7 @@ async def test_fleet_of_real_pairs_orders_filters_and_drills_down(make_rig, tmp_
         return await open_endpoints([("source", src.source), ("destination", src.destination)]
                                     if src.destination else [("source", src.source)], 0.5, False,
                                     None, str(tmp_path / "audit.log"))
-    app = MigrationApp(None, fleet_factory=partial(open_fleet, sources, opener))
+    app = MigrationApp(None, fleet_factory=partial(Fleet.of, sources, opener))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(lambda: isinstance(app.screen, FleetScreen), 30, "the fleet view first")
         fleet = app.screen
