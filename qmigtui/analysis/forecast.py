@@ -23,6 +23,7 @@ from qmigtui.model.states import RECOVERING
 NOT_CONVERGING_RATIO = 0.95  # dirty/bandwidth at which passes stop shrinking in practice
 FLAT = 0.9  # a pass start at 90 % or more of the previous one is no real headway
 AGREE = 1.5  # two pass starts whose dirty rates differ by more than this do not agree
+SHORT_WINDOW_S = 2.0  # a measuring window no longer than this sees a rate, not a hot set
 BURST = 2.5  # dirty rates this many times apart: the guest writes in bursts
 MIN_BANDWIDTH = 1024.0  # bytes/s under which nothing is really moving
 STILL_S = 3.0  # seconds of samples without progress before that is called a stall
@@ -290,8 +291,9 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
         verdict, lead = Verdict.FIRST_PASS, "first pass; "
     elif _passes_agree(starts):
         verdict, lead = Verdict.CONVERGING, ""
-    else:
-        verdict, lead = Verdict.ESTIMATING, "not yet confirmed by two pass starts; "
+    else:  # the word says it: the ETA of one pass, not yet a promise
+        verdict, lead = Verdict.ESTIMATING, ""
+        reasons.append(("confidence", "from one pass; 'converging' once two pass starts agree"))
     summary = (f"{lead}switchover in {_fmt_s(outlook.seconds)}"
                f" after {outlook.passes + 1} more pass{'es' if outlook.passes else ''}")
     return Forecast(verdict, summary, eta=eta,
@@ -334,7 +336,8 @@ def bursty(starts: list[PassStart], measurements: tuple[tuple[float, float], ...
     out where later ones exist: it covers the long first pass, which a hot set caps."""
     later = [s.dirty_rate for s in starts if s.sync >= 2 and math.isfinite(s.dirty_rate)]
     rates = later[1:][-4:] or later[-1:]
-    seen = rates + [r for _, r in measurements]
+    # short windows only: a long one reads low because it saw the same hot pages again
+    seen = rates + [r for window, r in measurements if window <= SHORT_WINDOW_S]
     if len(seen) < 2 or max(rates, default=0.0) <= 0:
         return None
     low, high = min(seen), max(rates)

@@ -31,16 +31,20 @@ async def test_measure_then_not_converging_then_remedies_by_keys_to_completed(la
         await wait_for(lambda: app.snapshot.forecast.verdict in ("not-converging", "stalled"), 60,
                        "the not-converging verdict")
         shown = text_of(pane.rendered)
-        assert "guest dirties" in shown and "link carries" in shown and "raise max-bandwidth" in shown
+        assert "guest dirties" in shown and "link carries" in shown and "raise downtime-limit" in shown
+        more = [a for a in app.snapshot.forecast.advice if a.target == "max-bandwidth"]
+        assert more and not more[0].uncertain  # measured: the link runs at its cap, above it
 
-        # a: the first remedy (the link runs at its cap) asks first; "n" sends nothing
+        # a: the first remedy (the surest: a downtime the hot set fits in) asks first, showing
+        # the literal JSON; "n" sends nothing
         await pilot.press("a")
         await wait_for(lambda: app.screen.__class__.__name__ == "Confirm", 5, "confirmation")
-        assert "max-bandwidth" in app.screen.question and "migrate-set-parameters" in app.screen.detail
+        assert "downtime-limit" in app.screen.question
+        assert 'migrate-set-parameters {"downtime-limit": ' in app.screen.detail
         await pilot.press("n")
         source = backend.watcher.session("source")
         params = parse_record("MigrationParameters", await source.execute("query-migrate-parameters"))
-        assert params.number("max-bandwidth") == 16 * MiB
+        assert params.number("downtime-limit") == 300
 
         # e: the reasoning, then the downtime remedy by its number; QEMU then completes it
         await pilot.press("e")
