@@ -32,10 +32,13 @@ READ_ONLY_INFO = frozenset({
 
 
 def is_query(command: str, arguments: dict[str, Any] | None = None) -> bool:
-    """Commands read-only mode lets through: queries, the capabilities handshake, and HMP
-    'info' commands known to only read."""
+    """Commands read-only mode lets through: queries, the capabilities handshake, HMP 'info'
+    commands known to only read, and HMP memory dumps (``x``, ``xp``: they read, and the
+    zero-page sample is made of them)."""
     if command == "human-monitor-command":
         words = str((arguments or {}).get("command-line", "")).split()
+        if words and words[0].split("/")[0] in ("x", "xp"):
+            return True
         return len(words) >= 2 and words[0] == "info" and words[1] in READ_ONLY_INFO
     return command.startswith(("query-", "x-query-")) or command == "qmp_capabilities"
 

@@ -93,6 +93,8 @@ async def test_qemu_restarted_on_the_same_socket_is_reconnected_and_said_so(make
     assert any(st in ("reconnecting", "gone") and why for st, why in states)
     await wait_for(lambda: rig.watcher.snapshot.source.info is not None
                    and rig.watcher.snapshot.source.error is None, 10, "polling again")
+    await wait_for(lambda: "events" in rig.watcher.snapshot.source.capabilities, 10,
+                   "its configuration read (after its state)")
     assert rig.watcher.snapshot.source.capabilities.get("events") is False  # a fresh QEMU's config
 
 

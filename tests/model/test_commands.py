@@ -56,3 +56,11 @@ def test_completion_of_command_then_argument_names():
     assert completions("migrate-set-parameters downtime-limit=5 t", names, SET) == [
         "migrate-set-parameters downtime-limit=5 tls-creds="]
     assert completions("migrate-set-parameters {", names, SET) == []
+
+
+def test_hmp_memory_dumps_are_reads():
+    from qmigtui.model.commands import is_query
+    assert is_query("human-monitor-command", {"command-line": "xp /512gx 0x1000"})
+    assert is_query("human-monitor-command", {"command-line": "x /4wx 0xffff"})
+    assert not is_query("human-monitor-command", {"command-line": "system_reset"})
+    assert not is_query("human-monitor-command", {"command-line": "xpander"})

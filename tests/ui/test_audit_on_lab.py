@@ -14,7 +14,8 @@ async def test_each_action_writes_one_audit_line_with_qemus_answer(lab_app):
         wire: list[tuple[str, str]] = []  # mutating commands as they left for QEMU
         for name, side in backend.watcher.sides.items():
             side.session.add_tap(lambda kind, msg, name=name: wire.append((name, msg["execute"]))
-                                 if kind == "command" and not is_query(msg["execute"]) else None)
+                                 if kind == "command" and not is_query(msg["execute"], msg.get("arguments"))
+                                 else None)
         log = backend.audit.path
 
         await pilot.press("4")  # a parameter: accepted
@@ -38,8 +39,12 @@ async def test_each_action_writes_one_audit_line_with_qemus_answer(lab_app):
         await pilot.press("y")
         await wait_for(lambda: app.snapshot.source.status == "cancelled", 20, "cancelled")
 
-        entries = audit.read(log)
-        assert [(e["side"], e["command"]) for e in entries] == wire
+        everything = audit.read(log)
+        assert [(e["side"], e["command"]) for e in everything] == wire
+        # the app's own measurement when the precopy started: audited like the rest
+        auto = [e for e in everything if e["command"] == "calc-dirty-rate"]
+        assert len(auto) == 1 and auto[0]["answer"] == "ok"
+        entries = [e for e in everything if e["command"] != "calc-dirty-rate"]
         assert [e["command"] for e in entries] == [
             "migrate-set-parameters", "migrate-incoming", "migrate", "migrate-set-capabilities",
             "migrate_cancel"]
