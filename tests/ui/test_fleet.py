@@ -88,3 +88,15 @@ async def test_fleet_of_real_pairs_orders_filters_and_drills_down(make_rig, tmp_
         await app.action_quit()
     for rig in (done, stuck, idle):
         assert rig.lab.source is not None and rig.lab.source.poll() is None  # the lab's, not ours
+
+
+def test_more_than_one_source_is_the_fleet_and_dest_goes_with_one():
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "qmigtui", "/run/a.qmp", "/run/b.qmp", "--dest",
+                           "/run/c.qmp"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "--dest and --record go with one source" in done.stderr
+    bad = subprocess.run([sys.executable, "-m", "qmigtui", "fleet", "/nowhere/*.qmp"],
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and bad.stderr.strip() == "qmigtui: /nowhere/*.qmp: no socket matches"
