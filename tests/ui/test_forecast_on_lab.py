@@ -19,10 +19,11 @@ async def test_measure_then_not_converging_then_remedies_by_keys_to_completed(la
         await pilot.press("D")  # measure before starting, as the preflight advice suggests
         await wait_for(lambda: len(app.snapshot.measurements) >= 3, 40, "three measurements")
         # the guest dirties 40 MiB/s when it gets the CPU; with the suite's other processes on
-        # two cores one second can read low (27 once in CI), the best of 1 s and 2 s does not
+        # two cores one second can read low (27 twice in CI runs), and 2 s sees the 32 MiB hot
+        # set (16 MiB/s): what is checked is that the short window sees about the rate
         short, longer = app.snapshot.measurements[:2]
-        assert (short.seconds, longer.seconds) == (1, 2) and short.bytes_per_s >= 20 * MiB
-        assert 28 * MiB <= max(short.bytes_per_s, longer.bytes_per_s) <= 52 * MiB
+        assert (short.seconds, longer.seconds) == (1, 2)
+        assert 20 * MiB <= short.bytes_per_s <= 52 * MiB and longer.bytes_per_s <= short.bytes_per_s
         await wait_for(lambda: "precopy will not converge" in text_of(pane.rendered), 5, "preflight")
 
         await pilot.press("m")
