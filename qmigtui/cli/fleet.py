@@ -30,6 +30,7 @@ def fleet_parser() -> argparse.ArgumentParser:
 
 def run_fleet(ns: argparse.Namespace) -> int:
     from qmigtui.cli import config as configuration
+    from qmigtui.cli.run_app import run
     from qmigtui.control.audit import AuditLog
     from qmigtui.desk.fleet import Fleet, Source, expand
     from qmigtui.desk.opening import open_endpoints
@@ -62,14 +63,4 @@ def run_fleet(ns: argparse.Namespace) -> int:
 
     app = MigrationApp(None, theme=ns.theme or cfg.theme, title=f"fleet: {len(sources)} VMs",
                        fleet_factory=partial(Fleet.of, sources, opener))
-    try:
-        code = app.run()
-    finally:
-        if app.fleet is not None:
-            for member in app.fleet.members:
-                if member.desk is not None:
-                    member.desk.let_go()
-    if app.crash:
-        print(app.crash, file=sys.stderr)
-        return 1
-    return code or 0
+    return run(app)

@@ -10,12 +10,12 @@ from qmigtui.lab.pair import LabConfig
 from qmigtui.ui.app import MigrationApp
 
 
-def _run(app: MigrationApp) -> int:
+def run(app: MigrationApp) -> int:
+    """Run the app; its exit status, with one line for a crash or a start that failed."""
     try:
         code = app.run()
     finally:
-        if app.desk is not None:
-            app.desk.let_go()  # the app's loop is gone: stop a lab synchronously
+        app.let_go()  # the app's loop is gone: stop a lab synchronously
     if app.crash:
         print(app.crash, file=sys.stderr)
         return 1
@@ -29,7 +29,7 @@ def run_monitor(endpoints: list[tuple[str, str]], *, interval: float, read_only:
                 theme: str | None, record: str | None = None, audit: str | None = None,
                 append: bool = False, no_audit: bool = False) -> int:
     title = " → ".join(text for _, text in endpoints)
-    return _run(MigrationApp(lambda: open_endpoints(endpoints, interval, read_only, record, audit,
+    return run(MigrationApp(lambda: open_endpoints(endpoints, interval, read_only, record, audit,
                                                     no_audit=no_audit, append=append),
                              theme=theme, title=title))
 
@@ -48,7 +48,7 @@ def run_lab(config: LabConfig, *, interval: float, theme: str | None, record: st
                                         scenario=scenario, exercise=exercise, append=append,
                                         no_audit=no_audit),
                        theme=theme, title=title, hints=hints)
-    code = _run(app)
+    code = run(app)
     if app.exercise_result is not None:
         print(f"exercise {exercise}: {'passed' if app.exercise_result.passed else 'failed'} - "
               f"{app.exercise_result.why}")
@@ -57,5 +57,5 @@ def run_lab(config: LabConfig, *, interval: float, theme: str | None, record: st
 
 
 def run_replay(path: str | Path, *, speed: float, theme: str | None) -> int:
-    return _run(MigrationApp(lambda: open_replay(path, speed), theme=theme,
+    return run(MigrationApp(lambda: open_replay(path, speed), theme=theme,
                              title=f"replay: {Path(path).name}"))

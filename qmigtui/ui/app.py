@@ -293,8 +293,7 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
     def _hang_up(self) -> None:
         """The terminal is gone (an SSH drop): let go of QEMU first, then leave; with nothing to
         draw on, the exit is not left waiting for the screen."""
-        if self.desk is not None:
-            self.desk.let_go()
+        self.let_go()
         self.run_worker(self.action_quit())
         # with no terminal the driver can block the main thread for good: a timer thread ends it
         watchdog = threading.Timer(HANGUP_GRACE, os._exit, (129,))
@@ -306,8 +305,7 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
         lab's QEMUs stopped at once, exit status 1 within CRASH_GRACE seconds whatever hangs."""
         if self.crash is None:
             self.crash = crash_line(error, write_crash_log(error))
-            if self.desk is not None:
-                self.desk.let_go()
+            self.let_go()
             if not self.is_headless:  # under a test's Pilot the exception is re-raised instead
                 def last_word() -> None:
                     os.write(2, (self.crash or "").encode() + b"\n")
