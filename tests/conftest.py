@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 
 from qmigtui.lab.pair import LabConfig, default_qemu, qemu_available
 
-QEMU_FIXTURES = {"need_qemu", "make_rig", "lab_app", "need_linux_guest"}
+QEMU_FIXTURES = {"need_qemu", "make_rig", "lab_app", "need_linux_guest", "bare_qemu"}
 
 QAPI_DATA = Path(__file__).resolve().parent / "data" / "migration-qapi.json"
 
@@ -55,6 +55,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture
 def need_qemu() -> None:
     require(qemu_available(), f"{default_qemu()} is not installed")
+
+
+@pytest.fixture
+def bare_qemu(need_qemu: None, tmp_path: Path) -> Iterator[str]:
+    """A real QEMU with no machine, only its QMP monitor on a unix socket; yields the path."""
+    import time
+
+    from qmigtui.lab.pair import firmware_dirs
+    path = tmp_path / "bare-qmp.sock"
+    qemu = subprocess.Popen([default_qemu(), *(a for d in firmware_dirs(default_qemu()) for a in ("-L", d)),
+                             "-machine", "none", "-nodefaults", "-display", "none",
+                             "-qmp", f"unix:{path},server=on,wait=off"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not path.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        yield str(path)
+    finally:
+        qemu.kill()
+        qemu.wait()
 
 
 @pytest.fixture

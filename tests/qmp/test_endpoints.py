@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -103,20 +102,11 @@ def test_no_greeting_names_the_likely_cause_and_the_fix(tmp_path):
         s.close()
 
 
-def test_a_held_qemu_monitor_names_the_process_holding_it(need_qemu, tmp_path):
+def test_a_held_qemu_monitor_names_the_process_holding_it(bare_qemu):
     """A real QEMU whose one monitor client is another process: that process is named."""
-    from qmigtui.lab.pair import default_qemu, firmware_dirs
-    path = tmp_path / "held.sock"
-    qemu = subprocess.Popen([default_qemu(), *(a for d in firmware_dirs(default_qemu()) for a in ("-L", d)),
-                             "-machine", "none", "-nodefaults", "-display", "none",
-                             "-qmp", f"unix:{path},server=on,wait=off"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    path = bare_qemu
     holder = None
     try:
-        for _ in range(100):
-            if path.exists():
-                break
-            time.sleep(0.05)
         holder = subprocess.Popen([sys.executable, "-c", "import socket, sys, time\n"
                                    "s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\n"
                                    "s.recv(4096); print('held', flush=True); time.sleep(60)", str(path)],
@@ -126,10 +116,9 @@ def test_a_held_qemu_monitor_names_the_process_holding_it(need_qemu, tmp_path):
         assert_one_line_error(proc, "no QMP greeting within 1 s")
         assert f"(pid {holder.pid}) holds this monitor" in proc.stderr, proc.stderr
     finally:
-        for child in (holder, qemu):
-            if child is not None:
-                child.kill()
-                child.wait()
+        if holder is not None:
+            holder.kill()
+            holder.wait()
 
 
 async def test_a_silent_tcp_peer_is_not_blamed_on_another_client():

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,26 +29,6 @@ def sshd(tmp_path: Path) -> Iterator[Sshd]:
         server.stop()
 
 
-@pytest.fixture
-def remote_qemu(need_qemu, tmp_path: Path) -> Iterator[str]:
-    """A real QEMU with its QMP monitor on a unix socket: the "remote" one."""
-    from qmigtui.lab.pair import default_qemu, firmware_dirs
-    path = tmp_path / "remote-qmp.sock"
-    qemu = subprocess.Popen([default_qemu(), *(a for d in firmware_dirs(default_qemu()) for a in ("-L", d)),
-                             "-machine", "none", "-nodefaults", "-display", "none",
-                             "-qmp", f"unix:{path},server=on,wait=off"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(200):
-            if path.exists():
-                break
-            time.sleep(0.05)
-        yield str(path)
-    finally:
-        qemu.kill()
-        qemu.wait()
-
-
 def run(ssh: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "qmigtui", *args], capture_output=True, text=True,
                           timeout=60, env=dict(os.environ, QMIGTUI_SSH=ssh))
@@ -69,32 +48,32 @@ def test_ssh_endpoint_forms():
         parse_endpoint("ssh://host-without-a-path")
 
 
-def test_status_over_ssh_through_a_real_sshd(sshd, remote_qemu):
-    done = run(sshd.client_config(), "status", sshd.url(remote_qemu))
+def test_status_over_ssh_through_a_real_sshd(sshd, bare_qemu):
+    done = run(sshd.client_config(), "status", sshd.url(bare_qemu))
     assert done.returncode == 0, done.stderr
     assert "status" in done.stdout and "none" in done.stdout  # QEMU's own answer, forwarded
-    js = run(sshd.client_config(), "status", "--json", sshd.url(remote_qemu))
+    js = run(sshd.client_config(), "status", "--json", sshd.url(bare_qemu))
     assert js.returncode == 0 and json.loads(js.stdout) == {}  # a QEMU that never migrated
     assert forwarders() == []  # the forwarder went with the command
 
 
-def test_ssh_failures_are_one_line_each(sshd, remote_qemu):
-    unknown = run(sshd.client_config("no-known", known=False), "status", sshd.url(remote_qemu))
+def test_ssh_failures_are_one_line_each(sshd, bare_qemu):
+    unknown = run(sshd.client_config("no-known", known=False), "status", sshd.url(bare_qemu))
     assert_one_line_error(unknown, "the host key is not known or has changed")
-    refused = run(sshd.client_config("stranger", key="stranger"), "status", sshd.url(remote_qemu))
+    refused = run(sshd.client_config("stranger", key="stranger"), "status", sshd.url(bare_qemu))
     assert_one_line_error(refused, "authentication refused")
-    missing = run(sshd.client_config(), "status", sshd.url(remote_qemu + ".gone"))
+    missing = run(sshd.client_config(), "status", sshd.url(bare_qemu + ".gone"))
     assert_one_line_error(missing, "the remote socket cannot be opened (it does not exist")
     assert forwarders() == []
 
 
 async def test_the_app_watches_a_qemu_over_ssh_and_its_forwarder_goes_with_it(
-        sshd, remote_qemu, monkeypatch, tmp_path):
+        sshd, bare_qemu, monkeypatch, tmp_path):
     from qmigtui.desk.opening import open_endpoints
     from qmigtui.ui.app import MigrationApp
     from tests.helpers import wait_for
     monkeypatch.setenv("QMIGTUI_SSH", sshd.client_config())
-    url = sshd.url(remote_qemu)
+    url = sshd.url(bare_qemu)
     app = MigrationApp(lambda: open_endpoints([("source", url)], 0.5, False, None,
                                               str(tmp_path / "audit.log")))
     async with app.run_test(size=(120, 40)):
