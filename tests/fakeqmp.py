@@ -24,8 +24,9 @@ class FakeQmp:
     """
 
     def __init__(self, path: str, script: Callable[[str, dict[str, Any]], Any] | None = None,
-                 greeting: bytes | None = None):
+                 greeting: bytes | None = None, handshake: Callable[[int], Any] | None = None):
         self.path = path
+        self.handshake = handshake or (lambda n: {"return": {}})  # n: handshakes so far
         self.script = script or (lambda cmd, args: {"return": {}})
         self.greeting = greeting if greeting is not None else json.dumps(GREETING).encode() + b"\r\n"
         self.received: list[str] = []
@@ -76,7 +77,10 @@ class FakeQmp:
     async def _answer(self, writer: asyncio.StreamWriter, msg: dict[str, Any]) -> None:
         cmd = msg.get("execute", "")
         self.received.append(cmd)
-        reply = {"return": {}} if cmd == "qmp_capabilities" else self.script(cmd, msg.get("arguments", {}))
+        if cmd == "qmp_capabilities":
+            reply = self.handshake(self.received.count(cmd) - 1)
+        else:
+            reply = self.script(cmd, msg.get("arguments", {}))
         if reply is None:
             return
         if isinstance(reply, tuple):

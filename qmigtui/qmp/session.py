@@ -24,6 +24,7 @@ from typing import Any
 from qemu.qmp import ConnectError, ExecInterruptedError, ExecuteError, QMPClient, StateError
 from qemu.qmp.message import Message
 from qemu.qmp.protocol import Runstate
+from qemu.qmp.qmp_client import NegotiationError
 
 from qmigtui.model.commands import is_query
 from qmigtui.model.text import clean, clean_tree
@@ -101,6 +102,7 @@ class _Client(QMPClient):
         super().__init__(name)
         self._tap = tap
         self.transport_up = False
+        self.last_inbound: Message | None = None  # what the peer said last (the handshake's answer)
 
     async def _event_dispatch(self, msg: Any) -> None:
         """Events reach the session through the tap, into bounded queues, not qemu.qmp's own."""
@@ -116,6 +118,7 @@ class _Client(QMPClient):
     def _cb_inbound(self, msg: Any) -> Any:
         """Everything the peer sends is cleaned here, once, before anything else sees it."""
         msg = Message(clean_tree(dict(msg)))
+        self.last_inbound = msg
         kind = "event" if "event" in msg else "greeting" if "QMP" in msg else "response"
         self._tap(kind, msg)
         return msg
@@ -326,6 +329,18 @@ class Session:
         return None
 
     async def _open(self) -> _Client:
+        """Connect once; a handshake QEMU answered with something else than success is tried
+        once more (seen once in a thousand fresh lab QEMUs), then reported with QEMU's answer."""
+        try:
+            return await self._open_once()
+        except _HandshakeRefused:
+            await asyncio.sleep(0.2)
+        try:
+            return await self._open_once()
+        except _HandshakeRefused as e:
+            raise EndpointError(str(e), Unreachable.NOT_QMP) from None
+
+    async def _open_once(self) -> _Client:
         ep = self.endpoint
         if ep.kind == "unix":
             try:
@@ -352,6 +367,9 @@ class Session:
             await self._discard(client)
             if ep.kind == "ssh" and (said := await self._forward_said()) is not None:
                 raise EndpointError(f"{ep}: {said}", Unreachable.MISSING) from None
+            if isinstance(e.exc, NegotiationError):
+                raise _HandshakeRefused(f"{ep}: QEMU refused the QMP handshake "
+                                        f"({_answer(client.last_inbound)})") from None
             raise EndpointError(*_describe_connect_error(ep, e.exc)) from None
         except OSError as e:
             await self._discard(client)
@@ -434,6 +452,20 @@ def _silent(ep: Endpoint, waited: float) -> str:
     return (f"{ep}: the connection was taken but no QMP greeting came within {waited:g} s: not "
             "a QEMU monitor there (a proxy or forwarder with nothing behind it?), or its one "
             "client is already connected")
+
+
+class _HandshakeRefused(Exception):
+    """qmp_capabilities was answered, but not with success."""
+
+
+def _answer(msg: Message | None) -> str:
+    """QEMU's own words for a failed handshake: its error's desc, else what it sent."""
+    if msg is None:
+        return "no answer"
+    error = msg.get("error")
+    if isinstance(error, dict) and error.get("desc"):
+        return clean(str(error["desc"]), 200)
+    return clean(str(dict(msg)), 200)
 
 
 def _describe_connect_error(ep: Endpoint, exc: BaseException) -> tuple[str, Unreachable]:

@@ -8,7 +8,7 @@ import pytest
 
 from qmigtui.model import qapi_spec
 from qmigtui.qmp.endpoint import parse_endpoint
-from qmigtui.qmp.errors import CommandRejected, CommandTimeout, NotConnected, ReadOnlyRefused
+from qmigtui.qmp.errors import CommandRejected, CommandTimeout, EndpointError, NotConnected, ReadOnlyRefused
 from qmigtui.qmp.session import ConnState, Session, is_query
 from tests.fakeqmp import FakeQmp
 from tests.helpers import wait_for
@@ -61,6 +61,24 @@ async def test_malformed_message_drops_the_link_reports_why_and_reconnects(fake)
     await wait_for(lambda: s.state is ConnState.CONNECTED and s.connects == 2, 5, "reconnected")
     assert await s.execute("query-migrate") == {"status": "active"}
     await s.close()
+
+
+async def test_a_refused_handshake_is_tried_again_then_reported_in_qemus_words(tmp_path):
+    refusal = {"error": {"class": "GenericError", "desc": "not now\x1b[2J"}}
+    once = await FakeQmp(str(tmp_path / "once.sock"),
+                         handshake=lambda n: refusal if n == 0 else {"return": {}}).start()
+    s = Session(parse_endpoint(once.path), "source")
+    await s.connect()
+    assert once.received.count("qmp_capabilities") == 2
+    await s.close()
+    await once.stop()
+    never = await FakeQmp(str(tmp_path / "never.sock"), handshake=lambda n: refusal).start()
+    s = Session(parse_endpoint(never.path), "source", reconnect=False)
+    with pytest.raises(EndpointError) as e:
+        await s.connect()
+    assert str(e.value).endswith("QEMU refused the QMP handshake (not now)")
+    assert never.received.count("qmp_capabilities") == 2
+    await never.stop()
 
 
 async def test_peer_gone_then_back_on_the_same_socket(tmp_path):
