@@ -13,7 +13,7 @@ import pytest
 
 from qmigtui.lab.pair import LabConfig, default_qemu, qemu_available
 
-QEMU_FIXTURES = {"need_qemu", "make_rig", "lab_app", "need_linux_guest", "bare_qemu"}
+QEMU_FIXTURES = {"need_qemu", "make_rig", "lab_app", "need_linux_guest", "bare_qemu", "libvirt_hosts"}
 
 QAPI_DATA = Path(__file__).resolve().parent / "data" / "migration-qapi.json"
 
@@ -103,6 +103,22 @@ async def make_rig(need_qemu: None) -> AsyncIterator[Callable[..., Any]]:
     yield make
     for rig in rigs:
         await rig.close()
+
+
+@pytest.fixture
+def libvirt_hosts(need_qemu: None, tmp_path: Path) -> Iterator[list[Any]]:
+    """Two private libvirt daemons (two "hosts", see tests/libvirtd.py), stopped with every
+    domain and QEMU of theirs when the test ends."""
+    from tests import libvirtd
+    require(libvirtd.missing() is None, str(libvirtd.missing()))
+    hosts: list[Any] = []
+    try:
+        for name in ("host1", "host2"):
+            hosts.append(libvirtd.Libvirtd.start(tmp_path / name))
+        yield hosts
+    finally:
+        for host in hosts:
+            host.stop()
 
 
 def lab_qemu_pids() -> list[int]:

@@ -67,6 +67,12 @@ class Controller:
 
     # -- plumbing ----------------------------------------------------------
 
+    @property
+    def libvirt(self) -> bool:
+        """The source is a domain under libvirt: it prepares the destination and recovers with
+        its own migrate call, so no step is sent to the destination from here."""
+        return bool(getattr(self.watcher.sides["source"].session, "manages_incoming", False))
+
     def has_side(self, name: str) -> bool:
         return name in self.watcher.sides
 
@@ -185,7 +191,8 @@ class Controller:
                          f"continue works in pre-switchover (source is {src})"),
         }
         ok, why = rules.get(action, (True, ""))
-        if action == "postcopy" and ok and not src_side.capabilities.get("postcopy-ram"):
+        caps = src_side.capabilities  # none at all: libvirt without its monitor, which answers
+        if action == "postcopy" and ok and caps and not caps.get("postcopy-ram"):
             return Permission(False, "postcopy-ram was not on when the migration started")
         return Permission(ok, "" if ok else why)
 
@@ -215,9 +222,13 @@ class Controller:
         Returns the URI the source was sent to.
         """
         await self._recheck("migrate", "source", STARTABLE)
+        if self.libvirt:  # libvirt prepares the destination itself, and picks a URI if not given
+            args: dict[str, Any] = {"uri": uri} if uri else {}
+            await self.send("source", "migrate", args)
+            return uri or "libvirt's choice"
         if self.has_side("destination"):
             uri = await self._prepare_incoming(uri, incoming_uri)
-        args: dict[str, Any] = {"channels": channels} if channels else {"uri": uri}
+        args = {"channels": channels} if channels else {"uri": uri}
         if not channels and not uri:
             raise ControlError("no URI given")
         await self.send("source", "migrate", args)
@@ -291,6 +302,11 @@ class Controller:
         sent.
         """
         self._require("recover")
+        if self.libvirt:
+            await self._recheck("recover", "source", ("postcopy-paused",))
+            await self.send("source", "migrate", {"resume": True} | (
+                {"uri": addresses.connect} if addresses is not None else {}))
+            return
         addresses = addresses or self.recovery_addresses()
         self._check_recovery(addresses)
         if self.lab_link is not None:

@@ -17,7 +17,7 @@ _SSH = re.compile(r"^ssh://(?:([A-Za-z0-9_.][A-Za-z0-9_.-]*)@)?(\[[0-9a-fA-F:.]+
 class Endpoint:
     """A parsed QMP address."""
 
-    kind: str  # "unix", "tcp" or "ssh"
+    kind: str  # "unix", "tcp", "ssh" or "libvirt" (host: the connection URI, path: the domain)
     path: str = ""  # unix: the socket; ssh: the socket on the remote host
     host: str = ""
     port: int = 0  # ssh: 0 for ssh's own default
@@ -30,7 +30,7 @@ class Endpoint:
 
     @property
     def is_loopback(self) -> bool:
-        if self.kind in ("unix", "ssh"):  # ssh: another host, but encrypted and authenticated
+        if self.kind in ("unix", "ssh", "libvirt"):  # ssh, libvirt: authenticated transports
             return True
         if self.host == "localhost":
             return True
@@ -42,6 +42,8 @@ class Endpoint:
     def __str__(self) -> str:
         if self.kind == "unix":
             return f"unix:{self.path}"
+        if self.kind == "libvirt":
+            return f"{self.host} {self.path}"
         host = f"[{self.host}]" if ":" in self.host else self.host
         if self.kind == "ssh":
             user = f"{self.user}@" if self.user else ""

@@ -291,6 +291,10 @@ class Session:
             self.polls.event(data)
             for queue in self._queues:
                 queue.put(data)
+        self._observe(kind, data)
+
+    def _observe(self, kind: str, data: dict[str, Any]) -> None:
+        """Show one message to the taps (the recorder, the controller, the watcher)."""
         for tap in self._taps:
             try:
                 tap(kind, data)

@@ -1,0 +1,188 @@
+"""Domains under real private libvirt daemons (two "hosts" on this machine, tests/libvirtd.py):
+attach with no second monitor, watch libvirt-driven migrations, act through libvirt's API."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qmigtui.control.ops import Controller
+from qmigtui.qmp.errors import CommandRejected, ReadOnlyRefused
+from qmigtui.qmp.libvirt_session import LibvirtSession, list_domains
+from qmigtui.qmp.session import ConnState
+from qmigtui.watch.watcher import Watcher
+from tests.helpers import wait_for
+
+MIB = 1 << 20
+
+
+async def _watch(src: Any, dst: Any, domain: str, **kw: Any) -> tuple[Watcher, Controller]:
+    sessions = [LibvirtSession(src.uri, domain, "source", peer_uri=dst.uri, **kw),
+                LibvirtSession(dst.uri, domain, "destination", **kw)]
+    for s in sessions:
+        await s.connect()
+    watcher = Watcher(sessions, 0.25)
+    await watcher.start()
+    return watcher, Controller(watcher)
+
+
+def _status(watcher: Watcher, side: str) -> str | None:
+    return watcher.snapshot.side(side).status if watcher.snapshot is not None else None
+
+
+def _monitors(pid: int) -> list[str]:
+    args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    return [args[i + 1].decode() for i, a in enumerate(args[:-1]) if a in (b"-mon", b"-qmp")]
+
+
+async def test_attach_to_a_running_domain_and_watch_a_libvirt_migration_complete(libvirt_hosts):
+    src, dst = libvirt_hosts
+    domain = src.create("web1", working_set_mib=48, dirty_rate_mib_s=4)
+    pid = src.qemu_pid(domain)
+    assert pid and len(_monitors(pid)) == 1, "libvirt's own monitor, and no second one"
+    watcher, _ = await _watch(src, dst, domain)
+    try:
+        snap = await wait_for(lambda: _status(watcher, "source") == "none" and watcher.snapshot, 10,
+                              "source attached")
+        assert snap.side("destination").connection == "reconnecting", "not there before migrating"
+        src.virsh("migrate-setspeed", domain, "16")  # MiB/s: long enough to watch it move
+        migration = await asyncio.create_subprocess_exec(  # as an operator would start it
+            "virsh", "-q", "-c", src.uri, "migrate", "--live", "--p2p", domain, dst.uri,
+            "--migrateuri", f"tcp://127.0.0.1:{_port()}",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        await wait_for(lambda: _status(watcher, "source") == "active", 20, "source active")
+        first = watcher.snapshot.side("source").info.number("ram.transferred") or 0
+        await wait_for(lambda: (watcher.snapshot.side("source").info.number("ram.transferred") or 0)
+                       > first + 8 * MIB, 20, "progress")
+        assert watcher.snapshot.side("source").info.number("ram.total") >= 128 * MIB
+        events = {e.name for e in watcher.snapshot.events}
+        assert {"MIGRATION", "MIGRATION_PASS"} <= events, "QEMU's own events, through libvirt"
+        await wait_for(lambda: _status(watcher, "source") == "completed", 60, "source completed")
+        said, _ = await asyncio.wait_for(migration.communicate(), 30)
+        assert migration.returncode == 0, said
+        await wait_for(lambda: watcher.snapshot.side("destination").connection == "connected"
+                       and _status(watcher, "destination") == "completed", 20, "destination completed")
+        info = watcher.snapshot.side("source").info
+        assert info.number("ram.transferred") >= 48 * MIB and info.number("total-time")
+        assert "custom-monitor" not in src.domain_log(domain), "the domain stays untainted"
+    finally:
+        await watcher.close()
+
+
+async def test_a_migration_started_cancelled_and_failed_through_libvirt(libvirt_hosts):
+    src, dst = libvirt_hosts
+    domain = src.create("db1", working_set_mib=64, dirty_rate_mib_s=8)
+    watcher, controller = await _watch(src, dst, domain)
+    try:
+        await wait_for(lambda: _status(watcher, "source") == "none", 10, "attached")
+        await controller.set_parameter("source", "max-bandwidth", str(8 * MIB))
+        await wait_for(lambda: watcher.snapshot.side("source").parameters is not None
+                       and watcher.snapshot.side("source").parameters.values.get("max-bandwidth")
+                       == 8 * MIB, 10, "max speed read back")
+        await controller.start_migration(f"tcp:127.0.0.1:{_port()}")
+        await wait_for(lambda: _status(watcher, "source") == "active", 20, "active")
+        await controller.cancel()
+        await wait_for(lambda: _status(watcher, "source") == "cancelled", 20, "cancelled")
+        # again, and this time the destination's QEMU dies under it
+        await wait_for(lambda: domain not in dst.virsh("list", "--name"), 20,
+                       "the destination's half cleared by libvirt", step=0.5)
+        await controller.start_migration(f"tcp:127.0.0.1:{_port()}")
+        await wait_for(lambda: _status(watcher, "source") == "active"
+                       and dst.qemu_pid(domain), 20, "active again")
+        os.kill(dst.qemu_pid(domain), 9)
+        await wait_for(lambda: _status(watcher, "source") == "failed", 30, "failed")
+        await wait_for(lambda: watcher.snapshot.side("source").info.text("error-desc"), 30,
+                       "libvirt's reason shown")
+        await wait_for(lambda: _status(watcher, "source") in ("failed", "none") and
+                       watcher.snapshot.side("source").connection == "connected", 10, "still attached")
+    finally:
+        await watcher.close()
+
+
+async def test_a_paused_postcopy_recovered_through_libvirt(libvirt_hosts):
+    src, dst = libvirt_hosts
+    domain = src.create("app1", working_set_mib=64, dirty_rate_mib_s=8)
+    watcher, controller = await _watch(src, dst, domain)
+    try:
+        await wait_for(lambda: _status(watcher, "source") == "none", 10, "attached")
+        await controller.set_parameter("source", "max-bandwidth", str(16 * MIB))
+        await controller.set_parameter("source", "max-postcopy-bandwidth", str(4 * MIB))
+        await controller.start_migration(f"tcp:127.0.0.1:{_port()}")
+        await wait_for(lambda: _status(watcher, "source") == "active", 20, "active")
+        await controller.start_postcopy()
+        await wait_for(lambda: _status(watcher, "source") == "postcopy-active", 20, "postcopy")
+        await controller.pause()
+        await wait_for(lambda: _status(watcher, "source") == "postcopy-paused", 20, "source paused")
+        await wait_for(lambda: _status(watcher, "destination") == "postcopy-paused", 20, "dest paused")
+        assert watcher.snapshot.side("source").pause_asked
+        await controller.set_parameter("source", "max-postcopy-bandwidth", str(64 * MIB))
+        await controller.recover(timeout=20)
+        await wait_for(lambda: _status(watcher, "source") in ("postcopy-recover", "postcopy-active",
+                                                              "completed"), 20, "resumed")
+        await wait_for(lambda: _status(watcher, "destination") == "completed", 60, "completed")
+        assert "custom-monitor" not in src.domain_log(domain)
+    finally:
+        await watcher.close()
+
+
+async def test_read_only_connection_degrades_and_changes_nothing(libvirt_hosts):
+    src, dst = libvirt_hosts
+    domain = src.create("ro1", working_set_mib=8, dirty_rate_mib_s=1)
+    session = LibvirtSession(src.uri, domain, "source", read_only=True, peer_uri=dst.uri)
+    await session.connect()
+    try:
+        assert session.state is ConnState.CONNECTED
+        assert any("QEMU's own events" in m for m in session.missing)
+        assert (await session.execute("query-migrate"))["status"] == "none"
+        with pytest.raises(ReadOnlyRefused):
+            await session.execute("migrate", {"uri": "tcp:127.0.0.1:1"})
+    finally:
+        await session.close()
+
+
+async def test_raw_qmp_is_an_opt_in_that_taints_and_domains_list_jobs_first(libvirt_hosts):
+    src, dst = libvirt_hosts
+    quiet = src.create("aaa-idle", working_set_mib=8, dirty_rate_mib_s=1)
+    domain = src.create("zzz-moving", working_set_mib=48, dirty_rate_mib_s=4)
+    plain = LibvirtSession(src.uri, domain, "source", peer_uri=dst.uri)
+    await plain.connect()
+    raw = LibvirtSession(src.uri, quiet, "source", monitor=True)
+    await raw.connect()
+    try:
+        with pytest.raises(CommandRejected, match="--monitor"):
+            await plain.execute("query-status")
+        assert "custom-monitor" not in src.domain_log(quiet)
+        assert (await raw.execute("query-status"))["status"] == "running"
+        caps = await raw.execute("query-migrate-capabilities")
+        assert any(c["capability"] == "postcopy-ram" for c in caps), "QEMU's full answer"
+        await wait_for(lambda: "custom-monitor" in src.domain_log(quiet), 5, "libvirt's taint")
+        await plain.execute("migrate-set-parameters", {"max-bandwidth": 4 * MIB})
+        await plain.execute("migrate", {"uri": f"tcp:127.0.0.1:{_port()}"})
+        rows = await list_domains(src.uri)
+        assert [r[0] for r in rows] == [domain, quiet], "the one with a running job first"
+        assert rows[0][2] in ("setup", "active") and rows[1][2] == ""
+        await plain.execute("migrate_cancel")
+    finally:
+        await plain.close()
+        await raw.close()
+
+
+async def test_no_such_domain_or_daemon_is_one_line(libvirt_hosts, tmp_path):
+    src, _ = libvirt_hosts
+    from qmigtui.qmp.errors import EndpointError
+    with pytest.raises(EndpointError, match="no running domain named nope"):
+        await LibvirtSession(src.uri, "nope", "source").connect()
+    with pytest.raises(EndpointError) as e:
+        await LibvirtSession(f"qemu+unix:///system?socket={tmp_path}/none", "x", "source").connect()
+    assert "\n" not in str(e.value) and str(tmp_path) in str(e.value)
+
+
+def _port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
