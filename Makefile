@@ -6,7 +6,7 @@ PYTHON ?= python3
 
 QEMU10 := .cache/qemu-10.0/usr/bin/qemu-system-x86_64
 
-.PHONY: setup qemu qemu10 linux-guest sshd browser test lint demo bench screenshots clean
+.PHONY: setup qemu qemu10 linux-guest sshd libvirt browser test lint demo bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,25 @@ sshd:
 	@if [ "$$(id -u)" = 0 ] && ! id sshd >/dev/null 2>&1; then \
 	  useradd --system --no-create-home --home-dir /run/sshd --shell /usr/sbin/nologin sshd; fi
 
+# libvirt for the --connect tests: Debian's daemon and QEMU driver (never started as a
+# service: the tests run private daemons, tests/libvirtd.py), libvirt-dev to build
+# libvirt-python into the venv, and the libvirt-qemu user and group its QEMU driver wants.
+LIBVIRT_DEBS := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config gcc
+libvirt: $(STAMP)
+	@if ! command -v libvirtd >/dev/null 2>&1 || ! command -v virsh >/dev/null 2>&1 \
+	    || ! pkg-config --exists libvirt 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends $(LIBVIRT_DEBS); \
+	  else echo "libvirt is missing: apt-get install $(LIBVIRT_DEBS) (its tests will fail or skip)"; fi; \
+	fi
+	@if [ "$$(id -u)" = 0 ]; then \
+	  getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu; \
+	  id libvirt-qemu >/dev/null 2>&1 || useradd --system --no-create-home -g libvirt-qemu \
+	    --shell /usr/sbin/nologin libvirt-qemu; fi
+	@$(PY) -c "import libvirt" 2>/dev/null || ! pkg-config --exists libvirt 2>/dev/null \
+	  || $(PY) -m pip install -q -e '.[test,libvirt]'
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check qmigtui tests scripts bench
 	$(VENV)/bin/lint-imports
@@ -52,7 +71,7 @@ browser:
 
 # The whole suite on the system's QEMU (Debian 12: 7.2), then every QEMU-driven test again on
 # QEMU 10.0; in CI a missing QEMU 10.0 fails the run.
-test: $(STAMP) qemu qemu10 linux-guest sshd browser lint
+test: $(STAMP) qemu qemu10 linux-guest sshd libvirt browser lint
 	@echo "== the whole suite, on $$(qemu-system-x86_64 --version 2>/dev/null | head -1 || echo 'no system QEMU')"
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 	@if [ -x $(QEMU10) ]; then \

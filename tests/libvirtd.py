@@ -9,7 +9,8 @@ virtlogd (stdio_handler "file"), no security driver, cgroups or namespaces. The 
 reaches it as qemu+unix:///system?socket=DIR/run/libvirt-sock. A new daemon probes its
 QEMU for about 8 s; its capability cache, copied from the first daemon, makes that 0.1 s.
 libvirt does not stop its QEMUs when it exits: ``stop`` destroys every domain first,
-then kills whatever QEMU pid file is left.
+then kills whatever QEMU pid file is left. Domains say <acpi/>: without it libvirt 9.0
+passes -no-acpi, which QEMU 10.0 no longer takes.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from qmigtui.qmp import children
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPS_CACHE = ROOT / ".cache" / "libvirt-caps"  # shared by every daemon of every run here
+SYSTEM_MODULES = Path("/usr/lib/x86_64-linux-gnu/qemu")
 BINDS = {"etc": "/etc/libvirt", "run": "/run/libvirt", "lib": "/var/lib/libvirt",
          "log": "/var/log/libvirt", "cache": "/var/cache/libvirt"}
 
@@ -68,16 +70,25 @@ def missing() -> str | None:
 
 
 def emulator() -> str:
-    """The QEMU the daemons start: the one under test, behind a wrapper that adds its
-    firmware directories when it is not the system's (libvirt passes no -L)."""
+    """The QEMU the daemons start: the one under test. One unpacked beside the system's
+    (QEMU 10.0) runs behind a wrapper that adds its firmware directories (libvirt passes no
+    -L) and, in a mount namespace of its own, puts its modules where the system's are: it
+    loads modules from the system's directory too and aborted on one from another build
+    (libvirt's capability probe, at qom-list-types)."""
     binary = default_qemu()
     dirs = firmware_dirs(binary)
     if not dirs:
         return shutil.which(binary) or binary
-    key = hashlib.sha1(binary.encode()).hexdigest()[:12]
+    real = Path(shutil.which(binary) or binary).resolve()
+    own_modules = real.parents[1] / "lib" / "x86_64-linux-gnu" / "qemu"
+    run = f"exec {real} {' '.join(f'-L {d}' for d in dirs)} \"$@\""
+    if own_modules.is_dir() and SYSTEM_MODULES.is_dir():
+        run = (f"exec unshare --mount --propagation private sh -c "
+               f"'mount --bind {own_modules} {SYSTEM_MODULES} && {run}' qemu \"$@\"")
+    text = f"#!/bin/sh\n{run}\n"
+    key = hashlib.sha1(text.encode()).hexdigest()[:12]
     wrapper = ROOT / ".cache" / "libvirt-emulator" / key / "qemu-system-x86_64"
-    text = "#!/bin/sh\nexec {} {} \"$@\"\n".format(binary, " ".join(f"-L {d}" for d in dirs))
-    if not wrapper.exists() or wrapper.read_text() != text:
+    if not wrapper.exists():
         wrapper.parent.mkdir(parents=True, exist_ok=True)
         wrapper.write_text(text)
         wrapper.chmod(0o755)
@@ -121,9 +132,9 @@ class Libvirtd:
         except BaseException:
             daemon.stop()
             raise
-        if caps.is_dir() and not CAPS_CACHE.is_dir():
+        if caps.is_dir():  # what this one probed (another QEMU, say) is there for the next
             with contextlib.suppress(OSError):
-                shutil.copytree(caps, CAPS_CACHE)
+                shutil.copytree(caps, CAPS_CACHE, dirs_exist_ok=True)
         return daemon
 
     def virsh(self, *args: str, timeout: float = 60.0) -> str:
@@ -158,6 +169,7 @@ class Libvirtd:
         xml.write_text(f"""<domain type='qemu'>
   <name>{name}</name><memory unit='MiB'>{mem_mib}</memory><vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type><kernel>{image}</kernel></os>
+  <features><acpi/></features>
   <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>
   <devices><emulator>{emulator()}</emulator><controller type='usb' model='none'/>
     <memballoon model='none'/></devices>

@@ -14,10 +14,14 @@ def fleet_parser() -> argparse.ArgumentParser:
     p = Parser(prog="qmigtui fleet",
                description="Watch many migrations at once, most urgent first; Enter opens one.",
                epilog="Examples: qmigtui fleet web-1 web-2 db-1 (configured connections); "
-                      "qmigtui fleet '/run/qemu/*.qmp'; qmigtui fleet ssh://host/run/qemu/a.qmp")
+                      "qmigtui fleet '/run/qemu/*.qmp'; qmigtui fleet ssh://host/run/qemu/a.qmp; "
+                      "qmigtui fleet libvirt:qemu+ssh://h1/system --dest-connect qemu+ssh://h2/system")
     p.add_argument("sources", nargs="+", metavar="SOURCE",
                    help="a connection named in the configuration, an endpoint (unix:, tcp:, "
-                        "ssh://), or a glob of QMP sockets")
+                        "ssh://, libvirt:URI#DOMAIN), a glob of QMP sockets, or libvirt:URI "
+                        "(every domain there)")
+    p.add_argument("--dest-connect", metavar="URI",
+                   help="for libvirt: sources: the destination host's libvirt (each domain there)")
     p.add_argument("--interval", type=INTERVAL, default=None,
                    help="seconds between polls, 0.05-3600 (default 1, or the configuration's)")
     p.add_argument("--read-only", action="store_true", help="send queries only; every action is off")
@@ -35,20 +39,24 @@ def run_fleet(ns: argparse.Namespace) -> int:
     from qmigtui.desk.fleet import Fleet, Source, expand
     from qmigtui.desk.opening import open_endpoints
     from qmigtui.qmp.endpoint import parse_endpoint
+    from qmigtui.qmp.errors import QmpError
     from qmigtui.ui.app import MigrationApp
 
     try:
         cfg = configuration.load(Path(ns.config) if ns.config else None)
         connections = {name: Source(name, c.source, c.destination, c.read_only)
                        for name, c in cfg.connections.items()}
-        sources = expand(ns.sources, connections)
+        sources = expand(_libvirt_domains(ns.sources), connections)
+        if getattr(ns, "dest_connect", None):
+            sources = [Source(s.name, s.source, f"libvirt:{ns.dest_connect}#{s.name}", s.read_only)
+                       if s.source.startswith("libvirt:") and not s.destination else s for s in sources]
         for src in sources:
             for text in (src.source, src.destination):
                 if text:
                     parse_endpoint(text)
         if not ns.no_audit:
             AuditLog(ns.audit_log or cfg.audit_log)
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, QmpError) as e:
         print(f"qmigtui: {e}", file=sys.stderr)
         return 2
     for warning in cfg.warnings:
@@ -64,3 +72,21 @@ def run_fleet(ns: argparse.Namespace) -> int:
     app = MigrationApp(None, theme=ns.theme or cfg.theme, title=f"fleet: {len(sources)} VMs",
                        fleet_factory=partial(Fleet.of, sources, opener))
     return run(app)
+
+
+def _libvirt_domains(texts: list[str]) -> list[str]:
+    """``libvirt:URI`` (no domain) as every domain there, those with a running job first."""
+    import asyncio
+
+    from qmigtui.qmp.libvirt_session import list_domains
+    out: list[str] = []
+    for text in texts:
+        if text.startswith("libvirt:") and "#" not in text:
+            uri = text[8:]
+            rows = asyncio.run(list_domains(uri))
+            if not rows:
+                raise ValueError(f"{uri}: no domains")
+            out += [f"libvirt:{uri}#{name}" for name, _state, _job in rows]
+        else:
+            out.append(text)
+    return out

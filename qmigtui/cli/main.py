@@ -29,11 +29,21 @@ def _monitor_parser() -> argparse.ArgumentParser:
                "qmigtui status ENDPOINT (one-shot), qmigtui replay FILE, qmigtui export FILE, "
                "qmigtui serve (the app in a browser), qmigtui fleet SOURCE... (many at once). "
                "See 'qmigtui COMMAND --help'.")
-    p.add_argument("source", nargs="+",
-                   help="source QMP endpoint (unix:/path, /path, tcp:HOST:PORT, HOST:PORT or "
-                        "ssh://[USER@]HOST[:PORT]/path), or the name of a connection in the "
-                        "configuration file; more than one: the fleet view")
+    p.add_argument("source", nargs="*",
+                   help="source QMP endpoint (unix:/path, /path, tcp:HOST:PORT, HOST:PORT, "
+                        "ssh://[USER@]HOST[:PORT]/path or libvirt:URI#DOMAIN), or the name of a "
+                        "connection in the configuration file; more than one: the fleet view; "
+                        "with --connect: the domain's name (none: pick one)")
     p.add_argument("--dest", help="destination QMP endpoint (same forms)")
+    p.add_argument("--connect", metavar="URI",
+                   help="watch a domain under libvirt at URI, as virsh takes it (qemu:///system, "
+                        "qemu+ssh://HOST/system), through libvirt's API: no second monitor")
+    p.add_argument("--dest-connect", metavar="URI",
+                   help="with --connect: the destination host's libvirt (the same domain there; "
+                        "where m sends it)")
+    p.add_argument("--monitor", action="store_true",
+                   help="with --connect: allow raw QMP through libvirt (full query-migrate, "
+                        "capabilities, console); libvirt marks the domain tainted: custom-monitor")
     p.add_argument("--interval", type=INTERVAL, default=None,
                    help="seconds between polls, 0.05-3600 (default 1, or the configuration's)")
     p.add_argument("--read-only", action="store_true", help="send queries only; every action is off")
@@ -232,9 +242,9 @@ def _endpoint_or_fail(text: str) -> Any:
 
 
 async def _connect(text: str, name: str, timeout: float, read_only: bool) -> Any:
-    from qmigtui.qmp.session import Session
-    session = Session(_endpoint_or_fail(text), name, read_only=read_only,
-                      greeting_timeout=timeout)
+    from qmigtui.qmp.sessions import session_for
+    session = session_for(_endpoint_or_fail(text), name, read_only=read_only,
+                          greeting_timeout=timeout)
     await session.connect()
     return session
 
@@ -290,6 +300,7 @@ async def check_endpoints(endpoints: list[tuple[str, str]], read_only: bool) -> 
         await session.close()  # in the loop that opened it
 
 
+
 def apply_config(ns: argparse.Namespace) -> list[str]:
     """Fill what the command line left open from the configuration (``qmigtui NAME`` picks a
     named pair); returns the warnings. Raises ValueError with one line."""
@@ -317,8 +328,53 @@ def apply_config(ns: argparse.Namespace) -> list[str]:
     return list(cfg.warnings)
 
 
+def _libvirt_sources(ns: argparse.Namespace) -> str | None:
+    """--connect URI [DOMAIN] [--dest-connect URI2] as libvirt: endpoints; the domain picked
+    from the list when not named. Returns a one-line problem, or None."""
+    if ns.connect is None:
+        if ns.dest_connect:
+            return "--dest-connect goes with --connect URI"
+        if ns.monitor and not any(s.startswith("libvirt:") for s in ns.source):
+            return "--monitor goes with a domain under libvirt (--connect URI DOMAIN)"
+        return None if ns.source else "give a source endpoint, a configured name, or --connect URI"
+    if ns.dest or len(ns.source) > 1:
+        return "--connect takes one domain; its destination is --dest-connect URI"
+    domain = ns.source[0] if ns.source else _pick_domain(ns.connect)
+    if domain is None:
+        return "no domain chosen"
+    if domain.startswith("error: "):
+        return domain[7:]
+    ns.source = [f"libvirt:{ns.connect}#{domain}"]
+    ns.dest = f"libvirt:{ns.dest_connect}#{domain}" if ns.dest_connect else None
+    return None
+
+
+def _pick_domain(uri: str) -> str | None:
+    """The domains of ``uri``, those with a running job first; the operator types one."""
+    from qmigtui.qmp.errors import QmpError
+    from qmigtui.qmp.libvirt_session import list_domains
+    try:
+        rows = asyncio.run(list_domains(uri))
+    except QmpError as e:
+        return f"error: {e}"
+    if not rows:
+        return f"error: {uri}: no domains"
+    print(f"{'DOMAIN':24} {'STATE':12} MIGRATION")
+    for name, state, job in rows:
+        print(f"{name:24} {state:12} {job or '-'}")
+    if not sys.stdin.isatty():
+        return f"error: name one: qmigtui --connect {uri} DOMAIN"
+    try:
+        chosen = input(f"domain [{rows[0][0]}]: ").strip() or rows[0][0]
+    except EOFError:
+        return None
+    return chosen if chosen in {r[0] for r in rows} else f"error: {uri}: no domain named {chosen}"
+
+
 def _run_monitor(ns: argparse.Namespace) -> int:
     from qmigtui.qmp.errors import QmpError
+    if (problem := _libvirt_sources(ns)) is not None:
+        return _fail(problem)
     if len(ns.source) > 1:  # many sources: the fleet view first
         if ns.dest or ns.record:
             return _fail("--dest and --record go with one source; for many, name their pairs "
@@ -337,7 +393,11 @@ def _run_monitor(ns: argparse.Namespace) -> int:
     endpoints = [("source", ns.source)] + ([("destination", ns.dest)] if ns.dest else [])
     if ns.interval <= 0:
         return _fail("--interval must be above 0")
+    from qmigtui.qmp.endpoint import parse_endpoint
+    from qmigtui.qmp.sessions import pair_problem
     try:
+        if ns.dest and (problem := pair_problem(parse_endpoint(ns.source), parse_endpoint(ns.dest))):
+            return _fail(problem)
         asyncio.run(check_endpoints(endpoints, ns.read_only))
     except (QmpError, ValueError) as e:
         return _fail(str(e))
@@ -346,7 +406,7 @@ def _run_monitor(ns: argparse.Namespace) -> int:
     from qmigtui.cli.run_app import run_monitor
     return run_monitor(endpoints, interval=ns.interval, read_only=ns.read_only, theme=ns.theme,
                        record=ns.record, audit=ns.audit_log, append=ns.append,
-                       no_audit=ns.no_audit)
+                       no_audit=ns.no_audit, monitor=ns.monitor)
 
 
 def _check_files(ns: argparse.Namespace) -> str | None:

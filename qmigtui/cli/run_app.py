@@ -27,10 +27,11 @@ def run(app: MigrationApp) -> int:
 
 def run_monitor(endpoints: list[tuple[str, str]], *, interval: float, read_only: bool,
                 theme: str | None, record: str | None = None, audit: str | None = None,
-                append: bool = False, no_audit: bool = False) -> int:
+                append: bool = False, no_audit: bool = False, monitor: bool = False) -> int:
     title = " → ".join(text for _, text in endpoints)
     return run(MigrationApp(lambda: open_endpoints(endpoints, interval, read_only, record, audit,
-                                                    no_audit=no_audit, append=append),
+                                                    no_audit=no_audit, append=append,
+                                                    monitor=monitor),
                              theme=theme, title=title))
 
 

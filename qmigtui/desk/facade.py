@@ -142,8 +142,17 @@ class Desk:
         result: T = await self._controller.once(key, work)
         return result
 
+    @property
+    def libvirt_peer(self) -> str | None:
+        """For a domain under libvirt: the destination's libvirt (\"\" when none was given);
+        None for QEMU watched over QMP."""
+        session = self._watcher.sides["source"].session
+        if not getattr(session, "manages_incoming", False):
+            return None
+        return str(getattr(session, "peer_uri", "") or "")
+
     async def start_migration(self, uri: str) -> str:
-        return await self._controller.start_migration(uri)
+        return await self._controller.start_migration(uri or None)
 
     async def start_postcopy(self) -> None:
         await self._controller.start_postcopy()
@@ -189,6 +198,11 @@ class Desk:
     async def measure_dirty_rate(self, seconds: int, side: str, mode: str, sample_pages: int
                                  ) -> DirtyRate:
         return await self._controller.measure_dirty_rate(seconds, side, mode, sample_pages)
+
+    def raw_note(self, side: str, command: str, args: dict[str, Any]) -> str | None:
+        """What sending this raw command does beyond itself (a domain under libvirt: tainted)."""
+        sides = self._watcher.sides
+        return sides[side].session.raw_note(command, args) if side in sides else None
 
     async def run_command(self, side: str, command: str, args: dict[str, Any]) -> Any:
         """Any command of the schema, checked against it; queries go straight to QEMU."""

@@ -209,7 +209,7 @@ def expand(texts: list[str], connections: dict[str, Source]) -> list[Source]:
     for text in texts:
         if text in connections:
             out.append(connections[text])
-        elif any(c in text for c in "*?[") and not text.startswith(("tcp:", "ssh:")):
+        elif any(c in text for c in "*?[") and not text.startswith(("tcp:", "ssh:", "libvirt:")):
             paths = sorted(glob.glob(text.removeprefix("unix:")))
             if not paths:
                 raise ValueError(f"{text}: no socket matches")
@@ -224,6 +224,8 @@ def expand(texts: list[str], connections: dict[str, Source]) -> list[Source]:
 def _stem(text: str, parent: bool = False) -> str:
     """A short name: a socket's file name (with its directory when ``parent``), a TCP
     endpoint as written, an ssh:// one as host:file."""
+    if text.startswith("libvirt:"):
+        return text.rpartition("#")[2]
     if text.startswith("ssh://"):
         host = text[6:].split("/", 1)[0].rsplit("@", 1)[-1]
         return f"{host}:{_stem('/' + text[6:].split('/', 1)[-1], parent)}"

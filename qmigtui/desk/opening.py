@@ -15,6 +15,7 @@ from qmigtui.desk.facade import Backend, Desk
 from qmigtui.lab.pair import LabConfig
 from qmigtui.qmp.endpoint import parse_endpoint
 from qmigtui.qmp.session import Session, connect_all
+from qmigtui.qmp.sessions import pair_problem, session_for
 from qmigtui.record.recorder import Recorder
 from qmigtui.record.replay import Player
 from qmigtui.training.exercises import EXERCISES
@@ -45,10 +46,16 @@ def _finish(backend: Backend) -> Desk:
 
 async def open_endpoints(endpoints: list[tuple[str, str]], interval: float, read_only: bool,
                          record: str | Path | None = None, audit: str | Path | None = None,
-                         no_audit: bool = False, append: bool = False) -> Desk:
-    """Connect to the given endpoints (name, text) and start watching them."""
+                         no_audit: bool = False, append: bool = False, monitor: bool = False) -> Desk:
+    """Connect to the given endpoints (name, text) and start watching them (``monitor``: raw
+    QMP through libvirt allowed, for domains under libvirt)."""
+    parsed = {name: parse_endpoint(text) for name, text in endpoints}
+    if (problem := pair_problem(parsed["source"], parsed.get("destination"))) is not None:
+        raise ValueError(problem)
     recorder, log = _extras(record, audit, no_audit, append)
-    sessions = [Session(parse_endpoint(text), name, read_only=read_only) for name, text in endpoints]
+    sessions = [session_for(ep, name, read_only=read_only, monitor=monitor,
+                            peer=parsed.get("destination") if name == "source" else None)
+                for name, ep in parsed.items()]
     if recorder is not None:
         for s in sessions:
             recorder.attach(s)

@@ -1,6 +1,6 @@
 """Where a QMP monitor listens: ``unix:/path``, a bare path, ``tcp:HOST:PORT``, ``HOST:PORT``,
 or ``ssh://[USER@]HOST[:PORT]/path/to/qmp.sock`` (a unix socket on another host, through
-OpenSSH)."""
+OpenSSH); or a domain under libvirt, ``libvirt:URI#DOMAIN`` (watched through libvirt's API)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class Endpoint:
         if self.kind == "unix":
             return f"unix:{self.path}"
         if self.kind == "libvirt":
-            return f"{self.host} {self.path}"
+            return f"libvirt:{self.host}#{self.path}"
         host = f"[{self.host}]" if ":" in self.host else self.host
         if self.kind == "ssh":
             user = f"{self.user}@" if self.user else ""
@@ -75,6 +75,11 @@ def parse_endpoint(text: str) -> Endpoint:
             raise ValueError(f"no socket path in {text!r}")
         return Endpoint("ssh", path=m.group(4), host=m.group(2).strip("[]"), port=port,
                         user=m.group(1) or "")
+    if text.startswith("libvirt:"):
+        uri, _, domain = text[8:].partition("#")
+        if not uri or not domain:
+            raise ValueError(f"expected libvirt:URI#DOMAIN (qemu:///system#web1), got {text!r}")
+        return Endpoint("libvirt", path=domain, host=uri)
     if text.startswith("unix:"):
         path = text[5:]
         if not path:

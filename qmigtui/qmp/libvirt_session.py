@@ -143,6 +143,17 @@ class LibvirtSession(Session):
     def peer_pid(self) -> int | None:
         return None
 
+    def raw_note(self, command: str, arguments: dict[str, Any] | None = None) -> str | None:
+        """Behind libvirt's back: the commands no libvirt call serves go through its monitor."""
+        served = command in ("query-migrate", "query-migrate-parameters", "query-migrate-capabilities",
+                             "query-qmp-schema", "query-kvm", "migrate", "migrate_cancel",
+                             "migrate-start-postcopy", "migrate-pause")
+        if command == "migrate-set-parameters":
+            served = set(arguments or {}) <= {"max-bandwidth", "downtime-limit", "max-postcopy-bandwidth"}
+        if served or not self.monitor:
+            return None
+        return f"sent behind libvirt's back: {TAINT}"
+
     async def execute(self, command: str, arguments: dict[str, Any] | None = None,
                       timeout: float | None = None) -> Any:
         if self.read_only and not is_query(command, arguments):

@@ -175,6 +175,10 @@ class Session:
         """``listener(config)`` when fresh answers wait: query-migrate, or with ``config`` the
         capabilities and parameters too (only a replay says so)."""
 
+    def raw_note(self, command: str, arguments: dict[str, Any] | None = None) -> str | None:
+        """What sending ``command`` as raw QMP does beyond the command itself (None: nothing)."""
+        return None
+
     def peer_pid(self) -> int | None:
         """The process id of the QEMU at the other end of a Unix socket (None when unknown)."""
         client = self._client

@@ -66,9 +66,10 @@ class StartMigration(ModalScreen["str | None"]):
     DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
-    def __init__(self, default_uri: str, has_destination: bool):
+    def __init__(self, default_uri: str, has_destination: bool, libvirt_peer: str | None = None):
         super().__init__()
         self.default_uri, self.has_destination = default_uri, has_destination
+        self.libvirt_peer = libvirt_peer  # a domain under libvirt: where libvirt sends it
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -77,11 +78,18 @@ class StartMigration(ModalScreen["str | None"]):
                         placeholder="tcp:HOST:PORT, unix:/path, exec:CMD, file:/path, rdma:HOST:PORT")
             hint = ("The destination gets migrate-incoming on the matching address first."
                     if self.has_destination else "Start the destination with -incoming first.")
+            if self.libvirt_peer is not None:
+                hint = (f"libvirt sends the domain to {self.libvirt_peer or '(no --dest-connect)'} "
+                        "and prepares it there; this is the stream's address (empty: libvirt's "
+                        "choice).")
             yield Static(hint, classes="hint", markup=False)
             yield Static("", id="error", classes="error", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         uri = event.value.strip()
+        if not uri and self.libvirt_peer is not None:
+            self.dismiss("")  # libvirt picks the address
+            return
         if not uri or ":" not in uri:
             self.query_one("#error", Static).update("a URI looks like tcp:HOST:PORT or unix:/path")
             return

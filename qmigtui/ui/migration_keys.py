@@ -15,10 +15,11 @@ class MigrationKeys(AppBase):
             return
         desk = self.desk
         assert desk is not None
-        default = desk.lab_migrate_uri or "tcp:DEST-HOST:4444"
+        peer = desk.libvirt_peer
+        default = desk.lab_migrate_uri or ("" if peer is not None else "tcp:DEST-HOST:4444")
 
         def chosen(uri: str | None) -> None:
-            if not uri:
+            if uri is None or (not uri and peer is None):
                 return
             if uri.startswith("exec:"):
                 def confirmed(yes: bool | None) -> None:
@@ -28,12 +29,13 @@ class MigrationKeys(AppBase):
                                  confirmed)
                 return
             self._start(uri)
-        self.push_screen(StartMigration(default, desk.has_side("destination")), chosen)
+        self.push_screen(StartMigration(default, desk.has_side("destination"), peer), chosen)
 
     def _start(self, uri: str) -> None:
         desk = self.desk
         assert desk is not None
-        self._run("migrate", lambda: desk.start_migration(uri), f"migration started to {uri}")
+        self._run("migrate", lambda: desk.start_migration(uri),
+                  f"migration started to {uri or desk.libvirt_peer}")
 
     def action_postcopy(self) -> None:
         assert self.desk is not None
@@ -52,6 +54,13 @@ class MigrationKeys(AppBase):
         desk = self.desk
         assert desk is not None
         if not self._explain("recover"):
+            return
+        if desk.libvirt_peer is not None:  # libvirt recovers both sides with one migrate call
+            self._confirm_then("recover", "Recover the paused postcopy through libvirt?",
+                               f"libvirt prepares the destination again and resumes the stream.\n"
+                               f"sends: migrate with the resume flag (libvirt, to "
+                               f"{desk.libvirt_peer or 'no --dest-connect'})",
+                               desk.recover, "recovery sent; watch for postcopy-active")
             return
 
         def chosen(addresses: RecoveryAddresses | None) -> None:

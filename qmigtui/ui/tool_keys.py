@@ -93,7 +93,10 @@ class ToolKeys(AppBase):
             if yes:
                 self.run_worker(worker(), exit_on_error=False)
         shell = exec_commands(args)
-        if shell:
+        note = desk.raw_note(side, command, args)
+        if note:  # even a query: libvirt marks the domain for any raw command
+            question = f"Send {command} to the {side}? It is {note}."
+        elif shell:
             question = f"QEMU will run this on the {side} host: {shell[0]!r}. Send {command}?"
         elif command in DANGEROUS:
             question = f"Send {command} to the {side}? It ends or undoes something."

@@ -186,3 +186,14 @@ def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def test_a_fleet_of_every_domain_of_a_libvirt_host(libvirt_hosts):
+    from qmigtui.cli.fleet import _libvirt_domains
+    from qmigtui.desk.fleet import expand
+    src, _ = libvirt_hosts
+    for name in ("vm-b", "vm-a"):
+        src.create(name, working_set_mib=8, dirty_rate_mib_s=1)
+    texts = _libvirt_domains([f"libvirt:{src.uri}"])
+    assert texts == [f"libvirt:{src.uri}#vm-a", f"libvirt:{src.uri}#vm-b"]
+    assert [s.name for s in expand(texts, {})] == ["vm-a", "vm-b"]
