@@ -170,6 +170,10 @@ def forecast(history: HistoryView | None, ctx: Context) -> Forecast:
         return preflight(ctx) if ctx.measurements else Forecast(Verdict.IDLE, "no migration running")
     if status in ("postcopy-paused", *RECOVERING) or ctx.destination_status == "postcopy-paused":
         return _paused(status, ctx)
+    if status in ("pre-switchover", "device") and ctx.commands and "migrate-continue" not in ctx.commands:
+        # a domain under libvirt: libvirt turned pause-before-switchover on and continues itself
+        return Forecast(Verdict.SWITCHOVER, f"at {status}: libvirt continues to switchover",
+                        advice=(_cancel(),))
     if status in ("pre-switchover", "device"):
         return Forecast(Verdict.SWITCHOVER, f"QEMU waits at {status}: press n to continue",
                         advice=(Advice(AdviceAction.CONTINUE, "continue to switchover",

@@ -416,7 +416,8 @@ class LibvirtSession(Session):
             self._callbacks.append(("qemu", cb))
             self._qmp_events = True
         except lib.libvirtError as e:
-            self.missing.append(f"QEMU's own events ({said(e)}): states come from libvirt's job")
+            why = "read-only connection" if self.read_only else clean(said(e), 80)
+            self.missing.append(f"QEMU's own events ({why}): states come from libvirt's job")
         for ident, handler in ((lib.VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION, self._iteration),
                                (lib.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, self._job_completed),
                                (lib.VIR_DOMAIN_EVENT_ID_LIFECYCLE, self._lifecycle)):
@@ -424,7 +425,7 @@ class LibvirtSession(Session):
                 self._callbacks.append(("domain", conn.domainEventRegisterAny(dom, ident, self._here(handler),
                                                                                None)))
             except lib.libvirtError as e:
-                self.missing.append(f"libvirt's job events ({said(e)})")
+                self.missing.append(f"libvirt's job events ({clean(said(e), 80)})")
         self.connects += 1
         self._set_state(ConnState.CONNECTED, None)
 

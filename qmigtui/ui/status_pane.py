@@ -177,6 +177,7 @@ class StatusPane(Pane, VerticalScroll):
             (f"● {side.connection}", self._style(side.connection, CONNECTION_STYLE)),
         )
         version = f"  QEMU {side.qemu_version}" if side.qemu_version else ""
+        version += f" via {side.via}" if side.via and version else ""
         if title.cell_len + len(version) <= self.scrollable_content_region.width:  # else it is left out
             title.append(version, "dim")
         lines: list[Text] = [title]
@@ -186,6 +187,7 @@ class StatusPane(Pane, VerticalScroll):
             lines.append(Text(f"  {side.reason}", style=self._style("failed", STATUS_STYLE)))
         if side.error:
             lines.append(Text(f"  poll: {side.error}", style=self._style("cancelled", STATUS_STYLE)))
+        lines += [Text(f"  no {limit}", style="dim") for limit in side.limits]
         info = side.info
         if info is None:
             return Text("\n").join([*lines, Text("")])

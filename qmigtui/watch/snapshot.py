@@ -73,6 +73,8 @@ class SideState:
     changed_elsewhere: frozenset[str] = frozenset()  # capabilities and parameters another client set
     error: str | None = None  # last failure of a poll (protocol or timeout)
     polled: float = 0.0
+    via: str = ""  # "libvirt" for a domain watched through libvirt's API
+    limits: tuple[str, ...] = ()  # what that way of watching cannot give, in words
 
     @property
     def status(self) -> str:

@@ -254,6 +254,15 @@ def test_pre_switchover_asks_for_continue():
     assert f.verdict == "switchover" and f.advice[0].action == "continue"
 
 
+def test_pre_switchover_under_libvirt_is_libvirts_to_continue():
+    from qmigtui.qmp.libvirt_stats import schema
+    from qmigtui.qmp.schema import Schema
+    commands = frozenset(Schema.from_introspection(schema()).commands)
+    f = forecast(None, Context(status="pre-switchover", commands=commands))
+    assert f.verdict == "switchover" and "libvirt continues" in f.summary
+    assert [a.action for a in f.advice] == ["cancel"]
+
+
 def test_preflight_says_whether_precopy_can_converge_and_what_to_turn_on():
     caps = {"postcopy-ram": False, "auto-converge": False, "events": True}
     bad = forecast(None, Context(measurements=((1.0, 40 * MiB),), max_bandwidth=20 * MiB,

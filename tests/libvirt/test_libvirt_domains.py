@@ -140,6 +140,13 @@ async def test_read_only_connection_degrades_and_changes_nothing(libvirt_hosts):
         assert (await session.execute("query-migrate"))["status"] == "none"
         with pytest.raises(ReadOnlyRefused):
             await session.execute("migrate", {"uri": "tcp:127.0.0.1:1"})
+        watcher = Watcher([session], 0.25)
+        await watcher.start()
+        snap = await wait_for(lambda: watcher.snapshot is not None and watcher.snapshot.source.limits
+                              and watcher.snapshot, 10, "what is missing, said")
+        assert snap.source.via == "libvirt"
+        assert snap.source.limits[0].startswith("QEMU's own events (read-only connection)")
+        await watcher.stop()
     finally:
         await session.close()
 
