@@ -107,7 +107,6 @@ class LibvirtSession(Session):
         self._migrate_error: str | None = None
         self._last_stats: dict[str, Any] = {}  # the running job's statistics, last read
         self._migration: asyncio.Future[Any] | None = None
-        self._watch: asyncio.Task[None] | None = None
         self._home: asyncio.AbstractEventLoop | None = None  # where libvirt's callbacks are handled
 
     # -- the Session interface -------------------------------------------------
@@ -122,15 +121,11 @@ class LibvirtSession(Session):
         except EndpointError as e:
             self._set_state(ConnState.GONE, str(e))
             raise
-        self._watch = asyncio.create_task(self._keep(), name=f"libvirt-{self.name}")
+        self._supervisor = asyncio.create_task(self._keep(), name=f"libvirt-{self.name}")
 
     async def close(self) -> None:
         self._closing = True
-        if self._watch is not None:
-            self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._watch
-            self._watch = None
+        await self._stop_supervisor()
         self._forget_domain()
         conn, self._conn = self._conn, None
         if conn is not None:

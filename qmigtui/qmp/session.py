@@ -231,11 +231,7 @@ class Session:
     async def close(self) -> None:
         """Disconnect and stop reconnecting."""
         self._closing = True
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._supervisor
-            self._supervisor = None
+        await self._stop_supervisor()
         if self._client is not None:
             await self._discard(self._client)
             self._client = None
@@ -243,6 +239,13 @@ class Session:
             self._forward.stop()
             self._forward = None
         self._set_state(ConnState.CLOSED, None)
+
+    async def _stop_supervisor(self) -> None:
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._supervisor
+            self._supervisor = None
 
     async def execute(self, command: str, arguments: dict[str, Any] | None = None,
                       timeout: float | None = None) -> Any:

@@ -30,6 +30,18 @@ async def _watch(src: Any, dst: Any, domain: str, **kw: Any) -> tuple[Watcher, C
     return watcher, Controller(watcher)
 
 
+async def _started(watcher: Watcher, controller: Controller, parameters: dict[str, int]) -> None:
+    """Attached; the parameters set through libvirt and read back; a migration active."""
+    await wait_for(lambda: _status(watcher, "source") == "none", 10, "attached")
+    for name, value in parameters.items():
+        assert await controller.set_parameter("source", name, str(value)) == value
+    await wait_for(lambda: watcher.snapshot.side("source").parameters is not None
+                   and all(watcher.snapshot.side("source").parameters.values.get(n) == v
+                           for n, v in parameters.items()), 10, "parameters read back")
+    await controller.start_migration(f"tcp:127.0.0.1:{_port()}")
+    await wait_for(lambda: _status(watcher, "source") == "active", 20, "active")
+
+
 def _status(watcher: Watcher, side: str) -> str | None:
     return watcher.snapshot.side(side).status if watcher.snapshot is not None else None
 
@@ -78,13 +90,8 @@ async def test_a_migration_started_cancelled_and_failed_through_libvirt(libvirt_
     domain = src.create("db1", working_set_mib=64, dirty_rate_mib_s=8)
     watcher, controller = await _watch(src, dst, domain)
     try:
-        await wait_for(lambda: _status(watcher, "source") == "none", 10, "attached")
-        await controller.set_parameter("source", "max-bandwidth", str(8 * MIB))
-        await wait_for(lambda: watcher.snapshot.side("source").parameters is not None
-                       and watcher.snapshot.side("source").parameters.values.get("max-bandwidth")
-                       == 8 * MIB, 10, "max speed read back")
-        await controller.start_migration(f"tcp:127.0.0.1:{_port()}")
-        await wait_for(lambda: _status(watcher, "source") == "active", 20, "active")
+        await _started(watcher, controller, {"max-bandwidth": 8 * MIB})
+        assert watcher.snapshot.side("source").parameters.values.get("max-bandwidth") == 8 * MIB
         await controller.cancel()
         await wait_for(lambda: _status(watcher, "source") == "cancelled", 20, "cancelled")
         # again, and this time the destination's QEMU dies under it
@@ -108,11 +115,8 @@ async def test_a_paused_postcopy_recovered_through_libvirt(libvirt_hosts):
     domain = src.create("app1", working_set_mib=64, dirty_rate_mib_s=8)
     watcher, controller = await _watch(src, dst, domain)
     try:
-        await wait_for(lambda: _status(watcher, "source") == "none", 10, "attached")
-        await controller.set_parameter("source", "max-bandwidth", str(16 * MIB))
-        await controller.set_parameter("source", "max-postcopy-bandwidth", str(4 * MIB))
-        await controller.start_migration(f"tcp:127.0.0.1:{_port()}")
-        await wait_for(lambda: _status(watcher, "source") == "active", 20, "active")
+        await _started(watcher, controller, {"max-bandwidth": 16 * MIB,
+                                             "max-postcopy-bandwidth": 4 * MIB})
         await controller.start_postcopy()
         await wait_for(lambda: _status(watcher, "source") == "postcopy-active", 20, "postcopy")
         await controller.pause()
