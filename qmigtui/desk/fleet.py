@@ -146,6 +146,7 @@ def evacuation(rows: list[FleetRow]) -> str:
 
 
 Opener = Callable[[Source], Awaitable[Desk]]
+RETRY_S = 10.0  # seconds between tries of a member that could not be opened
 
 
 @dataclass
@@ -175,21 +176,31 @@ class Fleet:
         assert member.desk is not None
         member.desk.subscribe(lambda snap: listener(member, snap))
 
-    async def open_all(self, concurrency: int = 16) -> None:
+    async def open_all(self, concurrency: int = 16, retry: float | None = RETRY_S) -> None:
         """Open every member (at most ``concurrency`` at once); one that cannot be opened
-        stays as a row saying why."""
+        stays as a row saying why, and is tried again every ``retry`` seconds (a VM whose
+        monitor or host comes later joins the view by itself; None: tried once)."""
         assert self.opener is not None
         opener, gate = self.opener, asyncio.Semaphore(concurrency)
 
         async def one(member: Member) -> None:
-            async with gate:
-                try:
-                    member.desk = await opener(member.source)
-                except Exception as e:  # shown in its row: one bad host must not hide the others
-                    member.error = str(e) or type(e).__name__
+            while True:
+                async with gate:
+                    try:
+                        member.desk = await opener(member.source)
+                        break
+                    except Exception as e:  # shown in its row: one bad host must not hide the others
+                        error = str(e) or type(e).__name__
+                        if retry is not None:
+                            error += f" (trying again every {retry:g} s)"
+                if error != member.error:
+                    member.error = error
                     for listener in self._listeners:
                         listener(member, Snapshot((), (), {}))
+                if retry is None:
                     return
+                await asyncio.sleep(retry)
+            member.error = ""
             for listener in self._listeners:
                 self._forward(member, listener)
                 listener(member, member.desk.snapshot)
@@ -240,5 +251,5 @@ def _stem(text: str, parent: bool = False) -> str:
 async def open_fleet(sources: list[Source], opener: Opener, concurrency: int = 16) -> Fleet:
     """Every source opened (for scripts and benches; the app shows the rows while they open)."""
     fleet = Fleet.of(sources, opener)
-    await fleet.open_all(concurrency)
+    await fleet.open_all(concurrency, retry=None)
     return fleet
