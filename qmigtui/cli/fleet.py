@@ -78,7 +78,7 @@ def _libvirt_domains(texts: list[str]) -> list[str]:
     """``libvirt:URI`` (no domain) as every domain there, those with a running job first."""
     import asyncio
 
-    from qmigtui.qmp.libvirt_session import list_domains
+    from qmigtui.qmp.libvirt_conn import list_domains
     out: list[str] = []
     for text in texts:
         if text.startswith("libvirt:") and "#" not in text:

@@ -352,7 +352,7 @@ def _libvirt_sources(ns: argparse.Namespace) -> str | None:
 def _pick_domain(uri: str) -> str | None:
     """The domains of ``uri``, those with a running job first; the operator types one."""
     from qmigtui.qmp.errors import QmpError
-    from qmigtui.qmp.libvirt_session import list_domains
+    from qmigtui.qmp.libvirt_conn import list_domains
     try:
         rows = asyncio.run(list_domains(uri))
     except QmpError as e:

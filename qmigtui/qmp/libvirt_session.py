@@ -1,8 +1,8 @@
 """A domain under libvirt, watched and driven through libvirt's API, answering as a QMP session.
 
 By default nothing goes behind libvirt's back: the state comes from ``jobStats`` and the
-domain's state, QEMU's own events from ``qemuMonitorEventRegister`` (delivered on the
-asyncio loop by ``libvirtaio``), and actions from libvirt's calls (abort job, start
+domain's state, QEMU's own events from ``qemuMonitorEventRegister`` (on libvirt's event
+loop, see libvirt_conn, handed to the session's loop), and actions from libvirt's calls (abort job, start
 postcopy, interrupt postcopy, max speed, max downtime, migrate with the resume flag).
 With ``monitor`` the operator opts in to raw QMP through ``qemuMonitorCommand`` for the
 rest (full query-migrate, capabilities, parameters); libvirt then marks the domain
@@ -16,7 +16,6 @@ import contextlib
 import itertools
 import json
 import re
-import threading
 from typing import Any
 
 from qmigtui.model.commands import is_query
@@ -31,56 +30,12 @@ from qmigtui.qmp.errors import (
     ReadOnlyRefused,
     Unreachable,
 )
+from qmigtui.qmp.libvirt_conn import MAX_TEXT, active, job_or_none, libvirt_module, said, start_events
 from qmigtui.qmp.session import ConnState, Session
 
 TAINT = "libvirt marks the domain tainted (custom-monitor)"
 NO_MONITOR = f"start with --monitor to send raw QMP through libvirt ({TAINT})"
-MAX_TEXT = 400
 _ids = itertools.count(1)
-
-
-def _libvirt() -> Any:
-    """libvirt-python, with its errors kept off the terminal (they arrive as exceptions)."""
-    try:
-        import libvirt
-    except ImportError:
-        raise EndpointError("libvirt-python is not installed: pip install 'qmigtui[libvirt]' "
-                            "(it builds against libvirt-dev)", Unreachable.OTHER) from None
-    libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
-    return libvirt
-
-
-_events_lock = threading.Lock()
-_events_loop: asyncio.AbstractEventLoop | None = None
-
-
-def _start_events() -> None:
-    """libvirt's events, once per process, on an asyncio loop of their own through libvirtaio
-    (libvirt takes one event implementation for the process's life, and the app's loop, or
-    each test's, comes and goes). Callbacks are handed to the session's loop from there."""
-    global _events_loop
-    with _events_lock:
-        if _events_loop is not None:
-            return
-        import libvirtaio
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            libvirtaio.virEventRegisterAsyncIOImpl(loop=loop)
-            ready.set()
-            loop.run_forever()
-        threading.Thread(target=run, name="libvirt-events", daemon=True).start()
-        ready.wait(5)
-        _events_loop = loop
-
-
-def said(e: BaseException) -> str:
-    """libvirt's own message for an error, one line."""
-    getter = getattr(e, "get_error_message", None)
-    text = getter() if callable(getter) else None
-    return clean(str(text or e), MAX_TEXT)
 
 
 class LibvirtSession(Session):
@@ -232,7 +187,7 @@ class LibvirtSession(Session):
         try:
             stats, state = await asyncio.to_thread(lambda: (dom.jobStats(), tuple(dom.state())))
         except self._lv.libvirtError as e:
-            if self._dom is None or not await asyncio.to_thread(_active, dom):
+            if self._dom is None or not await asyncio.to_thread(active, dom):
                 return self._last_job()
             raise CommandRejected("query-migrate", "GenericError", said(e)) from None
         if stats.get("type", lv.JOB_NONE) == lv.JOB_NONE:
@@ -312,7 +267,7 @@ class LibvirtSession(Session):
         for _ in range(50):  # up to 5 s for libvirt to take the job or refuse it
             if migration.done():
                 break
-            stats = await asyncio.to_thread(_job_or_none, dom)
+            stats = await asyncio.to_thread(job_or_none, dom)
             if stats.get("type", lv.JOB_NONE) != lv.JOB_NONE:
                 break
             await asyncio.sleep(0.1)
@@ -355,8 +310,8 @@ class LibvirtSession(Session):
     # -- connection and domain ------------------------------------------------------
 
     async def _open_connection(self) -> None:
-        lib = self._lv = _libvirt()
-        _start_events()
+        lib = self._lv = libvirt_module()
+        start_events()
         self._home = asyncio.get_running_loop()
         opener = lib.openReadOnly if self.read_only else lib.open
         try:
@@ -503,45 +458,3 @@ class LibvirtSession(Session):
     def _now_event(self, name: str, data: dict[str, Any]) -> dict[str, Any]:
         _mono, wall = self.now()
         return lv.event(name, int(wall), int(wall % 1 * 1e6), data)
-
-
-def _active(dom: Any) -> bool:
-    try:
-        return bool(dom.isActive())
-    except Exception:
-        return False
-
-
-def _job_or_none(dom: Any) -> dict[str, Any]:
-    try:
-        return dict(dom.jobStats())
-    except Exception:
-        return {}
-
-
-async def list_domains(uri: str) -> list[tuple[str, str, str]]:
-    """(name, state, job) of every domain of a connection, those with a running job first."""
-    lib = _libvirt()
-
-    def read() -> list[tuple[str, str, str]]:
-        try:
-            conn = lib.openReadOnly(uri)
-        except lib.libvirtError as e:
-            raise EndpointError(f"{uri}: {said(e)}", Unreachable.REFUSED) from None
-        try:
-            rows = []
-            for dom in conn.listAllDomains(0):
-                state, reason = dom.state()
-                job = _job_or_none(dom) if dom.isActive() else {}
-                kind = job.get("type", lv.JOB_NONE)
-                running = kind in (lv.JOB_BOUNDED, lv.JOB_UNBOUNDED)
-                status = lv.status_of(job, (int(state), int(reason)), None) if running else ""
-                rows.append((clean(dom.name(), 200), _STATES.get(int(state), "other"), status))
-            return sorted(rows, key=lambda r: (r[2] == "", r[1] != "running", r[0]))
-        finally:
-            conn.close()
-    return await asyncio.to_thread(read)
-
-
-_STATES = {0: "no state", 1: "running", 2: "blocked", 3: "paused", 4: "shutting down",
-           5: "shut off", 6: "crashed", 7: "suspended"}

@@ -12,7 +12,8 @@ import pytest
 
 from qmigtui.control.ops import Controller
 from qmigtui.qmp.errors import CommandRejected, ReadOnlyRefused
-from qmigtui.qmp.libvirt_session import LibvirtSession, list_domains
+from qmigtui.qmp.libvirt_conn import list_domains
+from qmigtui.qmp.libvirt_session import LibvirtSession
 from qmigtui.qmp.session import ConnState
 from qmigtui.watch.watcher import Watcher
 from tests.helpers import wait_for
