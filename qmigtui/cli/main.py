@@ -346,6 +346,9 @@ def _libvirt_sources(ns: argparse.Namespace) -> str | None:
         return domain[7:]
     ns.source = [f"libvirt:{ns.connect}#{domain}"]
     ns.dest = f"libvirt:{ns.dest_connect}#{domain}" if ns.dest_connect else None
+    if ns.monitor:
+        print(f"qmigtui: --monitor: raw QMP goes through libvirt, which marks {domain} tainted "
+              "(custom-monitor) from the first command", file=sys.stderr)
     return None
 
 
