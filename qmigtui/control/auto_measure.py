@@ -43,7 +43,8 @@ class AutoMeasure:
         if self._task is not None and not self._task.done():
             return
         commands = snap.source.supported_commands
-        scan = f.wants_zero_scan and time.monotonic() - self._last_scan >= MIN_GAP_S
+        scan = (f.wants_zero_scan and "human-monitor-command" in commands
+                and time.monotonic() - self._last_scan >= MIN_GAP_S)
         rate = (f.wants_measurement and "calc-dirty-rate" in commands
                 and time.monotonic() - self._last >= MIN_GAP_S)
         if scan or rate:

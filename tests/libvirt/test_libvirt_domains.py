@@ -209,3 +209,29 @@ def test_a_fleet_of_every_domain_of_a_libvirt_host(libvirt_hosts):
     texts = _libvirt_domains([f"libvirt:{src.uri}"])
     assert texts == [f"libvirt:{src.uri}#vm-a", f"libvirt:{src.uri}#vm-b"]
     assert [s.name for s in expand(texts, {})] == ["vm-a", "vm-b"]
+
+
+async def test_a_remote_libvirt_over_qemu_ssh_through_a_real_sshd(libvirt_hosts, tmp_path):
+    from tests.conftest import require
+    from tests.sshd import sshd_binary, start_sshd
+    require(sshd_binary() is not None, "no sshd here (make test unpacks one: scripts/sshd.sh)")
+    src, _ = libvirt_hosts
+    domain = src.create("far1", working_set_mib=8, dirty_rate_mib_s=1)
+    server = start_sshd(tmp_path)
+    try:
+        ssh = tmp_path / "ssh-command"  # libvirt runs this as its ssh: the operator's config
+        ssh.write_text(f"#!/bin/sh\nexec {server.client_config()} \"$@\"\n")
+        ssh.chmod(0o755)
+        uri = (f"qemu+ssh://{server.user}@127.0.0.1:{server.port}/system"
+               f"?socket={src.dir / 'run' / 'libvirt-sock'}&command={ssh}&no_tty=1")
+        rows = await list_domains(uri)
+        assert [r[0] for r in rows] == [domain]
+        session = LibvirtSession(uri, domain, "source")
+        await session.connect()
+        try:
+            assert (await session.execute("query-migrate"))["status"] == "none"
+            assert session.qemu_version.count(".") == 2
+        finally:
+            await session.close()
+    finally:
+        server.stop()
