@@ -43,11 +43,13 @@ sshd:
 
 # libvirt for the --connect tests: Debian's daemon and QEMU driver (never started as a
 # service: the tests run private daemons, tests/libvirtd.py), libvirt-dev to build
-# libvirt-python into the venv, and the libvirt-qemu user and group its QEMU driver wants.
-LIBVIRT_DEBS := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config gcc
+# libvirt-python into the venv, netcat for qemu+ssh:// to a daemon's own socket, and the
+# libvirt-qemu user and group its QEMU driver wants.
+LIBVIRT_DEBS := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config gcc \
+  netcat-openbsd
 libvirt: $(STAMP)
 	@if ! command -v libvirtd >/dev/null 2>&1 || ! command -v virsh >/dev/null 2>&1 \
-	    || ! pkg-config --exists libvirt 2>/dev/null; then \
+	    || ! command -v nc >/dev/null 2>&1 || ! pkg-config --exists libvirt 2>/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	      --no-install-recommends $(LIBVIRT_DEBS); \

@@ -111,14 +111,16 @@ def libvirt_hosts(need_qemu: None, tmp_path: Path) -> Iterator[list[Any]]:
     domain and QEMU of theirs when the test ends."""
     from tests import libvirtd
     require(libvirtd.missing() is None, str(libvirtd.missing()))
-    hosts: list[Any] = []
-    try:
-        for name in ("host1", "host2"):
-            hosts.append(libvirtd.Libvirtd.start(tmp_path / name))
-        yield hosts
-    finally:
-        for host in hosts:
-            host.stop()
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(2) as pool:  # both at once: each waits on its own daemon
+        starting = [pool.submit(libvirtd.Libvirtd.start, tmp_path / name) for name in ("host1", "host2")]
+        hosts = [f.result() for f in starting if f.exception() is None]
+        try:
+            for f in starting:
+                f.result()  # the first failure, after both were waited for
+            yield hosts
+        finally:
+            list(pool.map(lambda host: host.stop(), hosts))
 
 
 def lab_qemu_pids() -> list[int]:

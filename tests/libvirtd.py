@@ -191,13 +191,20 @@ class Libvirtd:
             return ""
 
     def stop(self) -> None:
-        """Destroy every domain, stop the daemon, and kill any QEMU it left."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-                for name in self.virsh("list", "--name", timeout=20).split():
-                    with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-                        self.virsh("destroy", name, timeout=20)
-        children.stop(self.proc)
+        """Kill its QEMUs and the daemon (throwaway: nothing of theirs to keep), and keep
+        what it probed (another QEMU, say) for the next daemon."""
+        self._kill_qemus()
+        self.proc.kill()
+        self.proc.wait(10)
+        self._kill_qemus()  # one it started meanwhile
+        caps = self.dir / "cache" / "qemu" / "capabilities"
+        if caps.is_dir():
+            with contextlib.suppress(OSError):
+                shutil.copytree(caps, CAPS_CACHE, dirs_exist_ok=True)
+
+    def _kill_qemus(self) -> None:
         for pidfile in (self.dir / "run" / "qemu").glob("*.pid"):
             with contextlib.suppress(OSError, ValueError):
-                os.kill(int(pidfile.read_text()), signal.SIGKILL)
+                pid = int(pidfile.read_text())
+                if Path(f"/proc/{pid}/cmdline").read_bytes().find(b"qemu") >= 0:
+                    os.kill(pid, signal.SIGKILL)

@@ -63,6 +63,7 @@ class LibvirtSession(Session):
         self._last_stats: dict[str, Any] = {}  # the running job's statistics, last read
         self._migration: asyncio.Future[Any] | None = None
         self._home: asyncio.AbstractEventLoop | None = None  # where libvirt's callbacks are handled
+        self._look = asyncio.Event()  # a domain of its name came or went: look now
 
     # -- the Session interface -------------------------------------------------
 
@@ -124,6 +125,12 @@ class LibvirtSession(Session):
         except CommandRejected as e:
             self._observe("response", {"error": {"class": e.error_class, "desc": e.desc}, "id": ident})
             raise
+        except (ReadOnlyRefused, NotConnected, CommandTimeout):
+            raise
+        except Exception as e:  # an answer of libvirt's we did not expect: one line, not a crash
+            desc = clean(f"{type(e).__name__}: {e}", MAX_TEXT)
+            self._observe("response", {"error": {"class": "GenericError", "desc": desc}, "id": ident})
+            raise CommandRejected(command, "GenericError", desc) from None
         self._observe("response", {"return": answer, "id": ident})
         return answer
 
@@ -184,11 +191,17 @@ class LibvirtSession(Session):
         dom = self._dom
         if dom is None:  # gone (migrated away, shut down) or not arrived yet
             return self._last_job()
+        lib = self._lv
         try:
-            stats, state = await asyncio.to_thread(lambda: (dom.jobStats(), tuple(dom.state())))
-        except self._lv.libvirtError as e:
+            state = tuple(await asyncio.to_thread(dom.state))
+            stats = await asyncio.to_thread(dom.jobStats)
+        except lib.libvirtError as e:
             if self._dom is None or not await asyncio.to_thread(active, dom):
                 return self._last_job()
+            if e.get_error_code() == lib.VIR_ERR_OPERATION_UNSUPPORTED:
+                # the destination's incoming job: libvirt keeps its statistics on the source
+                return {"status": lv.incoming_status((int(state[0]), int(state[1])),
+                                                     self._announced if self._qmp_events else None)}
             raise CommandRejected("query-migrate", "GenericError", said(e)) from None
         if stats.get("type", lv.JOB_NONE) == lv.JOB_NONE:
             # the job that ended stays on screen until another starts
@@ -223,9 +236,10 @@ class LibvirtSession(Session):
             for getter, flags in (("migrateGetMaxSpeed", 0), ("migrateGetMaxDowntime", 0),
                                   ("migrateGetMaxSpeed", lib.VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY)):
                 try:
-                    values.append(int(getattr(dom, getter)(flags)) if dom is not None else None)
-                except lib.libvirtError:
-                    values.append(None)
+                    value = getattr(dom, getter)(flags) if dom is not None else None
+                except lib.libvirtError:  # a domain going away, a call this libvirt lacks
+                    value = None
+                values.append(int(value) if isinstance(value, int) else None)
             return lv.parameters(*values)
         return await asyncio.to_thread(read)
 
@@ -326,6 +340,9 @@ class LibvirtSession(Session):
             conn.setKeepAlive(5, 3)
         with contextlib.suppress(lib.libvirtError):
             conn.registerCloseCallback(self._here(self._closed), None)
+        with contextlib.suppress(lib.libvirtError):  # any domain's coming and going: is it ours?
+            conn.domainEventRegisterAny(None, lib.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                        self._here(self._any_lifecycle), None)
         version = await asyncio.to_thread(conn.getVersion)
         self.greeting = {"QMP": {"version": {"qemu": {"major": version // 1_000_000,
                                                       "minor": version // 1000 % 1000,
@@ -392,10 +409,13 @@ class LibvirtSession(Session):
         self._dom = None
 
     async def _keep(self) -> None:
-        """Once a second: the domain arrived, left, or the connection must be opened again."""
+        """Once a second, and at once on a lifecycle event of its name: the domain arrived,
+        left, or the connection must be opened again."""
         delay = 1.0
         while not self._closing:
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):  # or at once when a domain of its name comes
+                await asyncio.wait_for(self._look.wait(), delay)
+            self._look.clear()
             try:
                 if self._conn is None or not await asyncio.to_thread(self._conn.isAlive):
                     self._forget_domain()
@@ -420,6 +440,11 @@ class LibvirtSession(Session):
                 with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                     home.call_soon_threadsafe(handler, *args)
         return deliver
+
+    def _any_lifecycle(self, _conn: Any, dom: Any, _event: int, _detail: int, _opaque: Any) -> None:
+        with contextlib.suppress(Exception):
+            if dom.name() == self.domain:
+                self._look.set()
 
     def _closed(self, _conn: Any, reason: int, _opaque: Any) -> None:
         if not self._closing:

@@ -51,6 +51,18 @@ def status_of(stats: dict[str, Any], state: tuple[int, int] | None, announced: s
     return announced if announced is not None and announced in _ENDED.values() else "none"
 
 
+def incoming_status(state: tuple[int, int], announced: str | None) -> str:
+    """The status of a destination whose incoming job libvirt gives no statistics of (it
+    keeps them on the source): QEMU's own last word, else the domain's state."""
+    if announced and announced != "none":
+        return announced
+    if state in ((RUNNING, RUNNING_POSTCOPY_FAILED), (PAUSED, PAUSED_POSTCOPY_FAILED)):
+        return "postcopy-paused"
+    if state in ((RUNNING, RUNNING_POSTCOPY), (PAUSED, PAUSED_POSTCOPY)):
+        return "postcopy-active"
+    return "active"  # an incoming job runs: the guest waits paused for its memory
+
+
 def migration_info(stats: dict[str, Any], status: str) -> dict[str, Any]:
     """A ``query-migrate`` answer built from libvirt's job statistics."""
     info: dict[str, Any] = {"status": status}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ async def test_attach_to_a_running_domain_and_watch_a_libvirt_migration_complete
         snap = await wait_for(lambda: _status(watcher, "source") == "none" and watcher.snapshot, 10,
                               "source attached")
         assert snap.side("destination").connection == "reconnecting", "not there before migrating"
-        src.virsh("migrate-setspeed", domain, "16")  # MiB/s: long enough to watch it move
+        src.virsh("migrate-setspeed", domain, "32")  # MiB/s: long enough to watch it move
         migration = await asyncio.create_subprocess_exec(  # as an operator would start it
             "virsh", "-q", "-c", src.uri, "migrate", "--live", "--p2p", domain, dst.uri,
             "--migrateuri", f"tcp://127.0.0.1:{_port()}",
@@ -215,6 +216,8 @@ async def test_a_remote_libvirt_over_qemu_ssh_through_a_real_sshd(libvirt_hosts,
     from tests.conftest import require
     from tests.sshd import sshd_binary, start_sshd
     require(sshd_binary() is not None, "no sshd here (make test unpacks one: scripts/sshd.sh)")
+    require(shutil.which("nc") is not None, "no nc here: qemu+ssh:// with ?socket= needs it on the "
+                                            "remote side (make libvirt installs netcat-openbsd)")
     src, _ = libvirt_hosts
     domain = src.create("far1", working_set_mib=8, dirty_rate_mib_s=1)
     server = start_sshd(tmp_path)

@@ -44,6 +44,13 @@ def test_status_from_job_domain_state_and_qemus_own_event():
     assert lv.status_of({}, None, "completed") == "completed"
 
 
+def test_a_destination_reads_its_status_from_its_state_or_qemus_event():
+    assert lv.incoming_status((lv.RUNNING, lv.RUNNING_POSTCOPY_FAILED), None) == "postcopy-paused"
+    assert lv.incoming_status((lv.RUNNING, lv.RUNNING_POSTCOPY), None) == "postcopy-active"
+    assert lv.incoming_status((lv.PAUSED, 0), None) == "active"
+    assert lv.incoming_status((lv.RUNNING, lv.RUNNING_POSTCOPY), "postcopy-recover") == "postcopy-recover"
+
+
 def test_parameters_uris_and_the_schema_of_what_libvirt_serves():
     assert lv.parameters(16, 300, None) == {"max-bandwidth": 16 << 20, "downtime-limit": 300}
     assert lv.libvirt_migrate_uri("tcp:10.0.0.2:49152") == "tcp://10.0.0.2:49152"
