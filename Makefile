@@ -72,13 +72,14 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
 
 # The whole suite on the system's QEMU (Debian 12: 7.2), then every QEMU-driven test again on
-# QEMU 10.0; in CI a missing QEMU 10.0 fails the run.
+# QEMU 10.0 but those marked once (our own exit paths, libvirt's own checks: nothing of the
+# QEMU's version in them); in CI a missing QEMU 10.0 fails the run.
 test: $(STAMP) qemu qemu10 linux-guest sshd libvirt browser lint
 	@echo "== the whole suite, on $$(qemu-system-x86_64 --version 2>/dev/null | head -1 || echo 'no system QEMU')"
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 	@if [ -x $(QEMU10) ]; then \
 	  echo "== the QEMU-driven tests again, on $$($(QEMU10) --version | head -1)"; \
-	  QMIGTUI_QEMU=$(CURDIR)/$(QEMU10) $(VENV)/bin/pytest -q -p no:cacheprovider -m qemu; \
+	  QMIGTUI_QEMU=$(CURDIR)/$(QEMU10) $(VENV)/bin/pytest -q -p no:cacheprovider -m "qemu and not once"; \
 	elif [ "$$CI" = true ]; then echo "QEMU 10.0 is missing (make qemu10): CI must test it"; exit 1; \
 	else echo "== QEMU 10.0 not available here: its pass is left out"; fi
 

@@ -56,7 +56,7 @@ def test_the_terminal_gets_no_escape_sequence_bidi_or_markup_from_the_peer(hosti
         assert b"SOURCE" in t.output, t.output[-2000:]
         for key in (b"2", b"3", b"4", b"5", b"6", b"1", b"e", b"\x1b", b"?", b"7"):
             t.send(key)
-            t.drain(0.8)
+            t.drain(0.5)
         t.drain(2.0)  # several rounds of every event
         assert t.poll() is None, "the app ended"
         if b"lost the connection" not in t.output:  # the messages came whole: their text is shown

@@ -29,6 +29,8 @@ MigrationApp.action_focus_pane = boom
 sys.exit(cli.main(["lab", "--mem", "64", "--working-set", "8", "--dirty-rate", "2"]))
 """
 
+pytestmark = pytest.mark.once  # our processes' exit paths: the same on every QEMU
+
 
 def lab_dirs_of(pid: int) -> list[Path]:
     dirs = []

@@ -135,6 +135,7 @@ async def test_a_paused_postcopy_recovered_through_libvirt(libvirt_hosts):
         await watcher.close()
 
 
+@pytest.mark.once  # libvirt's side only
 async def test_read_only_connection_degrades_and_changes_nothing(libvirt_hosts):
     src, dst = libvirt_hosts
     domain = src.create("ro1", working_set_mib=8, dirty_rate_mib_s=1)
@@ -157,6 +158,7 @@ async def test_read_only_connection_degrades_and_changes_nothing(libvirt_hosts):
         await session.close()
 
 
+@pytest.mark.once  # libvirt's side only
 async def test_raw_qmp_is_an_opt_in_that_taints_and_domains_list_jobs_first(libvirt_hosts):
     src, dst = libvirt_hosts
     quiet = src.create("aaa-idle", working_set_mib=8, dirty_rate_mib_s=1)
@@ -184,6 +186,7 @@ async def test_raw_qmp_is_an_opt_in_that_taints_and_domains_list_jobs_first(libv
         await raw.close()
 
 
+@pytest.mark.once  # libvirt's side only
 async def test_no_such_domain_or_daemon_is_one_line(libvirt_hosts, tmp_path):
     src, _ = libvirt_hosts
     from qmigtui.qmp.errors import EndpointError
@@ -201,6 +204,7 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.once  # libvirt's side only
 def test_a_fleet_of_every_domain_of_a_libvirt_host(libvirt_hosts):
     from qmigtui.cli.fleet import _libvirt_domains
     from qmigtui.desk.fleet import expand
@@ -212,6 +216,7 @@ def test_a_fleet_of_every_domain_of_a_libvirt_host(libvirt_hosts):
     assert [s.name for s in expand(texts, {})] == ["vm-a", "vm-b"]
 
 
+@pytest.mark.once  # libvirt's side only
 async def test_a_remote_libvirt_over_qemu_ssh_through_a_real_sshd(libvirt_hosts, tmp_path):
     from tests.conftest import require
     from tests.sshd import sshd_binary, start_sshd
