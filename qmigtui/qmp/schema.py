@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,6 +174,20 @@ class Schema:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
+_resolved: weakref.WeakValueDictionary[str, Schema] = weakref.WeakValueDictionary()
+
+
 async def load_schema(session: Any) -> Schema:
-    """Fetch and resolve the schema of a connected session."""
-    return Schema.from_introspection(await session.execute("query-qmp-schema", timeout=10))
+    """Fetch and resolve the schema of a connected session. QEMUs that answer the very same
+    introspection (a fleet of one build) share one resolved Schema: by content, never by a
+    version string."""
+    raw = await session.execute("query-qmp-schema", timeout=10)
+    try:
+        key = hashlib.sha256(json.dumps(raw, separators=(",", ":")).encode()).hexdigest()
+    except (TypeError, ValueError):
+        return Schema.from_introspection(raw)
+    schema = _resolved.get(key)
+    if schema is None:
+        schema = Schema.from_introspection(raw)
+        _resolved[key] = schema
+    return schema

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import math
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
@@ -30,6 +31,8 @@ from qmigtui.watch.context import Forecaster
 from qmigtui.watch.snapshot import TERMINAL, DirtyRate, EventLine, SideState, Snapshot, ZeroShare
 
 Listener = Callable[[Snapshot], None]
+SCHEMA_AFTER_S = 0.5  # with many watchers (a fleet): each one's first schema read after this
+_watchers: weakref.WeakSet[Watcher] = weakref.WeakSet()  # watching now, in this process
 CONFIG_EVERY = 5.0  # seconds between reads of capabilities and parameters (another client may set them)
 OURS_FOR = 30.0  # seconds a change we sent explains what a read then finds
 
@@ -127,12 +130,14 @@ class Watcher:
     async def start(self) -> None:
         """Begin watching (sessions must be connected or reconnecting)."""
         self._stopping = False
+        _watchers.add(self)
         for side in self.sides.values():
             self._tasks.append(asyncio.create_task(self._poll_loop(side)))
             self._tasks.append(asyncio.create_task(self._event_loop(side)))
 
     async def stop(self) -> None:
         self._stopping = True  # wait_for in 3.11 can swallow a cancel that meets a timeout
+        _watchers.discard(self)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -176,6 +181,8 @@ class Watcher:
                 # the state first (a fleet of fifty shows every row at once); the schema, half
                 # a megabyte to read, after
                 self._take(side, await session.execute("query-migrate"), generation)
+                if len(_watchers) > 1:  # every VM's state drawn before the big reads fill the loop
+                    await asyncio.sleep(SCHEMA_AFTER_S)
                 side.schema = await load_schema(session)
                 s = side.schema
                 side.state = replace(side.state, kvm=await _kvm(session))

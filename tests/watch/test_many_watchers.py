@@ -1,0 +1,52 @@
+"""Many watchers in one process (a fleet): every state first, the big schema reads after,
+and QEMUs answering the same introspection share one resolved schema (fake peers, named so)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from qmigtui.qmp.endpoint import parse_endpoint
+from qmigtui.qmp.schema import load_schema
+from qmigtui.qmp.session import Session
+from qmigtui.watch import watcher as watching
+from qmigtui.watch.watcher import Watcher
+from tests.fakeqmp import FakeQmp, watcher_reply
+from tests.helpers import wait_for
+
+
+async def test_a_fleet_draws_every_state_before_reading_schemas_and_shares_equal_ones(tmp_path):
+    asked: list[tuple[str, str, float]] = []
+
+    def script(name: str) -> Any:
+        def answer(cmd: str, args: dict[str, Any]) -> Any:
+            asked.append((name, cmd, time.monotonic()))
+            if cmd == "query-migrate":
+                return {"return": {"status": "active"}}
+            return watcher_reply(cmd) or {"return": {}}
+        return answer
+
+    peers = [await FakeQmp(str(tmp_path / f"{n}.sock"), script(n)).start() for n in ("a", "b")]
+    watchers = []
+    try:
+        for peer in peers:
+            session = Session(parse_endpoint(peer.path), "source")
+            await session.connect()
+            w = Watcher([session], 1.0)
+            await w.start()
+            watchers.append(w)
+        await wait_for(lambda: all(w.sides["source"].schema is not None for w in watchers), 10,
+                       "both schemas read")
+        # the second one watches beside another: its state first, its schema after a pause
+        first_state = min(t for n, cmd, t in asked if n == "b" and cmd == "query-migrate")
+        first_schema = min(t for n, cmd, t in asked if n == "b" and cmd == "query-qmp-schema")
+        assert first_schema - first_state >= watching.SCHEMA_AFTER_S * 0.8
+        a, b = (w.sides["source"].schema for w in watchers)
+        assert a is b, "the same introspection, resolved once"
+        again = await load_schema(watchers[0].sides["source"].session)
+        assert again is a
+    finally:
+        for w in watchers:
+            await w.close()
+        for peer in peers:
+            await peer.stop()
