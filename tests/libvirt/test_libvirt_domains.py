@@ -243,3 +243,18 @@ async def test_a_remote_libvirt_over_qemu_ssh_through_a_real_sshd(libvirt_hosts,
             await session.close()
     finally:
         server.stop()
+
+
+@pytest.mark.once  # libvirt's side only
+def test_connect_without_a_domain_lists_them_and_asks_for_one(libvirt_hosts, tmp_path):
+    import subprocess
+    import sys
+    src, _ = libvirt_hosts
+    src.create("solo", working_set_mib=8, dirty_rate_mib_s=1)
+    (tmp_path / "empty.toml").write_text("")
+    done = subprocess.run([sys.executable, "-m", "qmigtui", "--connect", src.uri, "--config",
+                           str(tmp_path / "empty.toml")], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 2
+    assert done.stdout.splitlines()[1].split()[:2] == ["solo", "running"]
+    assert done.stderr == f"qmigtui: name one: qmigtui --connect {src.uri} DOMAIN\n"
