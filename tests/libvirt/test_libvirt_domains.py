@@ -4,8 +4,10 @@ attach with no second monitor, watch libvirt-driven migrations, act through libv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +24,19 @@ from tests.helpers import wait_for
 MIB = 1 << 20
 
 
-async def _watch(src: Any, dst: Any, domain: str, **kw: Any) -> tuple[Watcher, Controller]:
-    sessions = [LibvirtSession(src.uri, domain, "source", peer_uri=dst.uri, **kw),
-                LibvirtSession(dst.uri, domain, "destination", **kw)]
+@contextlib.asynccontextmanager
+async def _watching(src: Any, dst: Any, domain: str) -> AsyncIterator[tuple[Watcher, Controller]]:
+    """Both sides of the domain watched through libvirt (closed when the block ends)."""
+    sessions = [LibvirtSession(src.uri, domain, "source", peer_uri=dst.uri),
+                LibvirtSession(dst.uri, domain, "destination")]
     for s in sessions:
         await s.connect()
     watcher = Watcher(sessions, 0.25)
     await watcher.start()
-    return watcher, Controller(watcher)
+    try:
+        yield watcher, Controller(watcher)
+    finally:
+        await watcher.close()
 
 
 async def _started(watcher: Watcher, controller: Controller, parameters: dict[str, int]) -> None:
@@ -58,8 +65,7 @@ async def test_attach_to_a_running_domain_and_watch_a_libvirt_migration_complete
     domain = src.create("web1", working_set_mib=48, dirty_rate_mib_s=4)
     pid = src.qemu_pid(domain)
     assert pid and len(_monitors(pid)) == 1, "libvirt's own monitor, and no second one"
-    watcher, _ = await _watch(src, dst, domain)
-    try:
+    async with _watching(src, dst, domain) as (watcher, _):
         snap = await wait_for(lambda: _status(watcher, "source") == "none" and watcher.snapshot, 10,
                               "source attached")
         assert snap.side("destination").connection == "reconnecting", "not there before migrating"
@@ -83,15 +89,12 @@ async def test_attach_to_a_running_domain_and_watch_a_libvirt_migration_complete
         info = watcher.snapshot.side("source").info
         assert info.number("ram.transferred") >= 48 * MIB and info.number("total-time")
         assert "custom-monitor" not in src.domain_log(domain), "the domain stays untainted"
-    finally:
-        await watcher.close()
 
 
 async def test_a_migration_started_cancelled_and_failed_through_libvirt(libvirt_hosts):
     src, dst = libvirt_hosts
     domain = src.create("db1", working_set_mib=64, dirty_rate_mib_s=8)
-    watcher, controller = await _watch(src, dst, domain)
-    try:
+    async with _watching(src, dst, domain) as (watcher, controller):
         await _started(watcher, controller, {"max-bandwidth": 8 * MIB})
         assert watcher.snapshot.side("source").parameters.values.get("max-bandwidth") == 8 * MIB
         await controller.cancel()
@@ -108,15 +111,12 @@ async def test_a_migration_started_cancelled_and_failed_through_libvirt(libvirt_
                        "libvirt's reason shown")
         await wait_for(lambda: _status(watcher, "source") in ("failed", "none") and
                        watcher.snapshot.side("source").connection == "connected", 10, "still attached")
-    finally:
-        await watcher.close()
 
 
 async def test_a_paused_postcopy_recovered_through_libvirt(libvirt_hosts):
     src, dst = libvirt_hosts
     domain = src.create("app1", working_set_mib=64, dirty_rate_mib_s=8)
-    watcher, controller = await _watch(src, dst, domain)
-    try:
+    async with _watching(src, dst, domain) as (watcher, controller):
         await _started(watcher, controller, {"max-bandwidth": 16 * MIB,
                                              "max-postcopy-bandwidth": 4 * MIB})
         await controller.start_postcopy()
@@ -131,8 +131,6 @@ async def test_a_paused_postcopy_recovered_through_libvirt(libvirt_hosts):
                                                               "completed"), 20, "resumed")
         await wait_for(lambda: _status(watcher, "destination") == "completed", 60, "completed")
         assert "custom-monitor" not in src.domain_log(domain)
-    finally:
-        await watcher.close()
 
 
 @pytest.mark.once  # libvirt's side only
