@@ -16,6 +16,7 @@ import contextlib
 import itertools
 import json
 import re
+import threading
 from typing import Any
 
 from qmigtui.model.commands import is_query
@@ -276,7 +277,7 @@ class LibvirtSession(Session):
         self._ended, self._migrate_error, self._last_stats = None, None, {}
         self._announced = None
         peer = self.peer_uri
-        migration = asyncio.ensure_future(asyncio.to_thread(dom.migrateToURI3, peer, params, flags))
+        migration = _aside(dom.migrateToURI3, peer, params, flags)
         self._migration = migration
         for _ in range(50):  # up to 5 s for libvirt to take the job or refuse it
             if migration.done():
@@ -483,3 +484,28 @@ class LibvirtSession(Session):
     def _now_event(self, name: str, data: dict[str, Any]) -> dict[str, Any]:
         _mono, wall = self.now()
         return lv.event(name, int(wall), int(wall % 1 * 1e6), data)
+
+
+def _aside(call: Any, *args: Any) -> asyncio.Future[Any]:
+    """Run a call that lasts a whole migration in a thread of its own that never holds up the
+    app's exit (the default executor's threads are waited for); its result as a future."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def run() -> None:
+        try:
+            result, error = call(*args), None
+        except BaseException as e:  # handed to the loop, raised there
+            result, error = None, e
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(settle, result, error)
+    threading.Thread(target=run, name="libvirt-migrate", daemon=True).start()
+    return future

@@ -256,3 +256,33 @@ def test_connect_without_a_domain_lists_them_and_asks_for_one(libvirt_hosts, tmp
     assert done.returncode == 2
     assert done.stdout.splitlines()[1].split()[:2] == ["solo", "running"]
     assert done.stderr == f"qmigtui: name one: qmigtui --connect {src.uri} DOMAIN\n"
+
+
+QUIT_MID_MIGRATION = """
+import asyncio, sys
+from qmigtui.qmp.libvirt_session import LibvirtSession
+
+async def main():
+    s = LibvirtSession(sys.argv[1], sys.argv[2], "source", peer_uri=sys.argv[3])
+    await s.connect()
+    await s.execute("migrate-set-parameters", {"max-bandwidth": 4 << 20})
+    await s.execute("migrate", {"uri": sys.argv[4]})
+    print((await s.execute("query-migrate"))["status"], flush=True)
+    await s.close()
+asyncio.run(main())
+"""
+
+
+@pytest.mark.once  # our own exit path
+def test_leaving_while_libvirt_migrates_does_not_wait_for_the_migration(libvirt_hosts):
+    import subprocess
+    import sys
+    import time
+    src, dst = libvirt_hosts
+    domain = src.create("long1", working_set_mib=64, dirty_rate_mib_s=8)
+    t0 = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", QUIT_MID_MIGRATION, src.uri, domain, dst.uri,
+                           f"tcp:127.0.0.1:{_port()}"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["active"] or done.stdout.split() == ["setup"]
+    assert time.monotonic() - t0 < 15, "128 MiB at 4 MiB/s would take 30 s"
