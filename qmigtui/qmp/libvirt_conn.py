@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from typing import Any
 
@@ -92,8 +93,35 @@ async def list_domains(uri: str) -> list[tuple[str, str, str]]:
             return sorted(rows, key=lambda r: (r[2] == "", r[1] != "running", r[0]))
         finally:
             conn.close()
-    return await asyncio.to_thread(read)
+    return await off_loop(read)
 
 
 _STATES = {0: "no state", 1: "running", 2: "blocked", 3: "paused", 4: "shutting down",
            5: "shut off", 6: "crashed", 7: "suspended"}
+
+
+def off_loop(call: Any, *args: Any) -> asyncio.Future[Any]:
+    """Run a libvirt call in a thread of its own, its result as a future: never on the loop
+    (a call waits on a remote host), never holding up the app's exit (asyncio waits for
+    its default executor's threads: a hung host, or a migrate call that lasts the whole
+    migration, would keep the app from ending)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def run() -> None:
+        try:
+            result, error = call(*args), None
+        except BaseException as e:  # handed to the loop, raised there
+            result, error = None, e
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(settle, result, error)
+    threading.Thread(target=run, name="libvirt-call", daemon=True).start()
+    return future

@@ -16,7 +16,6 @@ import contextlib
 import itertools
 import json
 import re
-import threading
 from typing import Any
 
 from qmigtui.model.commands import is_query
@@ -31,7 +30,15 @@ from qmigtui.qmp.errors import (
     ReadOnlyRefused,
     Unreachable,
 )
-from qmigtui.qmp.libvirt_conn import MAX_TEXT, active, job_or_none, libvirt_module, said, start_events
+from qmigtui.qmp.libvirt_conn import (
+    MAX_TEXT,
+    active,
+    job_or_none,
+    libvirt_module,
+    off_loop,
+    said,
+    start_events,
+)
 from qmigtui.qmp.session import ConnState, Session
 
 TAINT = "libvirt marks the domain tainted (custom-monitor)"
@@ -88,8 +95,8 @@ class LibvirtSession(Session):
         if conn is not None:
             with contextlib.suppress(Exception):
                 conn.unregisterCloseCallback()
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(conn.close)
+            with contextlib.suppress(Exception):  # a host that does not answer: let it go
+                await asyncio.wait_for(off_loop(conn.close), 5)
         self._set_state(ConnState.CLOSED, None)
 
     def peer_pid(self) -> int | None:
@@ -183,7 +190,7 @@ class LibvirtSession(Session):
         if dom is None:
             raise CommandRejected(command, "DeviceNotFound", f"{self.domain} is not running on {self.uri}")
         try:
-            result = await asyncio.to_thread(getattr(dom, method), *args)
+            result = await off_loop(getattr(dom, method), *args)
         except self._lv.libvirtError as e:
             raise CommandRejected(command, "GenericError", said(e)) from None
         return {} if isinstance(result, int) else result  # libvirt's 0 for success
@@ -194,10 +201,10 @@ class LibvirtSession(Session):
             return self._last_job()
         lib = self._lv
         try:
-            state = tuple(await asyncio.to_thread(dom.state))
-            stats = await asyncio.to_thread(dom.jobStats)
+            state = tuple(await off_loop(dom.state))
+            stats = await off_loop(dom.jobStats)
         except lib.libvirtError as e:
-            if self._dom is None or not await asyncio.to_thread(active, dom):
+            if self._dom is None or not await off_loop(active, dom):
                 return self._last_job()
             if e.get_error_code() == lib.VIR_ERR_OPERATION_UNSUPPORTED:
                 # the destination's incoming job: libvirt keeps its statistics on the source
@@ -242,7 +249,7 @@ class LibvirtSession(Session):
                     value = None
                 values.append(int(value) if isinstance(value, int) else None)
             return lv.parameters(*values)
-        return await asyncio.to_thread(read)
+        return await off_loop(read)
 
     async def _set_parameters(self, args: dict[str, Any]) -> dict[str, Any]:
         lib = self._lv
@@ -277,12 +284,12 @@ class LibvirtSession(Session):
         self._ended, self._migrate_error, self._last_stats = None, None, {}
         self._announced = None
         peer = self.peer_uri
-        migration = _aside(dom.migrateToURI3, peer, params, flags)
+        migration = off_loop(dom.migrateToURI3, peer, params, flags)
         self._migration = migration
         for _ in range(50):  # up to 5 s for libvirt to take the job or refuse it
             if migration.done():
                 break
-            stats = await asyncio.to_thread(job_or_none, dom)
+            stats = await off_loop(job_or_none, dom)
             if stats.get("type", lv.JOB_NONE) != lv.JOB_NONE:
                 break
             await asyncio.sleep(0.1)
@@ -309,7 +316,7 @@ class LibvirtSession(Session):
             raise CommandRejected(command, "DeviceNotFound", f"{self.domain} is not running on {self.uri}")
         text = json.dumps({"execute": command, "arguments": args} if args else {"execute": command})
         try:
-            reply = await asyncio.to_thread(libvirt_qemu.qemuMonitorCommand, dom, text, 0)
+            reply = await off_loop(libvirt_qemu.qemuMonitorCommand, dom, text, 0)
         except self._lv.libvirtError as e:
             raise CommandRejected(command, "GenericError", said(e)) from None
         try:
@@ -330,7 +337,7 @@ class LibvirtSession(Session):
         self._home = asyncio.get_running_loop()
         opener = lib.openReadOnly if self.read_only else lib.open
         try:
-            conn = await asyncio.wait_for(asyncio.to_thread(opener, self.uri), self.timeout)
+            conn = await asyncio.wait_for(off_loop(opener, self.uri), self.timeout)
         except TimeoutError:
             raise EndpointError(f"{self.uri}: no answer from libvirt in {self.timeout:g} s",
                                 Unreachable.NO_ANSWER) from None
@@ -344,7 +351,7 @@ class LibvirtSession(Session):
         with contextlib.suppress(lib.libvirtError):  # any domain's coming and going: is it ours?
             conn.domainEventRegisterAny(None, lib.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                                         self._here(self._any_lifecycle), None)
-        version = await asyncio.to_thread(conn.getVersion)
+        version = await off_loop(conn.getVersion)
         self.greeting = {"QMP": {"version": {"qemu": {"major": version // 1_000_000,
                                                       "minor": version // 1000 % 1000,
                                                       "micro": version % 1000},
@@ -359,8 +366,8 @@ class LibvirtSession(Session):
         """Look the domain up; adopt it (callbacks, CONNECTED) or say it is not there."""
         lib, conn = self._lv, self._conn
         try:
-            dom = await asyncio.to_thread(conn.lookupByName, self.domain)
-            active = await asyncio.to_thread(dom.isActive)
+            dom = await off_loop(conn.lookupByName, self.domain)
+            active = await off_loop(dom.isActive)
         except lib.libvirtError:
             dom, active = None, False
         if not active:
@@ -418,7 +425,7 @@ class LibvirtSession(Session):
                 await asyncio.wait_for(self._look.wait(), delay)
             self._look.clear()
             try:
-                if self._conn is None or not await asyncio.to_thread(self._conn.isAlive):
+                if self._conn is None or not await off_loop(self._conn.isAlive):
                     self._forget_domain()
                     self._conn = None
                     await self._open_connection()
@@ -484,28 +491,3 @@ class LibvirtSession(Session):
     def _now_event(self, name: str, data: dict[str, Any]) -> dict[str, Any]:
         _mono, wall = self.now()
         return lv.event(name, int(wall), int(wall % 1 * 1e6), data)
-
-
-def _aside(call: Any, *args: Any) -> asyncio.Future[Any]:
-    """Run a call that lasts a whole migration in a thread of its own that never holds up the
-    app's exit (the default executor's threads are waited for); its result as a future."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
-
-    def settle(result: Any, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)
-
-    def run() -> None:
-        try:
-            result, error = call(*args), None
-        except BaseException as e:  # handed to the loop, raised there
-            result, error = None, e
-        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
-            loop.call_soon_threadsafe(settle, result, error)
-    threading.Thread(target=run, name="libvirt-migrate", daemon=True).start()
-    return future
