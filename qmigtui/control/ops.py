@@ -71,7 +71,7 @@ class Controller:
     def libvirt(self) -> bool:
         """The source is a domain under libvirt: it prepares the destination and recovers with
         its own migrate call, so no step is sent to the destination from here."""
-        return bool(getattr(self.watcher.sides["source"].session, "manages_incoming", False))
+        return self.watcher.sides["source"].session.manages_incoming
 
     def has_side(self, name: str) -> bool:
         return name in self.watcher.sides

@@ -147,9 +147,7 @@ class Desk:
         """For a domain under libvirt: the destination's libvirt (\"\" when none was given);
         None for QEMU watched over QMP."""
         session = self._watcher.sides["source"].session
-        if not getattr(session, "manages_incoming", False):
-            return None
-        return str(getattr(session, "peer_uri", "") or "")
+        return (session.peer_uri or "") if session.manages_incoming else None
 
     async def start_migration(self, uri: str) -> str:
         return await self._controller.start_migration(uri or None)

@@ -59,7 +59,6 @@ class LibvirtSession(Session):
         self.uri, self.domain = uri, domain
         self.monitor = monitor
         self.peer_uri = peer_uri  # the destination's libvirt, where a migrate sends the domain
-        self.missing: list[str] = []  # what this connection cannot give, in words
         self._lv: Any = None
         self._conn: Any = None
         self._dom: Any = None
@@ -200,24 +199,25 @@ class LibvirtSession(Session):
         if dom is None:  # gone (migrated away, shut down) or not arrived yet
             return self._last_job()
         lib = self._lv
+        qemu_said = self._announced if self._qmp_events else None
+        state: tuple[int, int] | None = None
         try:
-            state = tuple(await off_loop(dom.state))
+            st, reason = await off_loop(dom.state)
+            state = (int(st), int(reason))
             stats = await off_loop(dom.jobStats)
         except lib.libvirtError as e:
             if self._dom is None or not await off_loop(active, dom):
                 return self._last_job()
-            if e.get_error_code() == lib.VIR_ERR_OPERATION_UNSUPPORTED:
+            if state is not None and e.get_error_code() == lib.VIR_ERR_OPERATION_UNSUPPORTED:
                 # the destination's incoming job: libvirt keeps its statistics on the source
-                return {"status": lv.incoming_status((int(state[0]), int(state[1])),
-                                                     self._announced if self._qmp_events else None)}
+                return {"status": lv.incoming_status(state, qemu_said)}
             raise CommandRejected("query-migrate", "GenericError", said(e)) from None
         if stats.get("type", lv.JOB_NONE) == lv.JOB_NONE:
             # the job that ended stays on screen until another starts
             stats = self._ended or self._ended_by_event() or stats
         else:
             self._last_stats = dict(stats)
-        status = lv.status_of(stats, (int(state[0]), int(state[1])),
-                              self._announced if self._qmp_events else None)
+        status = lv.status_of(stats, state, qemu_said)
         info = lv.migration_info(stats, status)
         if status == "failed" and self._migrate_error and "error-desc" not in info:
             info["error-desc"] = self._migrate_error

@@ -127,6 +127,11 @@ class _Client(QMPClient):
 class Session:
     """One QMP endpoint, kept connected."""
 
+    # a session for a domain under a manager (libvirt) that prepares the destination and its
+    # recovery itself, sending migrations to ``peer_uri``; a QMP session does neither
+    manages_incoming = False
+    peer_uri: str | None = None
+
     def __init__(
         self,
         endpoint: Endpoint,
@@ -160,6 +165,7 @@ class Session:
         self._forward: SshForward | None = None  # ssh:// endpoints: the OpenSSH forwarder
         self.polls = PollOrder()
         self.overtaken = False  # the latest query-migrate answer was (see poll_order)
+        self.missing: list[str] = []  # what this way of watching cannot give, in words
 
     # -- observers -------------------------------------------------------
 

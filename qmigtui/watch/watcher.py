@@ -189,7 +189,7 @@ class Watcher:
                 side.state = replace(
                     side.state, qemu_version=session.qemu_version,
                     via="libvirt" if session.endpoint.kind == "libvirt" else "",
-                    limits=tuple(getattr(session, "missing", ())),
+                    limits=tuple(session.missing),
                     supported_commands=frozenset(s.commands),
                     capability_features={c: s.capability_features(c) for c in s.capabilities},
                     parameter_features={p: s.parameter_features(p) for p in s.parameters},
