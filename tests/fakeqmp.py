@@ -24,9 +24,11 @@ class FakeQmp:
     """
 
     def __init__(self, path: str, script: Callable[[str, dict[str, Any]], Any] | None = None,
-                 greeting: bytes | None = None, handshake: Callable[[int], Any] | None = None):
+                 greeting: bytes | Callable[[int], bytes] | None = None,
+                 handshake: Callable[[int], Any] | None = None):
         self.path = path
         self.handshake = handshake or (lambda n: {"return": {}})  # n: handshakes so far
+        # greeting: bytes, or bytes for the n-th connection
         self.script = script or (lambda cmd, args: {"return": {}})
         self.greeting = greeting if greeting is not None else json.dumps(GREETING).encode() + b"\r\n"
         self.received: list[str] = []
@@ -52,8 +54,9 @@ class FakeQmp:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.writers.append(writer)
-        if self.greeting:
-            writer.write(self.greeting)
+        greeting = self.greeting(len(self.writers) - 1) if callable(self.greeting) else self.greeting
+        if greeting:
+            writer.write(greeting)
             await writer.drain()
         decoder, buf = json.JSONDecoder(), ""
         try:

@@ -24,7 +24,7 @@ from typing import Any
 from qemu.qmp import ConnectError, ExecInterruptedError, ExecuteError, QMPClient, StateError
 from qemu.qmp.message import Message
 from qemu.qmp.protocol import Runstate
-from qemu.qmp.qmp_client import NegotiationError
+from qemu.qmp.qmp_client import GreetingError, NegotiationError
 
 from qmigtui.model.commands import is_query
 from qmigtui.model.text import clean, clean_tree
@@ -346,8 +346,9 @@ class Session:
         return None
 
     async def _open(self) -> _Client:
-        """Connect once; a handshake QEMU answered with something else than success is tried
-        once more (seen once in a thousand fresh lab QEMUs), then reported with QEMU's answer."""
+        """Connect once; a handshake that went wrong (a first message that is no greeting, or
+        qmp_capabilities answered with something else than success: each seen about once in a
+        thousand fresh lab QEMUs) is tried once more, then reported in QEMU's words."""
         try:
             return await self._open_once()
         except _HandshakeRefused:
@@ -387,6 +388,8 @@ class Session:
             if isinstance(e.exc, NegotiationError):
                 raise _HandshakeRefused(f"{ep}: QEMU refused the QMP handshake "
                                         f"({_answer(client.last_inbound)})") from None
+            if isinstance(e.exc, GreetingError):  # a first message that is no greeting
+                raise _HandshakeRefused(_describe_connect_error(ep, e.exc)[0]) from None
             raise EndpointError(*_describe_connect_error(ep, e.exc)) from None
         except OSError as e:
             await self._discard(client)
@@ -472,7 +475,7 @@ def _silent(ep: Endpoint, waited: float) -> str:
 
 
 class _HandshakeRefused(Exception):
-    """qmp_capabilities was answered, but not with success."""
+    """The greeting or the answer to qmp_capabilities was not what QMP says it is."""
 
 
 def _answer(msg: Message | None) -> str:

@@ -81,6 +81,26 @@ async def test_a_refused_handshake_is_tried_again_then_reported_in_qemus_words(t
     await never.stop()
 
 
+async def test_a_first_message_that_is_no_greeting_is_tried_again_then_reported_as_before(tmp_path):
+    import json
+
+    from tests.fakeqmp import GREETING
+    good = json.dumps(GREETING).encode() + b"\r\n"
+    stale = b'{"return": {}, "id": "7"}\r\n'  # an answer meant for an earlier client, say
+    once = await FakeQmp(str(tmp_path / "once.sock"), greeting=lambda n: stale if n == 0 else good).start()
+    s = Session(parse_endpoint(once.path), "source")
+    await s.connect()
+    assert len(once.writers) == 2
+    await s.close()
+    await once.stop()
+    never = await FakeQmp(str(tmp_path / "never.sock"), greeting=stale).start()
+    s = Session(parse_endpoint(never.path), "source", reconnect=False)
+    with pytest.raises(EndpointError, match="not a QMP monitor") as e:
+        await s.connect()
+    assert "\n" not in str(e.value) and len(never.writers) == 2
+    await never.stop()
+
+
 async def test_peer_gone_then_back_on_the_same_socket(tmp_path):
     path = str(tmp_path / "bounce.sock")
     first = await FakeQmp(path).start()
