@@ -4,11 +4,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-QEMU10 := .cache/qemu-10.0/usr/bin/qemu-system-x86_64
+.PHONY: setup host qemu qemus linux-guest sshd libvirt browser test lint demo bench screenshots clean
 
-.PHONY: setup qemu qemu10 linux-guest sshd libvirt browser test lint demo bench screenshots clean
-
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml | host
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
@@ -16,45 +14,56 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# QEMU from Debian's packages when it is missing and we may install it.
-qemu:
-	@if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || ! command -v qemu-img >/dev/null 2>&1; then \
+# Debian packages installed when missing and we may (root with apt-get); a minimal Debian root
+# has none of these. $(1): the packages; $(2): extra apt-get options.
+define apt_missing
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	  | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-x86 qemu-utils; \
-	  else echo "qemu-system-x86_64 is missing: install qemu-system-x86 (tests that need it will fail or skip)"; fi; \
+	    echo "== installing" $$missing; apt-get update -qq \
+	    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) $$missing >/dev/null; \
+	  else echo "missing:" $$missing "(apt-get install them; what needs them will fail or skip)"; fi; \
 	fi
+endef
 
-# QEMU 10.0 (bookworm-backports) unpacked beside the system's 7.2, for the second test pass.
-qemu10: qemu
-	@if [ ! -x $(QEMU10) ] && command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1; then \
-	  scripts/qemu10.sh >/dev/null || echo "QEMU 10.0 could not be fetched"; fi
+# What the set-up itself needs of the host: a venv, headers to build libvirt-python, OpenSSH's
+# client (ssh:// endpoints), ps/pgrep and ss (who holds a monitor).
+HOST_DEBS := python3-venv python3-dev gcc pkg-config openssh-client procps iproute2
+host:
+	$(call apt_missing,$(HOST_DEBS),--no-install-recommends)
+
+# The system's QEMU (Debian 12: 7.2, Debian 13: 10.0), for the lab, the demo and the first pass.
+qemu:
+	$(call apt_missing,qemu-system-x86 qemu-utils,)
+
+# The test matrix: each QEMU unpacked with its whole closure into .cache/qemu-VERSION and run
+# through its own loader (scripts/qemu_root.py), so each runs on Debian 12 and 13 alike. The
+# system's own version is tested as installed and not unpacked.
+QEMUS := 7.2 10.0 11.1
+SYSTEM_QEMU = $$(qemu-system-x86_64 --version 2>/dev/null | sed -n '1s/.*version \([0-9]*\.[0-9]*\).*/\1/p')
+qemus: $(STAMP) qemu
+	@system=$(SYSTEM_QEMU); for v in $(QEMUS); do [ "$$v" = "$$system" ] && continue; \
+	  $(PY) scripts/qemu_root.py $$v >/dev/null || echo "QEMU $$v could not be unpacked"; done
 
 # The lab's Linux guest (a Debian cloud kernel, busybox, stress-ng), built once into the cache.
 linux-guest: $(STAMP)
 	@$(PY) -m qmigtui lab --guest linux --prepare >/dev/null || echo "the Linux guest could not be built"
 
-# OpenSSH's server unpacked into .cache/openssh for the ssh:// tests (not installed, not
-# started); run as root it needs its privilege-separation user.
-sshd:
-	@if command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1; then \
-	  scripts/sshd.sh >/dev/null || echo "sshd could not be fetched"; fi
+# OpenSSH's server unpacked with its closure into .cache/openssh for the ssh:// tests (not
+# installed, not started); run as root it needs its privilege-separation user.
+sshd: $(STAMP) host
+	@$(PY) scripts/sshd_root.py >/dev/null || echo "sshd could not be unpacked"
 	@if [ "$$(id -u)" = 0 ] && ! id sshd >/dev/null 2>&1; then \
 	  useradd --system --no-create-home --home-dir /run/sshd --shell /usr/sbin/nologin sshd; fi
 
-# libvirt for the --connect tests: Debian's daemon and QEMU driver (never started as a
+# libvirt for the --connect tests: the host's own daemon and QEMU driver (never started as a
 # service: the tests run private daemons, tests/libvirtd.py), libvirt-dev to build
 # libvirt-python into the venv, netcat for qemu+ssh:// to a daemon's own socket, and the
 # libvirt-qemu user and group its QEMU driver wants.
-LIBVIRT_DEBS := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev pkg-config gcc \
-  netcat-openbsd
-libvirt: $(STAMP)
-	@if ! command -v libvirtd >/dev/null 2>&1 || ! command -v virsh >/dev/null 2>&1 \
-	    || ! command -v nc >/dev/null 2>&1 || ! pkg-config --exists libvirt 2>/dev/null; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      --no-install-recommends $(LIBVIRT_DEBS); \
-	  else echo "libvirt is missing: apt-get install $(LIBVIRT_DEBS) (its tests will fail or skip)"; fi; \
-	fi
+LIBVIRT_DEBS := libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev netcat-openbsd
+libvirt: $(STAMP) host
+	$(call apt_missing,$(LIBVIRT_DEBS),--no-install-recommends)
 	@if [ "$$(id -u)" = 0 ]; then \
 	  getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu; \
 	  id libvirt-qemu >/dev/null 2>&1 || useradd --system --no-create-home -g libvirt-qemu \
@@ -68,20 +77,22 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy qmigtui
 
 browser:
-	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
+	$(call apt_missing,chromium,)
 
-# The whole suite on the system's QEMU (Debian 12: 7.2), then every QEMU-driven test again on
-# QEMU 10.0 but those marked once (our own exit paths, libvirt's own checks: nothing of the
-# QEMU's version in them); in CI a missing QEMU 10.0 fails the run.
-test: $(STAMP) qemu qemu10 linux-guest sshd libvirt browser lint
-	@echo "== the whole suite, on $$(qemu-system-x86_64 --version 2>/dev/null | head -1 || echo 'no system QEMU')"
+# The whole suite on the system's QEMU, then every QEMU-driven test again on each other QEMU of
+# the matrix but those marked once (our own exit paths, libvirt's own checks: nothing of the
+# QEMU's version in them). In CI a QEMU of the matrix that does not run here fails the run.
+test: $(STAMP) host qemu qemus linux-guest sshd libvirt browser lint
+	@echo "== the whole suite, on the system's $$(qemu-system-x86_64 --version 2>/dev/null | head -1 || echo 'no system QEMU')"
 	$(VENV)/bin/pytest -q -p no:cacheprovider
-	@if [ -x $(QEMU10) ]; then \
-	  echo "== the QEMU-driven tests again, on $$($(QEMU10) --version | head -1)"; \
-	  QMIGTUI_QEMU=$(CURDIR)/$(QEMU10) $(VENV)/bin/pytest -q -p no:cacheprovider -m "qemu and not once"; \
-	elif [ "$$CI" = true ]; then echo "QEMU 10.0 is missing (make qemu10): CI must test it"; exit 1; \
-	else echo "== QEMU 10.0 not available here: its pass is left out"; fi
+	@system=$(SYSTEM_QEMU); for v in $(QEMUS); do [ "$$v" = "$$system" ] && continue; \
+	  q=$(CURDIR)/.cache/qemu-$$v/qemu-system-x86_64; \
+	  if $$q --version >/dev/null 2>&1; then \
+	    echo "== the QEMU-driven tests again, on QEMU $$v: $$($$q --version | head -1)"; \
+	    QMIGTUI_QEMU=$$q $(VENV)/bin/pytest -q -p no:cacheprovider -m "qemu and not once" || exit 1; \
+	  elif [ "$$CI" = true ]; then echo "QEMU $$v does not run here (make qemus): CI must test it"; exit 1; \
+	  else echo "== QEMU $$v does not run here: its pass is left out"; fi; \
+	done
 
 demo: $(STAMP)
 	@$(MAKE) --no-print-directory qemu || true

@@ -16,7 +16,6 @@ passes -no-acpi, which QEMU 10.0 no longer takes.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import signal
@@ -27,12 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qmigtui.lab.guest import write_image
-from qmigtui.lab.pair import default_qemu, firmware_dirs
+from qmigtui.lab.pair import default_qemu
 from qmigtui.qmp import children
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPS_CACHE = ROOT / ".cache" / "libvirt-caps"  # shared by every daemon of every run here
-SYSTEM_MODULES = Path("/usr/lib/x86_64-linux-gnu/qemu")
 BINDS = {"etc": "/etc/libvirt", "run": "/run/libvirt", "lib": "/var/lib/libvirt",
          "log": "/var/log/libvirt", "cache": "/var/cache/libvirt"}
 
@@ -70,29 +68,11 @@ def missing() -> str | None:
 
 
 def emulator() -> str:
-    """The QEMU the daemons start: the one under test. One unpacked beside the system's
-    (QEMU 10.0) runs behind a wrapper that adds its firmware directories (libvirt passes no
-    -L) and, in a mount namespace of its own, puts its modules where the system's are: it
-    loads modules from the system's directory too and aborted on one from another build
-    (libvirt's capability probe, at qom-list-types)."""
+    """The QEMU the daemons start: the one under test (the system's, or the wrapper of one
+    unpacked with its closure, scripts/qemu_root.py, which brings its own firmware and
+    modules: libvirt passes no -L and clears QEMU_MODULE_DIR from its own environment)."""
     binary = default_qemu()
-    dirs = firmware_dirs(binary)
-    if not dirs:
-        return shutil.which(binary) or binary
-    real = Path(shutil.which(binary) or binary).resolve()
-    own_modules = real.parents[1] / "lib" / "x86_64-linux-gnu" / "qemu"
-    run = f"exec {real} {' '.join(f'-L {d}' for d in dirs)} \"$@\""
-    if own_modules.is_dir() and SYSTEM_MODULES.is_dir():
-        run = (f"exec unshare --mount --propagation private sh -c "
-               f"'mount --bind {own_modules} {SYSTEM_MODULES} && {run}' qemu \"$@\"")
-    text = f"#!/bin/sh\n{run}\n"
-    key = hashlib.sha1(text.encode()).hexdigest()[:12]
-    wrapper = ROOT / ".cache" / "libvirt-emulator" / key / "qemu-system-x86_64"
-    if not wrapper.exists():
-        wrapper.parent.mkdir(parents=True, exist_ok=True)
-        wrapper.write_text(text)
-        wrapper.chmod(0o755)
-    return str(wrapper)
+    return shutil.which(binary) or binary
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """A throwaway OpenSSH server on 127.0.0.1 for the ssh:// tests: its own host key, one client
-key, a config for the client, started from Debian's sshd (.cache/openssh, see scripts/sshd.sh,
-or the system's) and stopped when the test ends."""
+key, a config for the client, started from the sshd unpacked with its closure into .cache/openssh
+(scripts/sshd_root.py) and stopped when the test ends."""
 
 from __future__ import annotations
 
@@ -17,15 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHED = ROOT / ".cache" / "openssh"
 
 
-def sshd_binary() -> tuple[str, dict[str, str]] | None:
-    """The sshd to run and its environment (the cached one needs its libwrap)."""
-    cached = CACHED / "usr" / "sbin" / "sshd"
-    if cached.exists():
-        libs = ":".join(str(CACHED / d / "x86_64-linux-gnu") for d in ("lib", "usr/lib"))
-        return str(cached), dict(os.environ, LD_LIBRARY_PATH=libs)
-    if Path("/usr/sbin/sshd").exists():
-        return "/usr/sbin/sshd", dict(os.environ)
-    return None
+def sshd_binary() -> str | None:
+    """The sshd to run: the wrapper that starts the unpacked one through its own loader."""
+    wrapper = CACHED / "sshd"
+    return str(wrapper) if wrapper.exists() else None
 
 
 def _free_port() -> int:
@@ -66,9 +61,8 @@ class Sshd:
 
 
 def start_sshd(tmp: Path) -> Sshd:
-    found = sshd_binary()
-    assert found is not None
-    binary, env = found
+    binary = sshd_binary()
+    assert binary is not None, "no sshd: make sshd (scripts/sshd_root.py)"
     d = tmp / "sshd"
     d.mkdir(mode=0o700)
     _keygen(d / "host")
@@ -85,7 +79,8 @@ def start_sshd(tmp: Path) -> Sshd:
     (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key[0]} {host_key[1]}\n")
     if os.geteuid() == 0:
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # its privilege-separation directory
-    proc = subprocess.Popen([binary, "-D", "-e", "-f", str(d / "sshd_config")], env=env,
+    # -r: no re-exec, which would start the sshd binary without the root's own loader
+    proc = subprocess.Popen([binary, "-D", "-e", "-r", "-f", str(d / "sshd_config")],
                             stdout=subprocess.DEVNULL, stderr=open(d / "sshd.log", "wb"))  # noqa: SIM115
     deadline = time.monotonic() + 10
     while True:

@@ -1,16 +1,16 @@
 """A real Linux guest for the lab: a Debian cloud kernel and an initramfs with busybox and
 stress-ng, built once from Debian's packages into a cache.
 
-``prepare`` downloads with apt-get into private directories (nothing of the system's apt
-state changes, nothing is installed), unpacks with dpkg-deb, takes the kernel, busybox,
-stress-ng and the libraries stress-ng loads, and writes a gzip'd initramfs whose /init mounts
-the usual file systems and runs /workload.  Each lab start appends a small archive holding
-that workload (the kernel unpacks concatenated archives), so one cache serves every workload.
+``prepare`` unpacks the packages with their closure (debroot: the archive is the machine's
+own, nothing is installed), takes the kernel, busybox, stress-ng and the libraries and loader
+stress-ng needs, all of them the guest's own (never the build host's), and writes a gzip'd
+initramfs whose /init mounts the usual file systems and runs /workload. Each lab start
+appends a small archive holding that workload (the kernel unpacks concatenated archives), so
+one cache serves every workload.
 """
 
 from __future__ import annotations
 
-import getpass
 import gzip
 import io
 import json
@@ -22,16 +22,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from qmigtui.lab import debroot
 from qmigtui.lab.cpio import CpioWriter
 
-PACKAGES = ("linux-image-cloud-amd64", "busybox-static", "stress-ng")
-_KEY = "[signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]"
-SOURCES = "".join(  # Debian 12, as the machines operators run; signed by the archive key
-    f"deb {_KEY} http://deb.debian.org/{where} main\n"
-    for where in ("debian bookworm", "debian bookworm-updates", "debian-security bookworm-security"))
-FORMAT = 1  # bump when what goes into the image changes
+PACKAGES = ["linux-image-cloud-amd64", "busybox-static", "stress-ng"]
+# The guest's userland picks a release on purpose: Debian 12, as the machines operators run.
+SUITES = ["bookworm", "bookworm-updates", "bookworm-security"]
+FORMAT = 2  # bump when what goes into the image changes (2: the guest's own loader)
 KERNEL_ARGS = "console=ttyS0 panic=-1 mitigations=off tsc=reliable"
 READY = "qmigtui-guest: ready"
+LOADER = "/lib64/ld-linux-x86-64.so.2"  # the program interpreter stress-ng names
 
 INIT = """#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -97,21 +97,17 @@ def prepare(root: Path | None = None, say: Callable[[str], None] | None = None) 
     root = root or cache_root()
     if (image := cached(root)) is not None:
         return image
-    for tool in ("apt-get", "dpkg-deb"):
-        if shutil.which(tool) is None:
-            raise ImageError(f"the Linux guest is built from Debian packages: {tool} not found")
     root.mkdir(parents=True, exist_ok=True)
     if say:
         say(f"building the Linux guest from Debian packages into {root / 'linux-guest'} (once)")
     with tempfile.TemporaryDirectory(dir=root, prefix="build-") as tmp:
         work = Path(tmp)
-        debs = _download(work)
         unpacked = work / "root"
-        versions = {}
-        for deb in debs:
-            _run(["dpkg-deb", "-x", str(deb), str(unpacked)], "dpkg-deb")
-            name, version = deb.name.split("_")[:2]
-            versions[name] = version.replace("%3a", ":")
+        try:
+            debroot.fetch(unpacked, SUITES, PACKAGES)
+        except debroot.DebrootError as e:
+            raise ImageError(f"the Linux guest is built from Debian packages: {e}") from None
+        versions = debroot.versions(unpacked)
         out = work / "linux-guest"
         out.mkdir()
         kernels = sorted((unpacked / "boot").glob("vmlinuz-*"))
@@ -132,41 +128,22 @@ def prepare(root: Path | None = None, say: Callable[[str], None] | None = None) 
     return image
 
 
-def _download(work: Path) -> list[Path]:
-    (work / "lists" / "partial").mkdir(parents=True)
-    (work / "cache" / "archives" / "partial").mkdir(parents=True)
-    (work / "sources.list").write_text(SOURCES)
-    (work / "status").write_text("")  # nothing installed: apt fetches the whole closure
-    apt = ["apt-get", "-qq", "-o", f"Dir::Etc::SourceList={work / 'sources.list'}",
-           "-o", "Dir::Etc::SourceParts=/dev/null", "-o", f"Dir::State::Lists={work / 'lists'}",
-           "-o", f"Dir::Cache={work / 'cache'}", "-o", f"Dir::State::status={work / 'status'}",
-           "-o", f"APT::Sandbox::User={getpass.getuser()}", "-o", "Debug::NoLocking=1",
-           "-o", "APT::Install-Recommends=false"]
-    _run([*apt, "update"], "apt-get update")
-    _run([*apt, "-y", "--download-only", "install", *PACKAGES], "apt-get download")
-    return sorted((work / "cache" / "archives").glob("*.deb"))
-
-
-def _run(argv: list[str], what: str) -> None:
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
-    if done.returncode:
-        last = (done.stderr.strip() or done.stdout.strip() or f"exit {done.returncode}").splitlines()[-1]
-        raise ImageError(f"{what}: {last[:300]}")
-
-
-def _libraries(unpacked: Path, binary: Path) -> list[Path]:
-    """The shared libraries ``binary`` loads, found inside ``unpacked`` by its own loader."""
-    loader = unpacked / "lib64" / "ld-linux-x86-64.so.2"
-    paths = ":".join(str(unpacked / d) for d in ("lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"))
-    done = subprocess.run([str(loader), "--library-path", paths, "--list", str(binary)],
+def _libraries(unpacked: Path, binary: Path) -> list[str]:
+    """The shared libraries ``binary`` loads, found inside ``unpacked`` by its own loader, and
+    that loader, as paths in the guest (each resolved inside ``unpacked``: an absolute link
+    there must not reach the build host's file of that name)."""
+    loader, _, paths, program = debroot.loader_command(unpacked, str(binary.relative_to(unpacked)))
+    done = subprocess.run([loader, "--library-path", paths, "--list", program],
                           capture_output=True, text=True, check=False)
     if done.returncode:
         raise ImageError(f"cannot list the libraries of {binary.name}: {done.stderr.strip()[:200]}")
-    found = []
+    found = [LOADER]
     for line in done.stdout.splitlines():
         if "=>" in line and (path := line.split("=>", 1)[1].split("(")[0].strip()):
-            found.append(Path(path))
-    return found
+            lib = Path(path)
+            found.append("/" + str(lib.relative_to(unpacked)) if lib.is_relative_to(unpacked)
+                         else str(lib))
+    return list(dict.fromkeys(found))
 
 
 def _write_initrd(unpacked: Path, dest: Path) -> None:
@@ -181,8 +158,7 @@ def _write_initrd(unpacked: Path, dest: Path) -> None:
     w.file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n")
     w.file("etc/group", b"root:x:0:\n")
     for lib in _libraries(unpacked, stress):
-        inside = "/" + str(lib.relative_to(unpacked)) if lib.is_relative_to(unpacked) else str(lib)
-        w.file(inside, lib.resolve().read_bytes(), 0o755)
+        w.file(lib.lstrip("/"), debroot.inside(unpacked, lib).read_bytes(), 0o755)
     w.close()
     with gzip.open(dest, "wb", compresslevel=6) as out:
         out.write(raw.getvalue())

@@ -218,7 +218,7 @@ def test_a_fleet_of_every_domain_of_a_libvirt_host(libvirt_hosts):
 async def test_a_remote_libvirt_over_qemu_ssh_through_a_real_sshd(libvirt_hosts, tmp_path):
     from tests.conftest import require
     from tests.sshd import sshd_binary, start_sshd
-    require(sshd_binary() is not None, "no sshd here (make test unpacks one: scripts/sshd.sh)")
+    require(sshd_binary() is not None, "no sshd here (make test unpacks one: scripts/sshd_root.py)")
     require(shutil.which("nc") is not None, "no nc here: qemu+ssh:// with ?socket= needs it on the "
                                             "remote side (make libvirt installs netcat-openbsd)")
     src, _ = libvirt_hosts

@@ -21,7 +21,7 @@ from tests.sshd import Sshd, sshd_binary, start_sshd
 
 @pytest.fixture
 def sshd(tmp_path: Path) -> Iterator[Sshd]:
-    require(sshd_binary() is not None, "no sshd here (make test unpacks one: scripts/sshd.sh)")
+    require(sshd_binary() is not None, "no sshd here (make test unpacks one: scripts/sshd_root.py)")
     server = start_sshd(tmp_path)
     try:
         yield server
