@@ -18,7 +18,7 @@ from qmigtui.analysis.history import HistoryView
 from qmigtui.analysis.run import PassStart, Run
 from qmigtui.analysis.stall import stalled_pass
 from qmigtui.model import units
-from qmigtui.model.states import RECOVERING
+from qmigtui.model.states import FAILING, RECOVERING
 
 NOT_CONVERGING_RATIO = 0.95  # dirty/bandwidth at which passes stop shrinking in practice
 FLAT = 0.9  # a pass start at 90 % or more of the previous one is no real headway
@@ -31,6 +31,9 @@ MiB = 1 << 20
 ZERO_SHARE_MAX = 0.95  # at most this share of what is left counted as zero pages
 PAGE = 4096  # bytes of a target page (x86)
 POSTCOPY_WINDOW_S = 5.0  # seconds of postcopy its rate is taken over
+# a postcopy page fault that waits this long on average stalls the guest visibly (a fault
+# served over a healthy link takes tens to hundreds of microseconds)
+HURTING_FAULT_NS = 5_000_000
 FINISH_S = 0.4  # seconds from the last pass to "completed": device state, the last syncs
 
 
@@ -52,6 +55,7 @@ class Context:
     zero_share: float = math.nan  # share of guest RAM in zero pages, sampled (nan: not known)
     pass_walls: tuple[float, ...] = ()  # wall times of the source's MIGRATION_PASS events
     blocktime_ms: float = math.nan  # postcopy-blocktime on the destination
+    fault_latency_ns: float = math.nan  # postcopy-latency on the destination (10.1+): mean fault wait
     kvm: bool | None = None  # the source runs its guest under KVM (None: not known)
     error: str = ""  # error-desc of a side, when QEMU gave one
     failed_side: str = ""
@@ -126,6 +130,7 @@ class Forecast:
     steps: tuple[str, ...] = ()  # recovery steps in words (paused postcopy)
     wants_measurement: bool = False  # the guest's dirty rate is known only as a lower bound
     wants_zero_scan: bool = False  # a first pass whose share of zero pages is not known
+    hurting: bool = False  # postcopy: the guest's page faults wait long (QEMU 10.1+'s latency)
 
     @property
     def converging(self) -> bool | None:
@@ -164,6 +169,8 @@ def forecast(history: HistoryView | None, ctx: Context) -> Forecast:
     status = ctx.status
     if status in ("completed", "failed", "cancelled"):
         return _ended(status, ctx)
+    if status in FAILING:  # QEMU 11.0+: failed, not yet cleaned up
+        return Forecast(Verdict.FAILED, ctx.error or "failing: QEMU is cleaning up")
     if status in ("none", "cancelling"):
         if status == "cancelling":
             return Forecast(Verdict.CANCELLING, "cancelling")
@@ -539,6 +546,9 @@ def _postcopy(run: Run, ctx: Context) -> Forecast:
         reasons.append(("page requests", f"{req_rate:.0f}/s"))
     if not math.isnan(ctx.blocktime_ms):
         reasons.append(("vCPU blocktime", units.format_ms(ctx.blocktime_ms)))
+    hurts = ctx.fault_latency_ns >= HURTING_FAULT_NS  # False for nan
+    if not math.isnan(ctx.fault_latency_ns):
+        reasons.append(("mean fault wait", units.format_ns(ctx.fault_latency_ns)))
     if math.isnan(rate) or rate < MIN_BANDWIDTH or math.isnan(remaining):
         return Forecast(Verdict.POSTCOPY, "nothing moving; the guest waits for pages",
                         reasons=tuple(reasons), advice=(_pause(),))
@@ -546,13 +556,23 @@ def _postcopy(run: Run, ctx: Context) -> Forecast:
     summary = f"{units.format_bytes(remaining)} left at {units.format_rate(rate)}"
     if not math.isnan(req_rate):
         summary += f"; {req_rate:.0f} page requests/s"
+    if hurts:
+        summary += f"; the guest waits {units.format_ns(ctx.fault_latency_ns)} a page fault"
     # no faster than half again the rate seen (page requests come on top of the cap, and the
     # last pages go at once); the end keeps the finishing time: the range never shrinks to a point
     fast = min(1.5 * rate, 1.5 * cap) if cap > 0 else 1.5 * rate
     slow = 0.6 * rate
-    return Forecast(Verdict.POSTCOPY, summary, eta=eta,  # healthy: nothing to advise
+    advice = (_more_postcopy_bandwidth(cap),) if hurts and cap > 0 else ()  # else healthy: nothing
+    return Forecast(Verdict.POSTCOPY, summary, eta=eta,
                     eta_low=min(eta, remaining / max(fast, rate)), eta_high=remaining / slow + 3 * FINISH_S,
-                    reasons=tuple(reasons))
+                    reasons=tuple(reasons), advice=advice, hurting=hurts)
+
+
+def _more_postcopy_bandwidth(cap: float) -> Advice:
+    target = _round_up(2 * cap, MiB)
+    return Advice(AdviceAction.SET_PARAMETER, f"raise max-postcopy-bandwidth to {units.format_rate(target)}",
+                  "the guest's page faults wait behind the capped stream", "max-postcopy-bandwidth",
+                  units.format_size_input(target))
 
 
 def _pause() -> Advice:

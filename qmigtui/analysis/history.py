@@ -17,12 +17,13 @@ from qmigtui.model.records import Record
 
 NAN = float("nan")
 
-# Series kept per sample: name -> dotted path in MigrationInfo (None: filled by the sampler).
-FIELDS: dict[str, str | None] = {
+# Series kept per sample: name -> dotted path in MigrationInfo (None: filled by the sampler;
+# several: the first one present).
+FIELDS: dict[str, str | tuple[str, ...] | None] = {
     "t": None,  # monotonic seconds
     "wall": None,  # unix seconds
     "transferred": "ram.transferred",
-    "remaining": "ram.remaining",
+    "remaining": ("remaining", "ram.remaining"),  # 11.1+: RAM and device state, VFIO included
     "duplicate": "ram.duplicate",  # zero pages sent (a flag each, almost free)
     "normal": "ram.normal",  # whole pages sent
     "total": "ram.total",
@@ -43,6 +44,7 @@ FIELDS: dict[str, str | None] = {
     "postcopy_blocktime": "postcopy-blocktime",
     "precopy_bytes": "ram.precopy-bytes",
     "postcopy_bytes": "ram.postcopy-bytes",
+    "postcopy_latency": "postcopy-latency",  # ns, 10.1+ with postcopy-blocktime
 }
 
 
@@ -58,8 +60,9 @@ class Sample:
         values = {"t": t, "wall": wall}
         for name, path in FIELDS.items():
             if path is not None:
-                v = info.path(path)
-                values[name] = float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else NAN
+                v = next((n for p in ((path,) if isinstance(path, str) else path)
+                          if (n := info.number(p)) is not None), None)
+                values[name] = NAN if v is None else float(v)
         return cls(values, info.text("status") or "none")
 
     def __getitem__(self, name: str) -> float:

@@ -8,6 +8,7 @@ import time
 from qmigtui.control.rig import Rig
 from qmigtui.lab.pair import LabConfig
 from qmigtui.model import units
+from qmigtui.model.members import remaining
 from qmigtui.record.recorder import Recorder
 
 
@@ -36,7 +37,7 @@ async def run_headless(config: LabConfig, interval: float = 0.5, limit: float = 
             status = info.text("status") or "none"
             print(f"{time.monotonic() - started:7.1f}s  {status:<16} "
                   f"transferred {units.format_bytes(info.number('ram.transferred')):>10}  "
-                  f"remaining {units.format_bytes(info.number('ram.remaining')):>10}  "
+                  f"remaining {units.format_bytes(remaining(info)):>10}  "
                   f"{info.number('ram.mbps') or 0:8.1f} Mbit/s", flush=True)
             if status in ("completed", "failed", "cancelled"):
                 break

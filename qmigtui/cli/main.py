@@ -258,9 +258,10 @@ def _run_status(ns: argparse.Namespace) -> int:
             command = ("query-migrate-capabilities" if ns.capabilities else
                        "query-migrate-parameters" if ns.parameters else "query-migrate")
             reply = await session.execute(command)
+            types = None if ns.json else await _reply_types(session, command)
         finally:
             await session.close()
-        print(format_status(command, reply, as_json=ns.json))
+        print(format_status(command, reply, as_json=ns.json, types=types))
         return 0
 
     try:
@@ -269,23 +270,38 @@ def _run_status(ns: argparse.Namespace) -> int:
         return _fail(str(e))
 
 
-def format_status(command: str, reply: Any, as_json: bool = False) -> str:
-    """The text ``qmigtui status`` prints for a reply."""
+async def _reply_types(session: Any, command: str) -> Any:
+    """The reply's types as this QEMU's own schema gives them (None: the shipped ones)."""
+    from qmigtui.qmp.errors import QmpError
+    from qmigtui.qmp.schema import load_schema
+    root = {"query-migrate": "MigrationInfo", "query-migrate-parameters": "MigrationParameters"}
+    if command not in root:
+        return None
+    try:
+        return (await load_schema(session)).reply_types(command, root[command])
+    except (QmpError, ValueError):
+        return None
+
+
+def format_status(command: str, reply: Any, as_json: bool = False, types: Any = None) -> str:
+    """The text ``qmigtui status`` prints for a reply, typed by ``types`` (a records.Types
+    from the QEMU's own schema) when given."""
     from qmigtui.model import parameters
     from qmigtui.model.describe import info_rows
-    from qmigtui.model.records import parse_list, parse_record
+    from qmigtui.model.records import SHIPPED, parse_list, parse_record
     from qmigtui.model.text import clean
+    types = types or SHIPPED
     if as_json:
         return json.dumps(reply, indent=2, sort_keys=True)
     if command == "query-migrate-capabilities":
         caps = parse_list("MigrationCapabilityStatus", reply)
         rows = [(c.text("capability") or "?", "on" if c.flag("state") else "off") for c in caps]
     elif command == "query-migrate-parameters":
-        params = parse_record("MigrationParameters", reply)
-        rows = [(k, clean(parameters.format_value(k, v), 200))
+        params = parse_record("MigrationParameters", reply, types)
+        rows = [(k, clean(parameters.format_value(k, v)))
                 for k, v in (params.values | params.extra).items()]
     else:
-        rows = info_rows(parse_record("MigrationInfo", reply)) or [("status", "none")]
+        rows = info_rows(parse_record("MigrationInfo", reply, types)) or [("status", "none")]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 

@@ -102,8 +102,9 @@ class Tools:
         else:
             pid = session.peer_pid()
             if pid is None:
-                raise ControlError(f"{side}: this QEMU has no query-migrationthreads, and it does "
-                                   "not run on this host")
+                raise ControlError(f"{side}: this QEMU has no query-migrationthreads (before 9.0, "
+                                   "or removed as in 11.1); its threads are read from /proc only "
+                                   "over a local Unix socket to it")
             reply = _threads_from_proc(pid)
         rows = []
         now = time.monotonic()

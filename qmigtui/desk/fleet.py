@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from qmigtui.analysis.forecast import Verdict
 from qmigtui.desk.facade import Desk
 from qmigtui.model import units
+from qmigtui.model.members import remaining as left_to_send
+from qmigtui.model.states import RUNNING
 from qmigtui.watch.snapshot import Snapshot
 
 # most urgent first: what needs a person, then what may, then what runs, then what is over
-URGENCY = {"unreachable": 0, "postcopy-paused": 1, "failed": 2, Verdict.STALLED: 3,
+URGENCY = {"unreachable": 0, "postcopy-paused": 1, "failed": 2, "failing": 2, Verdict.STALLED: 3,
            Verdict.NOT_CONVERGING: 4, Verdict.AT_RISK: 5, Verdict.THROTTLING: 6,
            Verdict.SWITCHOVER: 7, Verdict.RECOVERING: 8, "running": 9, "idle": 10, "done": 11}
-RUNNING = ("setup", "active", "pre-switchover", "device", "postcopy-active", "postcopy-recover",
-           "postcopy-recover-setup", "wait-unplug", "cancelling", "postcopy-paused")
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def row_of(member: Member) -> FleetRow:
     status = side.status
     f = snap.forecast
     verdict = str(f.verdict) if f is not None else ""
-    remaining = info.number("ram.remaining") if info is not None else None
+    remaining = left_to_send(info) if info is not None else None
     total = info.number("ram.total") if info is not None else None
     progress = None
     if status == "completed":
@@ -100,7 +100,7 @@ def row_of(member: Member) -> FleetRow:
 
 
 def _urgency(status: str, verdict: Verdict | None) -> int:
-    if status in ("postcopy-paused", "failed"):
+    if status in ("postcopy-paused", "failed", "failing"):
         return URGENCY[status]
     if verdict is not None and verdict in URGENCY:
         return URGENCY[verdict]

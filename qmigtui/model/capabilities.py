@@ -30,6 +30,8 @@ DESCRIPTIONS: dict[str, str] = {
     "postcopy-preempt": "Urgent postcopy pages on their own channel, ahead of the bulk.",
     "switchover-ack": "Wait for the destination to say it is ready before switchover.",
     "dirty-limit": "Throttle with per-vCPU dirty limits instead of auto-converge.",
+    "mapped-ram": "Write each RAM page at a fixed place in a file (migration to a file, "
+                  "multifd and direct-io can use it).",
 }
 
 # Capabilities whose state must be the same on source and destination.

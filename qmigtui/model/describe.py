@@ -1,29 +1,17 @@
-"""MigrationInfo as readable rows: every member, with its unit, unknown ones included."""
+"""MigrationInfo as readable rows: every member, with its unit, unknown ones included, none cut."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from qmigtui.model import units
+from qmigtui.model.members import member_info
 from qmigtui.model.records import Record
-
-# dotted member -> unit of its value
-UNITS: dict[str, str] = {
-    "total-time": "ms", "expected-downtime": "ms", "downtime": "ms", "setup-time": "ms",
-    "cpu-throttle-percentage": "%", "postcopy-blocktime": "ms",
-    "dirty-limit-throttle-time-per-round": "us", "dirty-limit-ring-full-time": "us",
-    "transferred": "bytes", "remaining": "bytes", "total": "bytes", "normal-bytes": "bytes",
-    "multifd-bytes": "bytes", "precopy-bytes": "bytes", "downtime-bytes": "bytes",
-    "postcopy-bytes": "bytes", "page-size": "bytes", "cache-size": "bytes", "bytes": "bytes",
-    "compressed-size": "bytes", "mbps": "Mbit/s", "dirty-pages-rate": "pages/s",
-    "pages-per-second": "pages/s", "cache-miss-rate": "ratio", "encoding-rate": "ratio",
-    "busy-rate": "ratio", "compression-rate": "ratio",
-}
 
 
 def format_member(name: str, value: Any) -> str:
     """One member's value with its unit (bytes as MiB etc., exact number kept for big ones)."""
-    unit = UNITS.get(name.rsplit(".", 1)[-1])
+    unit = member_info(name).unit
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         if isinstance(value, list):
             return ", ".join(format_member(name, v) for v in value) or "-"
@@ -34,8 +22,12 @@ def format_member(name: str, value: Any) -> str:
         return f"{units.format_bytes(value)} ({value})" if value >= 1024 else f"{value} B"
     if unit == "ms":
         return units.format_ms(value)
-    if unit == "us":
-        return f"{value} us"
+    if unit in ("ns", "us") and value >= 1000:  # readable, and QEMU's exact number
+        return f"{units.format_ns(value * (1000 if unit == 'us' else 1))} ({value} {unit})"
+    if unit in ("us", "ns", "s"):
+        return f"{value} {unit}"
+    if unit == "count":
+        return str(value)
     if unit == "%":
         return f"{value} %"
     if unit == "ratio":
@@ -55,9 +47,10 @@ def info_rows(info: Record, prefix: str = "") -> list[tuple[str, str]]:
         if isinstance(value, Record) and key != "socket-address":
             rows += info_rows(value, f"{name}.")
         else:
-            rows.append((name, format_member(name, value)))
-    for key, value in info.extra.items():
-        rows.append((f"{prefix}{key} (other)", str(value)[:200]))
+            label = f"{name} (new)" if member_info(name).new else name
+            rows.append((label, format_member(name, value)))
+    for key, value in info.extra.items():  # not even this QEMU's schema has it: as it came
+        rows.append((f"{prefix}{key} (other)", str(value)))
     for key, err in info.errors.items():
         rows.append((f"{prefix}{key} (unreadable)", err))
     return rows

@@ -66,7 +66,16 @@ CATALOG: dict[str, ParamInfo] = {
     "x-vcpu-dirty-limit-period": ParamInfo("ms", "Dirty-limit: length of a measuring period.",
                                            1, 1000, True),
     "vcpu-dirty-limit": ParamInfo("MiB/s", "Dirty-limit: per-vCPU dirty rate cap.", 1, None, True),
-    "mode": ParamInfo("enum", "Migration mode (normal, or cpr-reboot for a host reboot)."),
+    "mode": ParamInfo("enum", "Migration mode: normal, or a CheckPoint-and-Restart one this QEMU "
+                              "offers (cpr-reboot, cpr-transfer, cpr-exec)."),
+    "multifd-qatzip-level": ParamInfo("level", "multifd QATzip level 1-9 (QEMU 9.2+).", 1, 9),
+    "zero-page-detection": ParamInfo("enum", "Where zero pages are found: none, legacy (the main "
+                                             "thread) or multifd (the channels)."),
+    "direct-io": ParamInfo("bool", "mapped-ram: write and read the migration file with O_DIRECT."),
+    "x-rdma-chunk-size": ParamInfo("bytes", "RDMA: size of a registered chunk (QEMU 11.1+, "
+                                            "a power of two).", 1, None),
+    "cpr-exec-command": ParamInfo("json", "cpr-exec: the command QEMU runs to start the new QEMU "
+                                          "(a list of strings)."),
 }
 
 

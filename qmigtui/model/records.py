@@ -1,9 +1,10 @@
 """Typed records for every struct of migration.json, parsed from QMP replies.
 
-A ``Record`` checks each member against its QAPI type. Unknown members (from a
-newer QEMU) are kept in ``extra``; a missing optional member is simply absent;
-a member of the wrong type is left out and its reason kept in ``errors``.
-Parsing never raises, whatever the input.
+A ``Record`` checks each member against its QAPI type: the type a connected QEMU's own
+introspection gives (a ``Types`` table built from it), else the shipped definitions of
+migration.json. Unknown members are kept in ``extra``; a missing optional member is simply
+absent; a member of the wrong type is left out and its reason kept in ``errors``. Parsing
+never raises, whatever the input.
 """
 
 from __future__ import annotations
@@ -21,6 +22,19 @@ STRUCTS: dict[str, Any] = {**qapi_spec.STRUCTS, **qapi_extra.STRUCTS}
 ENUMS: dict[str, Any] = {**qapi_spec.ENUMS, **qapi_extra.ENUMS}
 UNIONS: dict[str, Any] = {**qapi_spec.UNIONS, **qapi_extra.UNIONS}
 
+
+@dataclass(frozen=True, eq=False)
+class Types:
+    """QAPI definitions in migration.json's shape (structs, enums, unions), by type name:
+    the shipped ones, or those a QEMU's introspection gives (qmp/schema.py builds them)."""
+
+    structs: dict[str, Any]
+    enums: dict[str, Any]
+    unions: dict[str, Any]
+
+
+SHIPPED = Types(STRUCTS, ENUMS, UNIONS)
+
 INT_RANGES: dict[str, tuple[int, int]] = {
     "int": (-(1 << 63), (1 << 63) - 1),
     "int64": (-(1 << 63), (1 << 63) - 1),
@@ -29,6 +43,7 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "uint32": (0, (1 << 32) - 1),
     "uint64": (0, (1 << 64) - 1),
     "size": (0, (1 << 64) - 1),
+    "json-int": (-(1 << 63), (1 << 64) - 1),  # introspection says "int" for every integer type
 }
 
 
@@ -51,12 +66,12 @@ class Member:
 
 
 @functools.cache
-def members(type_name: str) -> tuple[Member, ...]:
+def members(type_name: str, types: Types = SHIPPED) -> tuple[Member, ...]:
     """The members of a struct, or the base of a union, in schema order (cached: parsed every poll)."""
-    if type_name in UNIONS:
-        data = UNIONS[type_name]["base"]
-    elif type_name in STRUCTS:
-        data = STRUCTS[type_name]["data"]
+    if type_name in types.unions:
+        data = types.unions[type_name]["base"]
+    elif type_name in types.structs:
+        data = types.structs[type_name]["data"]
     else:
         raise KeyError(type_name)
     out = []
@@ -138,6 +153,12 @@ class Record:
         value = self.path(key)
         return [v for v in value if isinstance(v, Record)] if isinstance(value, list) else []
 
+    def numbers(self, key: str) -> list[float]:
+        """A list-of-numbers member (empty when absent; items of another type left out)."""
+        value = self.path(key)
+        return [v for v in value if isinstance(v, (int, float)) and not isinstance(v, bool)] \
+            if isinstance(value, list) else []
+
     def texts(self, key: str) -> list[str]:
         """A list-of-strings member (empty when absent)."""
         value = self.path(key)
@@ -177,12 +198,12 @@ def to_wire(value: Any) -> Any:
     return value
 
 
-def parse_value(qtype: Any, value: Any) -> Any:
+def parse_value(qtype: Any, value: Any, types: Types = SHIPPED) -> Any:
     """Check and convert one value of a QAPI type; raise ParseError when it does not fit."""
     if isinstance(qtype, list):
         if not isinstance(value, list):
             raise ParseError(f"expected a list, got {_kind(value)}")
-        return [parse_value(qtype[0], v) for v in value]
+        return [parse_value(qtype[0], v, types) for v in value]
     if qtype in INT_RANGES:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ParseError(f"expected an integer ({qtype}), got {_kind(value)}")
@@ -206,32 +227,32 @@ def parse_value(qtype: Any, value: Any) -> Any:
         return clean(value)
     if qtype == "StrOrNull":
         return None if value is None else parse_value("str", value)
-    if qtype in ENUMS:
+    if qtype in types.enums:
         if not isinstance(value, str):
             raise ParseError(f"expected one of {qtype}, got {_kind(value)}")
         return clean(value, 64)  # a value a newer QEMU added is kept as it is
-    if qtype in STRUCTS or qtype in UNIONS:
+    if qtype in types.structs or qtype in types.unions:
         if not isinstance(value, dict):
             raise ParseError(f"expected an object ({qtype}), got {_kind(value)}")
-        return parse_record(qtype, value)
+        return parse_record(qtype, value, types)
     if qtype == "any":
         return value
     raise ParseError(f"unknown type {qtype}")
 
 
-def parse_record(type_name: str, data: Any) -> Record:
+def parse_record(type_name: str, data: Any, types: Types = SHIPPED) -> Record:
     """Parse a reply object into a Record of ``type_name``; never raises."""
     if not isinstance(data, dict):
         return Record(type_name, {}, {}, {"": f"expected an object ({type_name}), got {_kind(data)}"})
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     missing: list[str] = []
-    known = members(type_name)
-    if type_name in UNIONS:
-        spec = UNIONS[type_name]
+    known = members(type_name, types)
+    if type_name in types.unions:
+        spec = types.unions[type_name]
         branch = spec["data"].get(data.get(spec["discriminator"]))
         if branch is not None:
-            known = known + members(branch)
+            known = known + members(branch, types)
     names = {m.name for m in known}
     for m in known:
         if m.name not in data:
@@ -239,7 +260,7 @@ def parse_record(type_name: str, data: Any) -> Record:
                 missing.append(m.name)  # an older or newer QEMU: absent, not an error
             continue
         try:
-            values[m.name] = parse_value(m.type, data[m.name])
+            values[m.name] = parse_value(m.type, data[m.name], types)
         except ParseError as e:
             errors[m.name] = str(e)
         except RecursionError:

@@ -1,4 +1,5 @@
-"""Which migration states allow what: one list per question, every QEMU state in it."""
+"""Which migration states allow what: one list per question, every QEMU state in it (7.2
+through 11.1), and what each state means."""
 
 from __future__ import annotations
 
@@ -10,8 +11,38 @@ CONTINUABLE = ("pre-switchover", "device")
 # migrate_cancel is never offered once postcopy started: the guest's newest state is on the
 # destination, so the source cannot simply go on.  QEMU 10.0 refuses it there itself
 # ("migration: Reject qmp_migrate_cancel after postcopy", QEMU commit of February 2025);
-# older QEMUs took it and left the guest on neither side.
+# older QEMUs took it and left the guest on neither side. postcopy-device (10.2) is the
+# switch to postcopy under way: not offered either.
 CANCELLABLE = ("setup", "active", "pre-switchover", "device", "wait-unplug")
+FAILING = ("failing",)  # QEMU 11.0+: a failure under way; "failed" follows
+# every state in which a migration is under way (whatever it waits for)
+RUNNING = ("setup", "active", "pre-switchover", "device", "postcopy-device", "postcopy-active",
+           "postcopy-recover", "postcopy-recover-setup", "wait-unplug", "cancelling",
+           "postcopy-paused", "failing", "colo")
+
+MEANING: dict[str, str] = {
+    "none": "No migration has run on this side.",
+    "setup": "Setting up: connections, capabilities, dirty logging.",
+    "cancelling": "A cancel was asked for; QEMU is winding the migration down.",
+    "cancelled": "Cancelled: the guest runs on the source.",
+    "active": "Precopy: RAM is copied while the guest runs on the source.",
+    "postcopy-device": "Switching to postcopy: device state is sent; a failure here resumes "
+                       "the source (QEMU 10.2+).",
+    "postcopy-active": "Postcopy: the guest runs on the destination, pages follow on demand.",
+    "postcopy-paused": "Postcopy paused: the link broke or was paused; the guest waits for "
+                       "pages on the destination until a recovery.",
+    "postcopy-recover-setup": "Recovery being set up after a postcopy pause (QEMU 9.1+).",
+    "postcopy-recover": "Recovering a paused postcopy: the two sides resync the pages sent.",
+    "completed": "Completed: the guest runs on the destination.",
+    "failing": "Failing: an error stopped the migration and QEMU is cleaning up; "
+               "'failed' follows (QEMU 11.0+).",
+    "failed": "Failed: see the error; in precopy the guest runs on the source.",
+    "colo": "COLO fault tolerance: the two sides run in lock-step.",
+    "pre-switchover": "Stopped before switchover (pause-before-switchover): migrate-continue "
+                      "goes on.",
+    "device": "Switchover: the guest is stopped and its device state is sent.",
+    "wait-unplug": "Waiting for the guest to unplug its failover network card.",
+}
 
 
 def paused_on_purpose(error_desc: str) -> bool:

@@ -92,6 +92,17 @@ def format_ms(ms: float | None) -> str:
     return f"{int(s // 3600)}h{int(s % 3600 // 60):02d}m"
 
 
+def format_ns(ns: float | None) -> str:
+    """Nanoseconds as ``850 ns``, ``12.3 us``, or milliseconds and up as ``format_ms``."""
+    if ns is None or (isinstance(ns, float) and not math.isfinite(ns)):
+        return "-"
+    if ns < 1000:
+        return f"{ns:.0f} ns"
+    if ns < 1_000_000:
+        return f"{ns / 1000:.1f} us"
+    return format_ms(ns / 1e6) if ns >= 1e9 else f"{ns / 1e6:.1f} ms"
+
+
 def format_count(n: float | None) -> str:
     """``1234567`` -> ``1.2M``."""
     if n is None:

@@ -20,6 +20,8 @@ from qmigtui.model.commands import Arg, CommandInfo
 
 __all__ = ["Arg", "CommandInfo", "Schema", "load_schema"]
 
+# introspection's JSON types -> the records' QAPI types (every integer type is "int" there)
+_BUILTINS = {"int": "json-int", "number": "number", "string": "str", "boolean": "bool", "value": "any"}
 INT_NAMES = {"int", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "size"}
 
 
@@ -31,6 +33,7 @@ class Schema:
     types: dict[str, dict[str, Any]] = field(default_factory=dict)
     commands: dict[str, CommandInfo] = field(default_factory=dict)
     events: dict[str, tuple[Arg, ...]] = field(default_factory=dict)
+    _reply_types: dict[tuple[str, str], records.Types] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_introspection(cls, raw: Any) -> Schema:
@@ -167,6 +170,61 @@ class Schema:
             if arg.name == "status" and arg.type.startswith("enum("):
                 return arg.type[5:-1].split("|")
         return records.enum_values("MigrationStatus")
+
+    # -- replies typed by this QEMU ---------------------------------------
+
+    def reply_types(self, command: str, root: str) -> records.Types:
+        """``command``'s reply type as a records table whose top type is named ``root`` (and
+        the types below it by member path: ``MigrationInfo.ram``), every member typed as this
+        QEMU says; the shipped definitions when the schema lacks the command. Structs are
+        followed by member, never by name (11.1 calls MigrationStats MigrationRAMStats)."""
+        key = (command, root)
+        if key not in self._reply_types:
+            entry = self.types.get(command, {})
+            ret = entry.get("ret-type") if entry.get("meta-type") == "command" else None
+            if ret is None:
+                self._reply_types[key] = records.SHIPPED
+            else:
+                table = records.Types({}, {}, {})
+                self._convert(ret, root, table, {})
+                self._reply_types[key] = table
+        return self._reply_types[key]
+
+    def _convert(self, name: Any, path: str, out: records.Types, seen: dict[str, str]) -> Any:
+        entry = self.types.get(str(name))
+        if entry is None:
+            return "any"
+        meta = entry.get("meta-type")
+        if meta == "builtin":
+            return _BUILTINS.get(str(entry.get("json-type")), "any")
+        if meta == "enum":
+            out.enums[path] = {"data": [
+                {"name": m["name"], "features": m["features"]} if m.get("features") else m["name"]
+                for m in entry.get("members", ())] or list(entry.get("values", ()))}
+            return path
+        if meta == "array":
+            return [self._convert(entry.get("element-type"), path, out, seen)]
+        if meta == "alternate":
+            kinds = {self.types.get(str(m.get("type")), {}).get("json-type")
+                     for m in entry.get("members", ())}
+            return "StrOrNull" if kinds == {"string", "null"} else "any"
+        if meta != "object":
+            return "any"
+        if str(name) in seen:  # a type that holds itself
+            return seen[str(name)]
+        seen[str(name)] = path
+        data: dict[str, Any] = {}
+        for m in entry.get("members", ()):
+            qtype = self._convert(m.get("type"), f"{path}.{m['name']}", out, seen)
+            key = ("*" if "default" in m else "") + m["name"]
+            data[key] = {"type": qtype, "features": list(m["features"])} if m.get("features") else qtype
+        if entry.get("tag"):
+            out.unions[path] = {"base": data, "discriminator": entry["tag"], "data": {
+                v["case"]: self._convert(v.get("type"), f"{path}[{v['case']}]", out, seen)
+                for v in entry.get("variants", ())}}
+        else:
+            out.structs[path] = {"data": data}
+        return path
 
     def digest(self) -> str:
         """A short stable fingerprint of this schema (for recordings)."""

@@ -56,12 +56,14 @@ GRAPHS = (
     GraphSpec("vfio transferred MiB", lambda h: h.series("vfio_transferred"), units.format_bytes, MIB, True),
     GraphSpec("page requests /s", lambda h: h.rate("postcopy_requests"), lambda v: f"{v:.0f}/s", 1, True),
     GraphSpec("postcopy blocktime ms", lambda h: h.series("postcopy_blocktime"), units.format_ms, 1, True),
+    GraphSpec("postcopy fault wait us", lambda h: h.series("postcopy_latency"), units.format_ns, 1000, True),
     GraphSpec("transferred MiB", lambda h: h.series("transferred"), units.format_bytes, MIB, True),
     GraphSpec("pass", lambda h: h.series("dirty_sync_count"), lambda v: f"{v:.0f}", 1, True),
     GraphSpec("QEMU's mbps", lambda h: h.series("mbps"), lambda v: f"{v:.0f} Mbit/s", 1, True),
 )
 # shown until the operator chooses (s): the four that always matter, then those with data
-DEFAULT = (*(s.title for s in GRAPHS[:11]), "page requests /s", "postcopy blocktime ms")
+DEFAULT = (*(s.title for s in GRAPHS[:11]), "page requests /s", "postcopy blocktime ms",
+           "postcopy fault wait us")
 CLIP = 1.5  # a spike beyond this many times the 95th percentile is clipped (and the title says so)
 
 

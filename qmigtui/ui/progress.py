@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qmigtui.model.members import remaining as left_to_send
 from qmigtui.model.records import Record
 from qmigtui.model.states import IN_POSTCOPY
 
@@ -30,7 +31,7 @@ class ProgressTracker:
     def update(self, info: Record | None) -> Progress:
         if info is None or info.child("ram") is None:
             return Progress(self.best, "")
-        total, remaining = info.number("ram.total") or 0, info.number("ram.remaining")
+        total, remaining = info.number("ram.total") or 0, left_to_send(info)
         status = info.text("status") or "none"
         sync = int(info.number("ram.dirty-sync-count") or 1)
         if status in ("setup", "none"):

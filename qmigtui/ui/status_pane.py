@@ -15,6 +15,7 @@ from textual.widgets import Static
 from qmigtui.analysis.forecast import ENDED, Forecast, Verdict, eta_text
 from qmigtui.analysis.history import HistoryView
 from qmigtui.model import units
+from qmigtui.model.members import latency_buckets, remaining
 from qmigtui.model.records import Record
 from qmigtui.model.states import IN_POSTCOPY, paused_on_purpose
 from qmigtui.ui.forecast_view import verdict_text
@@ -31,11 +32,31 @@ STATUS_STYLE = {
     "postcopy-recover-setup": "bold $warning",
     "pre-switchover": "bold reverse $warning", "device": "bold $warning",
     "wait-unplug": "bold $warning", "colo": "bold $accent",
+    "postcopy-device": "bold $secondary", "failing": "bold $error",
 }
 CONNECTION_STYLE = {"connected": "$success", "reconnecting": "$warning", "gone": "bold $error",
                     "connecting": "$warning", "closed": "dim"}
 WAIT_UNPLUG_TEXT = ("waiting for the guest to unplug its failover primary NIC "
                     "(UNPLUG_PRIMARY comes when it is done)")
+
+
+def latency_histogram(dist: list[float]) -> str:
+    """QEMU's postcopy fault-wait buckets as one line of bars, from the first bucket with faults
+    to the last: ``2 us ▁▃█▂ 32 us · 1234 faults``."""
+    buckets = latency_buckets(dist)
+    used = [i for i, (_, count) in enumerate(buckets) if count > 0]
+    if not used:
+        return ""
+    shown = buckets[used[0]:used[-1] + 1]
+    top = max(count for _, count in shown)
+    bars = "".join(SPARK[min(len(SPARK) - 1, int(count / top * (len(SPARK) - 1) + 0.999))] if count
+                   else " " for _, count in shown)
+    faults = sum(count for _, count in buckets)
+    return (f"{units.format_ns(shown[0][0] * 1000)} {bars} {units.format_ns(shown[-1][0] * 2000)}"
+            f" · {faults:.0f} faults")
+
+
+SPARK = "▁▂▃▄▅▆▇█"
 
 
 def bar(share: float, width: int) -> str:
@@ -194,7 +215,7 @@ class StatusPane(Pane, VerticalScroll):
         progress = self._trackers.setdefault(side.name, ProgressTracker()).update(info)
         width = max(10, min(30, self.size.width - 44))
         if info.child("ram") is not None and status != "none":
-            left = units.format_bytes(info.number("ram.remaining"))
+            left = units.format_bytes(remaining(info))
             words = {"done": " all sent", "stopped": f" stopped with {left} not sent"}.get(
                 progress.label, f" {progress.share * 100:5.1f}% of {progress.label} · {left} left")
             lines.append(Text.assemble(
@@ -220,8 +241,15 @@ class StatusPane(Pane, VerticalScroll):
             note = self.lab_note(side.name)
             if note:
                 lines += hanging("QEMU said: ", note, self._style("failed", STATUS_STYLE), wide)
+        vcpus = info.numbers("postcopy-vcpu-latency")
+        if len(vcpus) > 1:
+            lines += hanging("vCPU fault waits: ", ", ".join(
+                f"{i} {units.format_ns(v)}" for i, v in enumerate(vcpus)), "dim", wide)
+        histogram = latency_histogram(info.numbers("postcopy-latency-dist"))
+        if histogram:
+            lines += hanging("faults by wait: ", histogram, "", wide)
         if info.extra:
-            lines += hanging("other: ", ", ".join(f"{k}={v}" for k, v in info.extra.items())[:200],
+            lines += hanging("other: ", ", ".join(f"{k}={v}" for k, v in info.extra.items()),
                              "dim", wide)
         return Text("\n").join([*lines, Text("")])
 
@@ -254,7 +282,7 @@ class StatusPane(Pane, VerticalScroll):
         in_postcopy, ended = status in IN_POSTCOPY, status in ("completed", "cancelled", "failed")
         if info.child("ram") is not None:
             rows += [("transferred", units.format_bytes(num("ram.transferred"))),
-                     ("remaining", units.format_bytes(num("ram.remaining"))),
+                     ("remaining", units.format_bytes(remaining(info))),
                      ("total", units.format_bytes(num("ram.total")))]
             enough = history is not None and len(history) > 1
             measured = history.throughput(last=3)[-1] if history is not None and enough else math.nan
@@ -296,6 +324,11 @@ class StatusPane(Pane, VerticalScroll):
             rows.append(("pc requests", str(requests or 0)))
         if num("postcopy-blocktime") is not None:
             rows.append(("blocktime", units.format_ms(num("postcopy-blocktime"))))
+        if num("postcopy-latency") is not None:  # 10.1+: the mean wait of a page fault
+            rows.append(("fault wait", units.format_ns(num("postcopy-latency"))))
+        vcpus = info.numbers("postcopy-vcpu-latency")
+        if vcpus:
+            rows.append(("worst vCPU wait", units.format_ns(max(vcpus))))
         addrs = info.children("socket-address")
         if addrs:
             addr = addrs[0]

@@ -50,7 +50,9 @@ def build_context(src: SideState, dst: SideState | None,
     events = tuple(events)
     pass_walls = tuple(e.qemu_time for e in events if e.side == src.name and e.name == "MIGRATION_PASS"
                        and math.isfinite(e.qemu_time))
-    blocktime = dst.info.number("postcopy-blocktime") if dst is not None and dst.info is not None else None
+    dst_info = dst.info if dst is not None else None
+    blocktime = dst_info.number("postcopy-blocktime") if dst_info is not None else None
+    latency = dst_info.number("postcopy-latency") if dst_info is not None else None
     return Context(
         status=src.status,
         destination_status=dst.status if dst is not None else "none",
@@ -66,6 +68,7 @@ def build_context(src: SideState, dst: SideState | None,
         zero_share=zero_share,
         pass_walls=pass_walls,
         blocktime_ms=_number(blocktime, math.nan),
+        fault_latency_ns=_number(latency, math.nan),
         kvm=src.kvm,
         error=error,
         failed_side=failed,

@@ -22,7 +22,7 @@ from typing import Any
 
 from qmigtui.analysis.history import History, Sample
 from qmigtui.model.capabilities import capabilities_of
-from qmigtui.model.records import Record, parse_list, parse_record
+from qmigtui.model.records import SHIPPED, Record, Types, parse_list, parse_record
 from qmigtui.model.states import RECOVERING
 from qmigtui.qmp.errors import QmpError
 from qmigtui.qmp.schema import Schema, load_schema
@@ -222,7 +222,7 @@ class Watcher:
             # QEMU made this answer before the state an event announced meanwhile: shown, it
             # would step the state back; the event asked for another poll, which follows
             return
-        info = parse_record("MigrationInfo", raw)
+        info = parse_record("MigrationInfo", raw, _types(side, "query-migrate", "MigrationInfo"))
         previous = side.state.status
         status = info.text("status")
         if previous in TERMINAL and status not in TERMINAL and _new_migration(side.history, info):
@@ -242,7 +242,8 @@ class Watcher:
         caps = capabilities_of(parse_list("MigrationCapabilityStatus",
                                           await session.execute("query-migrate-capabilities")))
         params = parse_record("MigrationParameters",
-                              await session.execute("query-migrate-parameters"))
+                              await session.execute("query-migrate-parameters"),
+                              _types(side, "query-migrate-parameters", "MigrationParameters"))
         before = side.state
         changed: set[str] = set()
         if before.parameters is not None:  # not on the first read
@@ -383,3 +384,8 @@ def _qemu_time(raw: dict[str, Any]) -> float:
         if isinstance(s, int) and isinstance(us, int) and not isinstance(s, bool):
             return s + us / 1e6
     return math.nan
+
+
+def _types(side: Side, command: str, root: str) -> Types:
+    """How this side's QEMU types ``command``'s reply (the shipped tables before its schema)."""
+    return side.schema.reply_types(command, root) if side.schema is not None else SHIPPED
