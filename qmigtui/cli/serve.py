@@ -3,7 +3,8 @@
 Each browser session runs its own ``qmigtui ARGS`` (textual-serve).  A web page anyone
 opens could otherwise drive it, and through it QEMU, so:
 
-- every page and websocket needs the random token printed at start (``?token=``);
+- every page needs the random token printed at start (``?token=``), and every websocket
+  carries it in its path (``/ws/TOKEN``: the page appends ``?width=...`` to that URL itself);
 - a websocket whose Origin is not this server's own is refused (a foreign page);
 - the server listens on 127.0.0.1 unless told otherwise, serves at most ``max_sessions``
   browsers at once, and passes ``--read-only`` on when asked;
@@ -20,12 +21,14 @@ import os
 import secrets
 import signal
 import socket
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
+import jinja2
 from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
@@ -35,6 +38,11 @@ from qmigtui.lab.pair import remove_stale_dirs
 QUIT_GRACE = 8.0  # seconds a child may take to close its sessions and lab after the browser left
 SHUTDOWN_GRACE = 2.0  # seconds the children get when the server itself stops
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def log(line: str) -> None:
+    """One line of the server's log (its standard error)."""
+    print(f"qmigtui serve: {line}", file=sys.stderr, flush=True)
 
 
 class ServeError(Exception):
@@ -120,17 +128,29 @@ class GuardedServer(Server):
         return (self.given_url or f"{request.scheme}://{request.host}").rstrip("/")
 
     async def _make_app(self) -> web.Application:
-        app = await super()._make_app()
-        app.middlewares.append(self._guard)
+        """textual-serve's routes, but the websocket's token in its path and static files
+        served without directory listings."""
+        app = web.Application(middlewares=[self._guard])
+        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
+        app.add_routes([
+            web.get("/", self.handle_index, name="index"),
+            web.get("/ws/{token}", self.handle_websocket, name="websocket"),
+            web.get("/download/{key}", self.handle_download, name="download"),
+            web.static("/static", self.statics_path, show_index=False, name="static"),
+        ])
+        app.on_startup.append(self.on_startup)
+        app.on_shutdown.append(self.on_shutdown)
         return app
 
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith("/static/"):
             return await handler(request)  # the page's scripts and styles: nothing to guard
-        if not secrets.compare_digest(request.query.get("token", ""), self.token):
+        websocket = request.path.startswith("/ws/")
+        given = request.path[len("/ws/"):] if websocket else request.query.get("token", "")
+        if not secrets.compare_digest(given.encode(), self.token.encode()):
             raise web.HTTPForbidden(text="qmigtui serve: open the URL with the token it printed\n")
-        if request.path == "/ws":
+        if websocket:
             origin = request.headers.get("Origin")
             if origin is not None and _origin(origin) != _origin(self.base_url(request)):
                 raise web.HTTPForbidden(text="qmigtui serve: a page from another origin\n")
@@ -146,19 +166,24 @@ class GuardedServer(Server):
         base = self.base_url(request)
         ws = ("wss:" if base.startswith("https:") else "ws:") + base.split(":", 1)[1]
         return {"font_size": to_int(request.query.get("fontsize", "16"), 16),
-                "app_websocket_url": f"{ws}/ws?token={self.token}",
+                "app_websocket_url": f"{ws}/ws/{self.token}",
                 "config": {"static": {"url": f"{base}/static/"}},
                 "application": {"name": self.title}}
 
-    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-        """One browser: its own child, ended (and counted out) whatever way the browser goes."""
+    async def handle_websocket(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
+        """One browser: its own child, ended (and counted out) whatever way the browser goes.
+        A request that is no websocket upgrade is answered 400."""
         websocket = web.WebSocketResponse(heartbeat=15)
+        if not websocket.can_prepare(request).ok:
+            return web.Response(status=400, text="qmigtui serve: this address takes a websocket only\n")
         width = to_int(request.query.get("width", "80"), 80)
         height = to_int(request.query.get("height", "24"), 24)
         self.sessions += 1
         service: SessionService | None = None
         try:
             await websocket.prepare(request)
+            log(f"session {self.sessions}: websocket upgraded ({width}x{height})")
+
             async def close() -> None:
                 await websocket.close()
             service = SessionService(self.command, write_bytes=websocket.send_bytes,

@@ -97,7 +97,8 @@ def test_qemu_11_1_members_are_typed_live_with_units_and_never_cut():
 
 
 def test_a_member_no_table_knows_is_shown_whole_typed_and_marked_new():
-    raw = json.loads(gzip.open(DATA / "qmp-schema-11.1.json.gz", "rt").read())
+    with gzip.open(DATA / "qmp-schema-11.1.json.gz", "rt") as f:
+        raw = json.load(f)
     schema = Schema.from_introspection(raw)
     root = schema.types[str(schema.types["query-migrate"]["ret-type"])]
     int_type = next(e["name"] for e in raw if e.get("json-type") == "int")
