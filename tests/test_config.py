@@ -73,14 +73,40 @@ def test_command_line_wins_over_the_configuration(tmp_path):
     ("[connections.x]\ndestination = '/d'\n", "connections.x has no source"),
     ("[connections.x]\nsource = 5\n", "connections.x.source = 5 is not str"),
     ("interval = [\n", "not TOML"),
+    # an interval is checked as on the command line, wherever it is written
+    ("interval = 1e-9\n", "interval = 1e-09: 1e-09 is out of range: seconds between polls"),
+    ("interval = 0\n", "interval = 0: 0.0 is out of range"),
+    ("interval = -1\n", "interval = -1: -1.0 is out of range"),
+    ("interval = nan\n", "interval = nan: nan is out of range"),
+    ("interval = inf\n", "interval = inf: inf is out of range"),
+    ("interval = 7200\n", "interval = 7200: 7200.0 is out of range"),
+    ("[connections.x]\nsource = '/s'\ninterval = 1e-9\n", "connections.x.interval = 1e-09: 1e-09 is out"),
+    ("[connections.x]\nsource = '/s'\ninterval = nan\n", "connections.x.interval = nan: nan is out"),
 ])
-def test_bad_configuration_is_one_line(tmp_path, text, problem):
+def test_bad_configuration_is_one_line(tmp_path, text, problem, capsys):
     conf = tmp_path / "c.toml"
     conf.write_text(text)
     with pytest.raises(ValueError) as e:
         load(conf)
     assert problem in str(e.value) and "\n" not in str(e.value)
-    assert cli.main(["/x", "--config", str(conf)]) == 2
+    assert str(conf) in str(e.value)
+    capsys.readouterr()
+    assert cli.main(["/x", "--config", str(conf)]) == 2  # nothing starts
+    assert cli.main(["x", "--config", str(conf)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 2 and str(conf) in err
+
+
+def test_a_binary_or_huge_configuration_file_is_one_line_naming_it(tmp_path):
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00interval = 1\x00" * 10)
+    with pytest.raises(ValueError, match=f"^{binary}: not text"):
+        load(binary)
+    huge = tmp_path / "huge.toml"
+    with huge.open("wb") as f:  # sparse: 500 MB that are never read whole
+        f.truncate(500 << 20)
+    with pytest.raises(ValueError, match=f"^{huge}: larger than 1024 KiB"):
+        load(huge)
 
 
 def test_missing_default_file_is_fine_and_an_explicit_one_is_not(tmp_path, monkeypatch):

@@ -17,12 +17,17 @@
 from __future__ import annotations
 
 import tomllib
+from argparse import ArgumentTypeError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from platformdirs import user_config_path
 
+from qmigtui.cli.options import INTERVAL
+
+MAX_BYTES = 1 << 20  # a configuration file is a few lines: more is a mistake
+RANGES = {"interval": INTERVAL}  # checked as the command line checks them
 TOP = {"interval": float, "theme": str, "audit_log": str, "connections": dict}
 CONNECTION = {"source": str, "destination": str, "read_only": bool, "interval": float}
 
@@ -59,13 +64,20 @@ def load(path: Path | None = None) -> Config:
     explicit = path is not None
     path = path or default_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)  # bounded: a huge file is not read whole
     except FileNotFoundError:
         if explicit:
             raise ValueError(f"{path}: no such file") from None
         return Config()
     except OSError as e:
         raise ValueError(f"{path}: {e.strerror or e}") from None
+    if len(raw) > MAX_BYTES:
+        raise ValueError(f"{path}: larger than {MAX_BYTES // 1024} KiB: not a configuration file")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not text (UTF-8): not a configuration file") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -96,3 +108,8 @@ def _types(path: Path, prefix: str, data: dict[str, Any], types: dict[str, type]
                                              and not isinstance(value, bool))
             if not ok:
                 raise ValueError(f"{path}: {prefix}{key} = {value!r} is not {kind.__name__}")
+            if key in RANGES:  # the very rule the command line applies
+                try:
+                    RANGES[key](repr(float(value)))
+                except ArgumentTypeError as e:
+                    raise ValueError(f"{path}: {prefix}{key} = {value!r}: {e}") from None
