@@ -53,7 +53,7 @@ def write_csv(reader: Reader, prefix: Path) -> list[Path]:
     out = prefix.with_name(prefix.name + ".csv")
     with out.open("w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=fixed + fields, restval="")
-        w.writeheader()
+        w.writer.writerow([csv_cell(name) for name in fixed + fields])  # names come from QEMU too
         w.writerows({k: csv_cell(v) for k, v in row.items()} for row in samples)
     ev = prefix.with_name(prefix.name + "-events.csv")
     with ev.open("w", newline="", encoding="utf-8") as f:

@@ -5,7 +5,9 @@ the bytes the app writes are checked, and so are the CLI's and the exports' outp
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import json
 import os
 import subprocess
@@ -86,7 +88,9 @@ def hostile_recording(path: Path) -> Path:
     header = {"qmigtui-recording": 1, "qmigtui": "0.1.0", "started": 1.0,
               "sides": {"source": {"endpoint": EVIL, "qemu": EVIL, "schema": EVIL}}}
     lines = [header]
-    info = hostile_struct("MigrationInfo") | {"status": '=HYPERLINK("http://x","click")'}
+    info = hostile_struct("MigrationInfo") | {"status": '=HYPERLINK("http://x","click")',
+                                              "=cmd|' /C calc'!A0": 1}  # a member's name: a column
+    info["ram"] = dict(info["ram"], **{"@SUM(1+1)*cmd|' /C calc'!A0": 2})
     for n in range(3):
         lines.append({"t": n, "wall": n, "side": "source", "kind": "command",
                       "msg": {"execute": "query-migrate", "id": f"q{n}"}})
@@ -113,8 +117,11 @@ def test_exports_hold_no_raw_escape_bidi_or_formula(tmp_path, kind):
         data = path.read_bytes()
         assert_clean(data, path.name)
         if kind == "--csv":
-            cells = [c for line in data.decode().splitlines() for c in line.split(",")]
-            assert not any(c.lstrip('"').startswith(("=", "+", "@")) for c in cells), path.name
+            rows = list(csv.reader(io.StringIO(data.decode())))
+            cells = [c for row in rows for c in row]
+            assert not any(c.startswith(("=", "+", "@", "-")) for c in cells), path.name
+            if not path.name.endswith("events.csv"):  # the hostile members made columns
+                assert "'=cmd|' /C calc'!A0" in rows[0], rows[0]
 
 
 async def test_a_hostile_recording_replays_in_the_app_as_plain_text(tmp_path):
