@@ -449,6 +449,7 @@ def _run_replay(ns: argparse.Namespace) -> int:
         return _fail("--speed must be above 0")
     try:
         reader = Reader(ns.file)
+        reader.require_messages()
         for n, _ in enumerate(reader.entries()):  # the header and the opening lines, now;
             if n >= 1000:                         # later lines as the replay reaches them
                 break
@@ -470,6 +471,7 @@ def _run_export(ns: argparse.Namespace) -> int:
     prefix = Path(ns.output) if ns.output else default_prefix(source)
     try:
         reader = Reader(source)
+        reader.require_messages()
         written = write_csv(reader, prefix) if ns.csv else write_json(reader, prefix)
     except RecordingError as e:
         return _fail(str(e))

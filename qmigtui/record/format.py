@@ -71,8 +71,18 @@ def check_header(path: Path, text: str) -> dict[str, Any]:
     version = header[MAGIC]
     if version != FORMAT:
         raise RecordingError(f"{where}: recording format {version!r}; this qmigtui reads format {FORMAT}")
-    if not isinstance(header.get("sides"), dict) or not header["sides"]:
+    sides = header.get("sides")
+    if not isinstance(sides, dict) or not sides:
         raise RecordingError(f"{where}: the header names no sides")
+    for name, side in sides.items():
+        if not isinstance(side, dict):
+            raise RecordingError(f"{where}: side {name!r} in the header is not an object")
+        for key in ("endpoint", "qemu", "schema"):
+            if key in side and not isinstance(side[key], str):
+                raise RecordingError(f"{where}: side {name!r}'s {key} is not text")
+    if "started" in header and (isinstance(header["started"], bool)
+                                or not isinstance(header["started"], (int, float))):
+        raise RecordingError(f"{where}: 'started' in the header is not a time")
     return header
 
 
@@ -121,6 +131,11 @@ class Reader:
                     yield entry
             except (EOFError, zlib.error, OSError) as e:  # gzip cut off, or a bad block
                 self._cut_short(number, _why(e))
+
+    def require_messages(self) -> None:
+        """RecordingError when nothing follows the header (there is nothing to replay)."""
+        if next(iter(self.entries()), None) is None:
+            raise RecordingError(self.warning or f"{self.path}: no messages after the header")
 
     def _cut_short(self, number: int, why: str = "recording interrupted") -> None:
         self.warning = (f"{self.path}:{number}: last line cut short ({why}); replayed up to line "

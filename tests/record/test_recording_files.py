@@ -71,6 +71,25 @@ def test_bad_files_give_one_line_with_the_line_number(tmp_path, content, message
     assert out.stderr.count("\n") == 1 and message in out.stderr and "Traceback" not in out.stderr
 
 
+@pytest.mark.parametrize(("header", "message"), [
+    (HEADER, ": no messages after the header"),
+    (HEADER | {"sides": {"source": "x"}}, ":1: side 'source' in the header is not an object"),
+    (HEADER | {"sides": {"source": {"endpoint": ["x"]}}}, ":1: side 'source''s endpoint is not text"),
+    (HEADER | {"started": "yesterday"}, ":1: 'started' in the header is not a time"),
+])
+def test_a_header_of_the_wrong_shape_or_alone_is_one_line_for_every_reader(tmp_path, header, message):
+    p = tmp_path / "forged.jsonl"
+    p.write_text(json.dumps(header) + "\n")
+    for argv in (["replay", str(p), "--headless"], ["replay", str(p)],
+                 ["export", str(p), "--csv", "-o", str(tmp_path / "out")],
+                 ["export", str(p), "--json", "-o", str(tmp_path / "out")]):
+        out = subprocess.run([sys.executable, "-m", "qmigtui", *argv], capture_output=True,
+                             text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert out.returncode == 2, (argv, out.stderr[-500:])
+        assert out.stderr == f"qmigtui: {p}{message}\n", argv
+    assert not list(tmp_path.glob("out*"))  # nothing written
+
+
 def test_missing_file_is_one_line(tmp_path):
     out = subprocess.run([sys.executable, "-m", "qmigtui", "replay", str(tmp_path / "nope.jsonl")],
                          capture_output=True, text=True, timeout=60)
