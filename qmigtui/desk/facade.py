@@ -116,10 +116,12 @@ class Desk:
         return self._tools.problems(side, command, args)
 
     def problems(self) -> list[str]:
-        """What keeps the record from being kept right now: a recording that stopped, an audit
-        log that cannot be written (one line each, for as long as it lasts)."""
+        """What keeps the record from being kept or a side from being read right now: a
+        recording that stopped, an audit log that cannot be written, an answer too large to read
+        (one line each, for as long as it lasts)."""
         found = [self.backend.recorder.error if self.backend.recorder is not None else None,
-                 self.backend.audit.error if self.backend.audit is not None else None]
+                 self.backend.audit.error if self.backend.audit is not None else None,
+                 *(f"{s.name}: {s.problem}" for s in self.snapshot.sides if s.problem)]
         return [p for p in found if p]
 
     @property

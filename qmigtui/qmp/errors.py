@@ -41,6 +41,10 @@ class NotConnected(QmpError):
     """The session is not connected right now."""
 
 
+class AnswerTooLarge(NotConnected):
+    """A command whose last answer was too large to read; not sent again for a while."""
+
+
 class ReadOnlyRefused(QmpError):
     """A mutating command was refused by read-only mode; nothing was sent."""
 

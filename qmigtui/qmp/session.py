@@ -30,6 +30,7 @@ from qmigtui.model.commands import is_query
 from qmigtui.model.text import clean, clean_tree
 from qmigtui.qmp.endpoint import Endpoint
 from qmigtui.qmp.errors import (
+    AnswerTooLarge,
     CommandRejected,
     CommandTimeout,
     EndpointError,
@@ -48,6 +49,10 @@ _qmp_log.propagate = False  # its warnings would scribble over the terminal UI
 # A tap sees every message: (kind, message) with kind in greeting/command/response/event.
 Tap = Callable[[str, dict[str, Any]], None]
 StateListener = Callable[["ConnState", "str | None"], None]
+
+READ_LIMIT = 10 << 20  # qemu.qmp reads no message larger (its read buffer, as libvirt)
+OVERSIZE = "oversize"  # a drop's cause: a message over READ_LIMIT
+OVERSIZE_WAIT_S, OVERSIZE_MAX_S = 30.0, 600.0  # such a command is asked again after this, doubling
 
 SECOND_MONITOR_HINT = (
     "another client (libvirt, say) may hold this monitor; give QEMU a second one with "
@@ -166,6 +171,8 @@ class Session:
         self.polls = PollOrder()
         self.overtaken = False  # the latest query-migrate answer was (see poll_order)
         self.missing: list[str] = []  # what this way of watching cannot give, in words
+        self._last_command = ""  # the command whose answer a broken link was carrying
+        self._too_large: dict[str, tuple[float, float]] = {}  # command -> (not before, wait)
 
     # -- observers -------------------------------------------------------
 
@@ -262,6 +269,8 @@ class Session:
         """
         if self.read_only and not is_query(command, arguments):
             raise ReadOnlyRefused(command)
+        if command in self._too_large and time.monotonic() < self._too_large[command][0]:
+            raise AnswerTooLarge(self._oversize(command))
         client = self._client
         if client is None or self.state is not ConnState.CONNECTED:
             why = f" ({self.last_error})" if self.last_error else ""
@@ -296,6 +305,7 @@ class Session:
             self.greeting = data
         elif kind == "command":
             self.polls.sent(data)
+            self._last_command = str(data.get("execute", ""))
         elif kind == "response":
             overtaken = self.polls.answered(data)
             if overtaken is not None:
@@ -423,6 +433,11 @@ class Session:
         if self._closing:
             return
         reason = await self._discard(client) or f"{self.name} closed the connection"
+        if reason == OVERSIZE:  # asked again only after a wait that doubles: no tight loop
+            command = self._last_command or "a command"
+            wait = min(2 * self._too_large.get(command, (0.0, OVERSIZE_WAIT_S / 2))[1], OVERSIZE_MAX_S)
+            self._too_large[command] = (time.monotonic() + wait, wait)
+            reason = self._oversize(command)
         self._client = None
         if not self.reconnect:
             self._set_state(ConnState.GONE, reason)
@@ -440,6 +455,12 @@ class Session:
                 continue
             self._adopt(fresh)
             return
+
+
+    def _oversize(self, command: str) -> str:
+        wait = self._too_large[command][1]
+        return (f"{command}: QEMU's answer is larger than {READ_LIMIT >> 20} MiB, the most qmigtui "
+                f"reads, and broke the connection; asked again after {wait:g} s")
 
 
 async def connect_all(sessions: list[Session]) -> list[Session]:
@@ -516,6 +537,8 @@ def _retrieved(task: asyncio.Future[Any]) -> None:
 
 
 def _describe_drop(exc: BaseException) -> str:
+    if isinstance(exc, asyncio.LimitOverrunError) or "exceed the limit" in str(exc):
+        return OVERSIZE
     if isinstance(exc, EOFError):
         return "QEMU closed the connection"
     if isinstance(exc, OSError):

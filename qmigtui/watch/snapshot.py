@@ -72,6 +72,7 @@ class SideState:
     pause_asked: bool = False  # a migrate-pause went out to this side (its pause is on purpose)
     changed_elsewhere: frozenset[str] = frozenset()  # capabilities and parameters another client set
     error: str | None = None  # last failure of a poll (protocol or timeout)
+    problem: str | None = None  # a lasting one: an answer too large to read (its schema, say)
     polled: float = 0.0
     via: str = ""  # "libvirt" for a domain watched through libvirt's API
     limits: tuple[str, ...] = ()  # what that way of watching cannot give, in words

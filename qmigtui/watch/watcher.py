@@ -24,7 +24,7 @@ from qmigtui.analysis.history import History, Sample
 from qmigtui.model.capabilities import capabilities_of
 from qmigtui.model.records import SHIPPED, Record, Types, parse_list, parse_record
 from qmigtui.model.states import RECOVERING
-from qmigtui.qmp.errors import QmpError
+from qmigtui.qmp.errors import AnswerTooLarge, QmpError
 from qmigtui.qmp.schema import Schema, load_schema
 from qmigtui.qmp.session import ConnState, EventQueue, Session
 from qmigtui.watch.context import Forecaster
@@ -199,6 +199,10 @@ class Watcher:
             if side.config_stale or time.monotonic() - side.config_read > CONFIG_EVERY:
                 await self._read_config(side)
             raw = await session.execute("query-migrate")
+        except AnswerTooLarge as e:  # the session asks it again after a wait; said until then
+            side.state = replace(side.state, error=str(e), problem=str(e))
+            self._publish()
+            return
         except QmpError as e:
             side.state = replace(side.state, error=str(e))
             self._publish()
@@ -232,6 +236,7 @@ class Watcher:
         if status not in (None, "none") and now != side.history.latest("t"):
             side.history.append(Sample.from_info(now, wall, info))
         side.state = replace(side.state, info=info, error=None, polled=now,
+                             problem=side.state.problem if side.schema is None else None,
                              pause_asked=_pause_still_asked(side.state.pause_asked, status))
         self._publish()
 

@@ -148,3 +148,28 @@ async def test_a_wrong_typed_or_missing_status_never_ends_the_app(peer, tmp_path
         assert app.is_running and app.snapshot.source.status == "none"
         assert "SOURCE" in text_of(app.query_one(StatusPane).rendered)
         await app.action_quit()
+
+
+async def test_a_schema_too_large_to_read_is_said_and_not_asked_again_in_a_loop(tmp_path):
+    huge = (b'{"return": [' + b",".join([b'{"name": "t%d", "meta-type": "builtin", "json-type": "int"}'
+                                         % i for i in range(200_000)]) + b"]}\r\n")
+    assert len(huge) > 10 << 20
+
+    def script(cmd: str, args: dict) -> object:
+        return huge if cmd == "query-qmp-schema" else Peer()(cmd, args)
+    server = await FakeQmp(str(tmp_path / "huge.sock"), script).start()
+    app = MigrationApp(lambda: open_endpoints([("source", server.path)], 0.2, False,
+                                              audit=tmp_path / "audit.log"))
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await started(app)
+            said = "query-qmp-schema: QEMU's answer is larger than 10 MiB"
+            await wait_for(lambda: said in text_of(app.query_one(StatusPane).rendered), 10, "said")
+            await pilot.pause(3.0)  # five polls and more: none asks for the schema again
+            assert len(server.writers) == 2  # the first connection, and the one after the break
+            assert server.received.count("query-qmp-schema") == 1
+            assert any(said in message for _, _, message in app.messages)  # in the log (l) too
+            assert app.is_running
+            await app.action_quit()
+    finally:
+        await server.stop()
