@@ -386,6 +386,11 @@ class Session:
             await asyncio.wait_for(client.connect(address), self.greeting_timeout)
         except TimeoutError:
             await self._discard(client)
+            if client.last_inbound is not None and "QMP" in client.last_inbound:
+                raise EndpointError(
+                    f"{ep}: QEMU sent its QMP greeting, then did not answer qmp_capabilities within "
+                    f"{self.greeting_timeout:g} s (its monitor is stuck or the machine very busy)",
+                    Unreachable.NO_ANSWER) from None
             if client.transport_up:
                 raise EndpointError(_silent(ep, self.greeting_timeout), Unreachable.SILENT) from None
             raise EndpointError(f"{ep}: no answer within {self.greeting_timeout:g} s (host down, "

@@ -102,6 +102,18 @@ async def test_a_first_message_that_is_no_greeting_is_tried_again_then_reported_
     await never.stop()
 
 
+async def test_a_greeting_then_silence_says_so_not_that_another_client_holds_the_monitor(tmp_path):
+    mute = await FakeQmp(str(tmp_path / "mute.sock"), handshake=lambda n: None).start()
+    s = Session(parse_endpoint(mute.path), "source", reconnect=False, greeting_timeout=0.5)
+    with pytest.raises(EndpointError) as e:
+        await s.connect()
+    said = str(e.value)
+    assert "sent its QMP greeting, then did not answer qmp_capabilities within 0.5 s" in said
+    assert "another client" not in said and "no QMP greeting" not in said and "\n" not in said
+    assert mute.received == ["qmp_capabilities"]
+    await mute.stop()
+
+
 async def test_peer_gone_then_back_on_the_same_socket(tmp_path):
     path = str(tmp_path / "bounce.sock")
     first = await FakeQmp(path).start()
