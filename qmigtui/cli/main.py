@@ -221,14 +221,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             from qmigtui.cli.fleet import fleet_parser, run_fleet
             return run_fleet(fleet_parser().parse_args(args[1:]))
         return _run_monitor(_monitor_parser().parse_args(args))
+    except Interrupted as e:
+        return 128 + e.signum
     except KeyboardInterrupt:
-        return 130
+        return 128 + signal.SIGINT
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal that ends qmigtui (SIGTERM, SIGHUP): it unwinds like Ctrl-C, so cleanup runs,
+    and the exit status says which (128 + its number: 129 HUP, 143 TERM)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _signals_exit() -> None:
     """SIGTERM and SIGHUP (an SSH disconnect) unwind like Ctrl-C, so cleanup runs."""
     def raise_interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+        raise Interrupted(signum)
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, raise_interrupt)
 

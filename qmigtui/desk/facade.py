@@ -73,6 +73,10 @@ class Backend:
     closers: list[Callable[[], Any]] = field(default_factory=list)
 
 
+STOP_S = 3.0  # seconds a lab's QEMUs get to end on SIGTERM before SIGKILL
+FAST_STOP_S = 0.3  # the same after a hang-up
+
+
 class Desk:
     """Watch and drive one migration: the UI's only way to what it shows and changes."""
 
@@ -310,10 +314,12 @@ class Desk:
             if backend.recorder is not None:
                 backend.recorder.close()
 
-    def let_go(self) -> None:
-        """Without a loop to close sessions on (a hang-up, or after the app ended): stop a lab's
-        QEMUs and close the recording at once."""
+    def let_go(self, fast: bool = False) -> None:
+        """Without a loop to close sessions on (a hang-up, or after the app ended): let go of
+        the monitors, stop a lab's QEMUs (``fast``: killed after a moment, a hang-up must not
+        wait) and close the recording, at once."""
+        self._watcher.drop_connections()
         if self._rig is not None:
-            self._rig.lab.stop()
+            self._rig.lab.stop(grace=FAST_STOP_S if fast else STOP_S)
         if self.backend.recorder is not None:
             self.backend.recorder.close()

@@ -241,6 +241,16 @@ class Session:
             raise
         self._adopt(client)
 
+    def drop(self) -> None:
+        """Let go of the monitor at once, without the loop (a hang-up): the socket is closed
+        and no reconnect follows, so QEMU's one monitor is free for the next client."""
+        self._closing = True
+        writer = getattr(self._client, "_writer", None) if self._client is not None else None
+        if writer is not None:
+            writer.transport.abort()
+        if self._forward is not None:
+            self._forward.stop()
+
     async def close(self) -> None:
         """Disconnect and stop reconnecting."""
         self._closing = True

@@ -43,7 +43,7 @@ BOTTOM_DEFAULT = next(p.SPEC.id for p in PANES if p.SPEC.bottom)
 MIGRATION_ACTIONS = ("migrate", "postcopy", "pause", "recover", "continue", "cancel")
 REPLAY_ACTIONS = ("replay_pause", "replay_speed", "replay_jump", "replay_next")
 WIDE = (120, 36)
-HANGUP_GRACE = 5.0  # seconds a hung-up app may take to close its sessions before it just ends
+HANGUP_GRACE = 0.8  # seconds a hung-up app may take to close its sessions before it just ends
 CRASH_GRACE = 2.0  # seconds a crashed app may take to close before it just ends
 MIN_FRAME = 0.05  # seconds between renders when snapshots come in a burst
 GATHER = 0.03  # seconds new numbers wait for the other side's answer to the same poll
@@ -100,6 +100,7 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
         self.sub_title = title
         self.startup_error: str | None = None
         self.crash: str | None = None  # one line, when a bug of ours ended the app
+        self._signal_status = 0  # 128 + the signal that ended the app (SIGHUP, SIGTERM)
         self._told: set[str] = set()  # problems already notified
         self.messages: deque[tuple[str, str, str]] = deque(maxlen=500)
         self.notified: deque[tuple[str, str]] = deque(maxlen=500)
@@ -140,9 +141,10 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
         for problem in self.theme_problems:
             self.notify(problem, severity="warning", timeout=15)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        if not self.is_headless:  # an SSH disconnect (SIGHUP) or SIGTERM quits cleanly
+        if not self.is_headless:  # an SSH disconnect (SIGHUP), SIGTERM or SIGINT quits cleanly
             loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGTERM, lambda: self.run_worker(self.action_quit()))
+            loop.add_signal_handler(signal.SIGTERM, self._terminated, signal.SIGTERM)
+            loop.add_signal_handler(signal.SIGINT, self._terminated, signal.SIGINT)
             loop.add_signal_handler(signal.SIGHUP, self._hang_up)
         self._apply_layout()
         self.query_one("#status").add_class("-current")
@@ -290,13 +292,20 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
         if self._remember_theme:
             themes.remember(theme.name)
 
-    def _hang_up(self) -> None:
-        """The terminal is gone (an SSH drop): let go of QEMU first, then leave; with nothing to
-        draw on, the exit is not left waiting for the screen."""
-        self.let_go()
+    def _terminated(self, signum: int) -> None:
+        """SIGTERM or SIGINT: quit as the q key does, exit status 143 or 130."""
+        self._signal_status = 128 + signum
         self.run_worker(self.action_quit())
-        # with no terminal the driver can block the main thread for good: a timer thread ends it
-        watchdog = threading.Timer(HANGUP_GRACE, os._exit, (129,))
+
+    def _hang_up(self) -> None:
+        """The terminal is gone (an SSH drop): let go of QEMU first (the monitors and a lab at
+        once), then leave within HANGUP_GRACE seconds, exit status 129: an operator who logs in
+        again finds the monitor free. With nothing to draw on, the exit does not wait for the
+        screen: a timer thread ends the process if the driver blocks."""
+        self._signal_status = 128 + signal.SIGHUP
+        self.let_go(fast=True)
+        self.run_worker(self.action_quit())
+        watchdog = threading.Timer(HANGUP_GRACE, os._exit, (self._signal_status,))
         watchdog.daemon = True
         watchdog.start()
 
@@ -335,7 +344,7 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
 
     async def action_quit(self) -> None:
         await self._close_desk()
-        self.exit(0)
+        self.exit(self._signal_status)
 
     # -- actions ----------------------------------------------------------------
 

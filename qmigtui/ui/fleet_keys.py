@@ -71,13 +71,14 @@ class FleetKeys(AppBase):
         if self.fleet is not None and "fleet" not in [s.name for s in self.screen_stack if s.name]:
             self.push_screen("fleet")
 
-    def let_go(self) -> None:
+    def let_go(self, fast: bool = False) -> None:
         """Let go of every desk at once, synchronously (the app's loop is gone or going): the
-        one shown, and in fleet mode every VM's."""
+        one shown, and in fleet mode every VM's; ``fast`` (a hang-up) gives a lab's QEMUs no
+        more than a moment before they are killed."""
         desks = [m.desk for m in self.fleet.members] if self.fleet is not None else []
         for desk in [*desks, self.desk]:
             if desk is not None:
-                desk.let_go()
+                desk.let_go(fast)
 
     async def close_fleet(self) -> None:
         if self.fleet is not None:

@@ -145,6 +145,11 @@ class Watcher:
                 await task
         self._tasks.clear()
 
+    def drop_connections(self) -> None:
+        """Let go of every monitor at once, without the loop (a hang-up)."""
+        for side in self.sides.values():
+            side.session.drop()
+
     async def close(self) -> None:
         """Stop watching and close every session."""
         await self.stop()

@@ -82,7 +82,7 @@ def qemu(need_qemu: None) -> None:
     require(sys.platform == "linux", "needs Linux ptys and /proc")
 
 
-@pytest.mark.parametrize("way", ["quit key", "ctrl-c", "SIGTERM", "SIGHUP", "exception"])
+@pytest.mark.parametrize("way", ["quit key", "ctrl-c", "SIGTERM", "SIGHUP", "SIGINT", "exception"])
 def test_every_way_out_of_lab_leaves_nothing_behind(qemu, tmp_path, way):
     argv = [sys.executable, "-c", CRASHING] if way == "exception" else QMIGTUI
     t, lab = start(argv, XDG_STATE_HOME=str(tmp_path))
@@ -96,6 +96,8 @@ def test_every_way_out_of_lab_leaves_nothing_behind(qemu, tmp_path, way):
         elif way == "SIGHUP":
             os.close(t.fd)  # the terminal goes away: the kernel sends SIGHUP
             os.kill(t.pid, signal.SIGHUP)
+        elif way == "SIGINT":
+            os.kill(t.pid, signal.SIGINT)
         elif way == "exception":
             t.send(b"2")  # the injected failure fires in the key's action
         began = time.monotonic()
@@ -104,6 +106,11 @@ def test_every_way_out_of_lab_leaves_nothing_behind(qemu, tmp_path, way):
     finally:
         t.close()
     assert_nothing_left(t, lab)
+    status = os.waitstatus_to_exitcode(t.status) if t.status is not None else None
+    if way in ("SIGHUP", "SIGTERM", "SIGINT"):  # 128 + the signal's number
+        assert status == 128 + getattr(signal, way), f"{way}: exit status {status}"
+    if way == "SIGHUP":  # an operator whose SSH dropped can start again at once
+        assert took < 1.5, f"a hung-up app took {took:.1f} s to end"
     if way == "exception":  # one line naming the log, a failing exit status, no traceback
         assert took < 3.0, f"a crashed app took {took:.1f} s to end"
         assert t.status is not None and os.waitstatus_to_exitcode(t.status) == 1
@@ -113,6 +120,28 @@ def test_every_way_out_of_lab_leaves_nothing_behind(qemu, tmp_path, way):
         assert f"internal error (RuntimeError: injected failure in the app); details in {crash_logs[0]}" \
             in tail.replace("\r\n", "")
         assert "Traceback" not in tail
+
+
+def test_a_hang_up_frees_the_monitor_of_a_watched_qemu_within_a_second(bare_qemu, tmp_path):
+    t = Terminal([sys.executable, "-m", "qmigtui", bare_qemu],
+                 dict(os.environ, TERM="xterm-256color", XDG_STATE_HOME=str(tmp_path)))
+    try:
+        deadline = time.monotonic() + 30
+        while b"Quit" not in t.output and time.monotonic() < deadline:
+            t.drain(0.2)
+        t.drain(1.0)
+        os.close(t.fd)
+        os.kill(t.pid, signal.SIGHUP)
+        began = time.monotonic()
+        assert t.wait(10) is not None
+        took = time.monotonic() - began
+    finally:
+        t.close()
+    assert os.waitstatus_to_exitcode(t.status) == 129
+    assert took < 1.5, f"a hung-up app took {took:.1f} s to end"
+    out = subprocess.run([sys.executable, "-m", "qmigtui", "status", bare_qemu, "--timeout", "2"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr  # the monitor is free for the next client
 
 
 @pytest.mark.parametrize(("term", "extra"), [("xterm-256color", {}), ("screen-256color", {}),
