@@ -17,7 +17,10 @@ SUBCOMMANDS = ("lab", "status", "replay", "export", "serve", "fleet")
 
 
 def _fail(message: str) -> int:
-    print(f"qmigtui: {message}", file=sys.stderr)
+    """One line on standard error, exit status 2; what the user typed in it (a URI, a domain
+    name) is shown stripped of escapes and newlines, as anything untrusted is."""
+    from qmigtui.model.text import clean
+    print(f"qmigtui: {clean(message)}", file=sys.stderr)
     return EXIT_USAGE
 
 

@@ -222,6 +222,8 @@ class Controller:
         Returns the URI the source was sent to.
         """
         await self._recheck("migrate", "source", STARTABLE)
+        if uri and (wrong := recovery.problems(uri, connecting=True)):  # before anything is sent
+            raise ControlError(f"{wrong[0]}; nothing sent")
         if self.libvirt:  # libvirt prepares the destination itself, and picks a URI if not given
             args: dict[str, Any] = {"uri": uri} if uri else {}
             await self.send("source", "migrate", args)

@@ -19,6 +19,7 @@ from qmigtui.control.rig import Rig
 from qmigtui.control.tools import Tools
 from qmigtui.lab.pair import LabError
 from qmigtui.lab.workloads import WORKLOADS
+from qmigtui.model import recovery
 from qmigtui.model.commands import CommandInfo
 from qmigtui.model.recovery import RecoveryAddresses
 from qmigtui.qmp.errors import QmpError
@@ -220,6 +221,22 @@ class Desk:
     @property
     def is_lab(self) -> bool:
         return self._rig is not None
+
+    @property
+    def suggested_migrate_uri(self) -> str:
+        """A real address for the start dialog: the lab's link, the destination's host (the
+        host its monitor is reached at: tcp or ssh), this host when both monitors are local
+        (unix sockets here), else "" (the operator types it)."""
+        if self._rig is not None:
+            return str(self._rig.lab.migrate_uri)
+        if not self.has_side("destination"):
+            return ""
+        ends = [self._watcher.sides[n].session.endpoint for n in ("source", "destination")]
+        dst = ends[1]
+        if dst.kind in ("tcp", "ssh"):
+            return recovery.start_uri(dst.host)
+        local = all(e.kind == "unix" for e in ends)
+        return recovery.start_uri("127.0.0.1" if local else None)
 
     @property
     def lab_migrate_uri(self) -> str | None:

@@ -63,6 +63,19 @@ def suggest(destination_addresses: list[Record], source_uri: str | None) -> Reco
     return RecoveryAddresses(listen or "", connect or "")
 
 
+MIGRATE_PORT = 4444  # the port the start dialog suggests
+
+
+def start_uri(destination_host: str | None) -> str:
+    """The URI the start dialog prefills: the destination's own host where it is known (the
+    host its monitor is reached at, or this host when both monitors are local), else nothing:
+    the operator types it (a placeholder would be sent as it stands)."""
+    if not destination_host or destination_host in WILDCARDS:
+        return ""
+    host = f"[{destination_host}]" if ":" in destination_host else destination_host
+    return f"tcp:{host}:{MIGRATE_PORT}"
+
+
 def problems(uri: str, connecting: bool) -> list[str]:
     """What keeps ``uri`` from being sent (empty: it may be sent)."""
     uri = uri.strip()

@@ -350,7 +350,7 @@ class Session:
         if self._forward is None or not self._forward.alive:
             self._forward = SshForward(ep.host, ep.path, ep.user, ep.port)
             try:
-                return await self._forward.start()
+                return await self._forward.start(max(self.greeting_timeout, 1.0))
             except ForwardError as e:
                 raise EndpointError(f"{ep}: {e}", Unreachable.OTHER) from None
         return self._forward.local

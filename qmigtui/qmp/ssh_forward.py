@@ -10,12 +10,14 @@ stopped when the session closes.  What ssh says on failure becomes one line.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import shlex
 import shutil
 import subprocess
 import tempfile
 import time
+import weakref
 from pathlib import Path
 
 from qmigtui.model.text import clean
@@ -93,16 +95,18 @@ class SshForward:
         except OSError:
             return ""
 
-    async def start(self) -> str:
-        """Start ssh and wait for the local socket; return its path or raise ForwardError."""
+    async def start(self, timeout: float = START_TIMEOUT) -> str:
+        """Start ssh and wait for the local socket (at most ``timeout`` seconds, login
+        included); return its path or raise ForwardError."""
         if shutil.which(ssh_command()[0]) is None:
             raise ForwardError(f"{ssh_command()[0]} not found: install openssh-client")
         self.stop()
         self._dir = Path(tempfile.mkdtemp(prefix="qmigtui-ssh-"))
+        _live.add(self)  # stopped at exit too, however the program ends (a signal, say)
         os.chmod(self._dir, 0o700)
         with open(self._dir / "ssh.err", "wb") as err:
             self.proc = children.spawn(self.argv(), stdout=subprocess.DEVNULL, stderr=err)
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + timeout
         while not os.path.exists(self.local):
             if self.proc.poll() is not None:
                 why = describe(self.errors(), f"ssh exited with status {self.proc.returncode}")
@@ -110,7 +114,7 @@ class SshForward:
                 raise ForwardError(why)
             if time.monotonic() > deadline:
                 self.stop()
-                raise ForwardError(f"ssh did not set up the forward in {START_TIMEOUT:g} s")
+                raise ForwardError(f"ssh did not set up the forward in {timeout:g} s")
             await asyncio.sleep(0.05)
         return self.local
 
@@ -126,3 +130,13 @@ class SshForward:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+        _live.discard(self)
+
+
+_live: weakref.WeakSet[SshForward] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for forward in list(_live):
+        forward.stop()

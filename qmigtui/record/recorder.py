@@ -27,6 +27,8 @@ HEADER_WAIT = 10.0
 def recording_target_problem(path: Path | str, append: bool) -> str | None:
     """Why a recording cannot go to ``path`` (checked before anything starts), or None."""
     target = Path(path)
+    if target.is_symlink() and not target.exists():  # O_EXCL would find it only once running
+        return f"cannot record to {target}: a symbolic link to nothing; name the file itself"
     if target.exists() and not append:
         return f"cannot record to {target}: it exists (--append adds to it)"
     if target.exists() and not os.access(target, os.W_OK):

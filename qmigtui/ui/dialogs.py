@@ -74,8 +74,9 @@ class StartMigration(ModalScreen["str | None"]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Start a migration to:", markup=False)
-            yield Input(self.default_uri, id="uri",
-                        placeholder="tcp:HOST:PORT, unix:/path, exec:CMD, file:/path, rdma:HOST:PORT")
+            yield Input(self.default_uri, id="uri",  # the placeholder is a hint, never a value
+                        placeholder="type the destination's address: tcp:HOST:PORT, unix:/path, "
+                                    "exec:CMD, file:/path")
             hint = ("The destination gets migrate-incoming on the matching address first."
                     if self.has_destination else "Start the destination with -incoming first.")
             if self.libvirt_peer is not None:
@@ -90,8 +91,9 @@ class StartMigration(ModalScreen["str | None"]):
         if not uri and self.libvirt_peer is not None:
             self.dismiss("")  # libvirt picks the address
             return
-        if not uri or ":" not in uri:
-            self.query_one("#error", Static).update("a URI looks like tcp:HOST:PORT or unix:/path")
+        wrong = recovery.problems(uri, connecting=True)  # no placeholder, no wildcard host
+        if wrong:
+            self.query_one("#error", Static).update(f"{wrong[0]} (tcp:HOST:PORT, unix:/path, ...)")
             return
         self.dismiss(uri)
 

@@ -16,7 +16,7 @@ class MigrationKeys(AppBase):
         desk = self.desk
         assert desk is not None
         peer = desk.libvirt_peer
-        default = desk.lab_migrate_uri or ("" if peer is not None else "tcp:DEST-HOST:4444")
+        default = "" if peer is not None else desk.suggested_migrate_uri
 
         def chosen(uri: str | None) -> None:
             if uri is None or (not uri and peer is None):

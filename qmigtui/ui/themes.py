@@ -67,14 +67,20 @@ def discover(dirs: tuple[Path, ...] | None = None) -> tuple[list[Theme], list[st
     """Every theme file in the bundled and the user's directories: (themes, problems)."""
     themes: list[Theme] = []
     problems: list[str] = []
+    found: dict[str, Path] = {}
     for directory in dirs if dirs is not None else (BUNDLED, user_themes()):
         if not directory.is_dir():
             continue
         for path in sorted(directory.glob("*.toml")):
             try:
-                themes.append(load_theme(path))
+                theme = load_theme(path)
             except ValueError as e:
                 problems.append(str(e))
+                continue
+            if theme.name in found:  # the later one (the user's) is used: said, not silent
+                problems.append(f"{path}: theme {theme.name!r} replaces the one in {found[theme.name]}")
+            found[theme.name] = path
+            themes.append(theme)
     return themes, problems
 
 

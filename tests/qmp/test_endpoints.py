@@ -63,6 +63,22 @@ def test_connection_refused_on_a_dead_socket_and_a_closed_port(tmp_path):
     assert_one_line_error(run_cli("status", f"tcp:127.0.0.1:{port}"), "connection refused")
 
 
+@pytest.mark.parametrize("typed", ["unix:/tmp/a\nforged: line", "\x1b]0;owned\x07/tmp/x.sock",
+                                   "libvirt:qemu:///system#dom\x1b[2J"])
+def test_what_was_typed_is_shown_on_one_line_without_escapes(typed):
+    out = run_cli("status", typed)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
+    assert "\x1b" not in out.stderr and "\x07" not in out.stderr
+
+
+def test_a_dangling_symlink_for_record_is_refused_before_anything_starts(tmp_path):
+    link = tmp_path / "rec.jsonl"
+    link.symlink_to(tmp_path / "nowhere" / "x.jsonl")
+    out = run_cli("lab", "--record", str(link), "--headless")  # refused before any QEMU starts
+    assert_one_line_error(out, f"cannot record to {link}: a symbolic link to nothing")
+    assert not (tmp_path / "nowhere").exists()
+
+
 def test_not_a_socket(tmp_path):
     (tmp_path / "file").write_text("x")
     assert_one_line_error(run_cli("status", str(tmp_path / "file")), "not a socket")
@@ -193,3 +209,23 @@ def test_version_and_help():
     for args in (["--help"], ["lab", "--help"], ["status", "--help"]):
         proc = run_cli(*args)
         assert proc.returncode == 0 and "usage: qmigtui" in proc.stdout
+
+
+def test_an_ssh_that_hangs_keeps_the_timeout_and_leaves_no_folder_even_on_sigterm(tmp_path):
+    import signal
+    import time
+    hanging = tmp_path / "ssh"
+    hanging.write_text("#!/bin/sh\nexec sleep 60\n")  # logs in never, says nothing
+    hanging.chmod(0o755)
+    env = dict(os.environ, QMIGTUI_SSH=str(hanging), TMPDIR=str(tmp_path))
+    argv = [sys.executable, "-m", "qmigtui", "status", "ssh://192.0.2.1/run/x.qmp"]
+    began = time.monotonic()
+    out = subprocess.run([*argv, "--timeout", "1"], capture_output=True, text=True, timeout=30, env=env)
+    assert time.monotonic() - began < 5, "--timeout 1 was not kept"
+    assert_one_line_error(out, "ssh did not set up the forward in 1 s")
+    assert not list(tmp_path.glob("qmigtui-ssh-*"))
+    proc = subprocess.Popen([*argv, "--timeout", "30"], stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(5) == 143
+    assert not list(tmp_path.glob("qmigtui-ssh-*")), "the forward's folder was left"

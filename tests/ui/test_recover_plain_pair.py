@@ -3,6 +3,7 @@ migration was started with, never placeholders, and the paused postcopy complete
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
 
 from qmigtui.desk.opening import open_endpoints
@@ -59,4 +60,34 @@ async def test_a_postcopy_paused_on_a_plain_pair_recovers_with_the_prefilled_add
                            and app.snapshot.destination.status == "completed", 90, "completed")
             assert [(side, msg["execute"], msg["arguments"]["uri"]) for side, msg in sent] == [
                 ("destination", "migrate-recover", listen), ("source", "migrate", uri)]
+            await app.action_quit()
+
+
+async def test_the_start_dialog_prefills_a_real_address_and_never_sends_a_placeholder(need_qemu, tmp_path):
+    from qmigtui.control.ops import ControlError
+    async with plain_pair() as lab:
+        app = MigrationApp(lambda: open_endpoints(
+            [("source", lab.source_socket), ("destination", lab.destination_socket)], 0.3, False,
+            audit=tmp_path / "audit.log"))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(lambda: app.snapshot is not None and app.snapshot.source.capabilities, 30,
+                           "the app connected")
+            await pilot.press("m")
+            await wait_for(lambda: app.screen.__class__.__name__ == "StartMigration", 5, "dialog")
+            box = app.screen.query_one("#uri", Input)
+            assert box.value == "tcp:127.0.0.1:4444"  # both monitors here: this host
+            for typed, said in (("tcp:DEST-HOST:4444", "placeholder"), ("tcp:0.0.0.0:4444", "0.0.0.0"),
+                                ("", "an address is needed"), ("tcp:10.0.0.1:http", "a port")):
+                box.value = typed
+                await pilot.press("enter")
+                await pilot.pause(0.2)
+                assert app.screen.__class__.__name__ == "StartMigration", typed  # not sent
+                assert said in str(app.screen.query_one("#error").render()), typed
+            await pilot.press("escape")
+            with pytest.raises(ControlError, match="placeholder"):
+                await app.desk.start_migration("tcp:DEST-HOST:4444")
+            await pilot.pause(1.0)
+            assert app.snapshot.destination.status == "none"  # no migrate-incoming went out
+            audit = (tmp_path / "audit.log").read_text() if (tmp_path / "audit.log").exists() else ""
+            assert "migrate-incoming" not in audit
             await app.action_quit()

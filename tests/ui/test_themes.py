@@ -56,6 +56,15 @@ def test_broken_theme_files_are_one_line_each(tmp_path: Path, text: str, problem
     assert problems[0].startswith(str(bad)) and problem in problems[0] and "\n" not in problems[0]
 
 
+def test_a_user_theme_named_like_a_bundled_one_replaces_it_and_says_so(tmp_path: Path):
+    mine = tmp_path / "mine.toml"
+    mine.write_text("name = 'qmigtui-dark'\nprimary = '#ff0000'\n")
+    found, problems = themes.discover((themes.BUNDLED, tmp_path))
+    assert [t.primary for t in found if t.name == "qmigtui-dark"][-1] == "#ff0000"
+    assert problems == [f"{mine}: theme 'qmigtui-dark' replaces the one in "
+                        f"{themes.BUNDLED / 'qmigtui-dark.toml'}"]
+
+
 async def test_a_broken_user_theme_and_an_unknown_name_fall_back_with_a_message(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     (tmp_path / "qmigtui" / "themes").mkdir(parents=True)
