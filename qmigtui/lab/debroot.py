@@ -59,9 +59,8 @@ def sources_list(suites: list[str]) -> str:
     lines = []
     for suite in suites:
         uri = security if suite.endswith("-security") else archive
-        if uri is None:
-            raise DebrootError(f"this machine's apt sources name no security archive for {suite}")
-        lines.append(f"deb{signed} {uri} {suite} main\n")
+        if uri is not None:  # a machine whose sources name no security archive goes without
+            lines.append(f"deb{signed} {uri} {suite} main\n")
     return "".join(lines)
 
 
