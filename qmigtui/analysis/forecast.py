@@ -202,11 +202,13 @@ def forecast(history: HistoryView | None, ctx: Context) -> Forecast:
 
 
 def _pass_points(run: Run, starts: list[PassStart]) -> list[tuple[float, float]]:
-    """(pass length, bytes QEMU found newly dirty at its end) for passes seen whole."""
+    """(pass length, bytes QEMU found newly dirty at its end) for passes seen whole (where
+    QEMU syncs many times a pass, each second or so of syncs as one)."""
     points = []
     for a, b in itertools.pairwise(starts):
         length = b.t - a.t
-        if b.sync == a.sync + 1 and length >= 1.0 and b.dirty_rate > 0:
+        whole = b.sync == a.sync + 1 or (run.frequent_syncs and b.sync > a.sync)
+        if whole and length >= 1.0 and b.dirty_rate > 0:
             points.append((length, b.dirty_rate * length))
     return points
 

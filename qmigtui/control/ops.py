@@ -216,8 +216,11 @@ class Controller:
 
     async def start_migration(self, uri: str | None = None,
                               channels: list[dict[str, Any]] | None = None,
-                              incoming_uri: str | None = None) -> str:
-        """Start a migration; with a destination, run migrate-incoming there first.
+                              incoming_uri: str | None = None,
+                              exit_on_error: bool | None = None) -> str:
+        """Start a migration; with a destination, run migrate-incoming there first (with
+        ``exit-on-error`` when given: whether the destination QEMU exits if the incoming
+        migration fails; QEMU 9.1+).
 
         Returns the URI the source was sent to.
         """
@@ -229,21 +232,23 @@ class Controller:
             await self.send("source", "migrate", args)
             return uri or "libvirt's choice"
         if self.has_side("destination"):
-            uri = await self._prepare_incoming(uri, incoming_uri)
+            uri = await self._prepare_incoming(uri, incoming_uri, exit_on_error)
         args = {"channels": channels} if channels else {"uri": uri}
         if not channels and not uri:
             raise ControlError("no URI given")
         await self.send("source", "migrate", args)
         return uri or "channels"
 
-    async def _prepare_incoming(self, uri: str | None, incoming_uri: str | None) -> str | None:
+    async def _prepare_incoming(self, uri: str | None, incoming_uri: str | None,
+                                exit_on_error: bool | None = None) -> str | None:
+        extra = {"exit-on-error": exit_on_error} if exit_on_error is not None else {}
         dst_status = await self.fresh_status("destination")
         if dst_status not in ("none", "setup"):
             raise ControlError(f"destination is {dst_status}: start a fresh destination QEMU")
         lab = self.lab_link
         if lab is not None and uri in (None, lab.migrate_uri):
             if dst_status == "none":
-                await self.send("destination", "migrate-incoming", {"uri": "tcp:127.0.0.1:0"})
+                await self.send("destination", "migrate-incoming", {"uri": "tcp:127.0.0.1:0", **extra})
                 info = parse_record("MigrationInfo",
                                     await self.query("destination", "query-migrate"))
                 addrs = info.children("socket-address")
@@ -253,7 +258,7 @@ class Controller:
             return str(lab.migrate_uri)
         if dst_status == "none":
             await self.send("destination", "migrate-incoming",
-                            {"uri": incoming_uri or _listen_uri(uri)})
+                            {"uri": incoming_uri or _listen_uri(uri), **extra})
         return uri
 
     async def cancel(self) -> None:

@@ -156,8 +156,16 @@ class Desk:
         session = self._watcher.sides["source"].session
         return (session.peer_uri or "") if session.manages_incoming else None
 
-    async def start_migration(self, uri: str) -> str:
-        return await self._controller.start_migration(uri or None)
+    async def start_migration(self, uri: str, exit_on_error: bool | None = None) -> str:
+        return await self._controller.start_migration(uri or None, exit_on_error=exit_on_error)
+
+    @property
+    def incoming_exit_on_error(self) -> bool:
+        """Whether the destination's migrate-incoming takes exit-on-error (its schema says)."""
+        if not self.has_side("destination"):
+            return False
+        schema = self._watcher.schema("destination")
+        return schema is not None and schema.command_arg("migrate-incoming", "exit-on-error") is not None
 
     async def start_postcopy(self) -> None:
         await self._controller.start_postcopy()

@@ -3,13 +3,14 @@ events."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from qmigtui.model import parameters as parammodel
 from qmigtui.model import recovery
@@ -60,16 +61,27 @@ class Confirm(ModalScreen[bool]):
         self.dismiss(yes)
 
 
-class StartMigration(ModalScreen["str | None"]):
+@dataclass(frozen=True)
+class StartChoice:
+    """What the start dialog was told: where to, and (where the destination's QEMU takes it)
+    whether that QEMU exits if the incoming migration fails."""
+
+    uri: str
+    exit_on_error: bool | None = None
+
+
+class StartMigration(ModalScreen["StartChoice | None"]):
     """Ask for the URI (socket, unix, exec, file, rdma) to migrate to."""
 
     DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
-    def __init__(self, default_uri: str, has_destination: bool, libvirt_peer: str | None = None):
+    def __init__(self, default_uri: str, has_destination: bool, libvirt_peer: str | None = None,
+                 exit_on_error: bool = False):
         super().__init__()
         self.default_uri, self.has_destination = default_uri, has_destination
         self.libvirt_peer = libvirt_peer  # a domain under libvirt: where libvirt sends it
+        self.offer_exit_on_error = exit_on_error  # the destination's migrate-incoming takes it
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -84,18 +96,23 @@ class StartMigration(ModalScreen["str | None"]):
                         "and prepares it there; this is the stream's address (empty: libvirt's "
                         "choice).")
             yield Static(hint, classes="hint", markup=False)
+            if self.offer_exit_on_error:
+                yield Checkbox("the destination QEMU exits if the migration fails "
+                               "(migrate-incoming exit-on-error)", True, id="exit-on-error")
             yield Static("", id="error", classes="error", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         uri = event.value.strip()
         if not uri and self.libvirt_peer is not None:
-            self.dismiss("")  # libvirt picks the address
+            self.dismiss(StartChoice(""))  # libvirt picks the address
             return
         wrong = recovery.problems(uri, connecting=True)  # no placeholder, no wildcard host
         if wrong:
             self.query_one("#error", Static).update(f"{wrong[0]} (tcp:HOST:PORT, unix:/path, ...)")
             return
-        self.dismiss(uri)
+        exit_on_error = (self.query_one("#exit-on-error", Checkbox).value
+                         if self.offer_exit_on_error else None)
+        self.dismiss(StartChoice(uri, exit_on_error))
 
 
 class EditParameter(ModalScreen["str | None"]):

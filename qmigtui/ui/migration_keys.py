@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qmigtui.model.recovery import RecoveryAddresses
 from qmigtui.ui.app_base import AppBase
-from qmigtui.ui.dialogs import Confirm, RecoverPostcopy, StartMigration
+from qmigtui.ui.dialogs import Confirm, RecoverPostcopy, StartChoice, StartMigration
 
 
 class MigrationKeys(AppBase):
@@ -18,24 +18,25 @@ class MigrationKeys(AppBase):
         peer = desk.libvirt_peer
         default = "" if peer is not None else desk.suggested_migrate_uri
 
-        def chosen(uri: str | None) -> None:
-            if uri is None or (not uri and peer is None):
+        def chosen(choice: StartChoice | None) -> None:
+            if choice is None or (not choice.uri and peer is None):
                 return
-            if uri.startswith("exec:"):
+            if choice.uri.startswith("exec:"):
                 def confirmed(yes: bool | None) -> None:
                     if yes:
-                        self._start(uri)
-                self.push_screen(Confirm("QEMU will run this command on the source host:", uri[5:]),
-                                 confirmed)
+                        self._start(choice)
+                self.push_screen(Confirm("QEMU will run this command on the source host:",
+                                         choice.uri[5:]), confirmed)
                 return
-            self._start(uri)
-        self.push_screen(StartMigration(default, desk.has_side("destination"), peer), chosen)
+            self._start(choice)
+        self.push_screen(StartMigration(default, desk.has_side("destination"), peer,
+                                        exit_on_error=desk.incoming_exit_on_error), chosen)
 
-    def _start(self, uri: str) -> None:
+    def _start(self, choice: StartChoice) -> None:
         desk = self.desk
         assert desk is not None
-        self._run("migrate", lambda: desk.start_migration(uri),
-                  f"migration started to {uri or desk.libvirt_peer}")
+        self._run("migrate", lambda: desk.start_migration(choice.uri, choice.exit_on_error),
+                  f"migration started to {choice.uri or desk.libvirt_peer}")
 
     def action_postcopy(self) -> None:
         assert self.desk is not None

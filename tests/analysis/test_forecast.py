@@ -336,3 +336,20 @@ def test_dirty_rate_windows_are_reconciled_into_one_explained_estimate():
     assert bursty.startswith("the guest dirties in bursts of up to 101 MiB/s")
     assert explain([(1, 12 * MiB), (2, 12 * MiB)]).startswith("the guest dirties about 12.0 MiB/s, steady")
     assert explain([]) == ""
+
+
+def test_a_qemu_that_syncs_many_times_a_second_still_gets_a_verdict():
+    # QEMU 11.1 syncs its dirty bitmap about ten times a second while a precopy cannot
+    # converge: dirty-sync-count rises by ~5 between two polls, QEMU's dirty-pages-rate
+    # (over a second or more) still holds. The forecast must not wait for a "pass" forever.
+    samples = []
+    rate, bandwidth = 24 * MiB, 16 * MiB
+    for k in range(60):
+        t = 1000.0 + 0.5 * k
+        samples.append(sample(t, transferred=bandwidth * 0.5 * k, remaining=24 * MiB + (k % 4) * MiB,
+                              total=128 * MiB, dirty_sync_count=2 + 5 * k,
+                              dirty_pages_rate=rate / PAGE if k else 0.0, mbps=bandwidth * 8 / 1e6))
+    verdicts = [f.verdict for _, f in run_forecasts(samples)]
+    assert "gathering" not in verdicts[20:]
+    assert {"not-converging", "stalled"} & set(verdicts[20:])
+    assert "converging" not in verdicts

@@ -3,15 +3,31 @@ migration was started with, never placeholders, and the paused postcopy complete
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 from textual.widgets import Input
 
 from qmigtui.desk.opening import open_endpoints
+from qmigtui.lab.pair import Lab
 from qmigtui.ui.app import MigrationApp
 from tests.helpers import wait_for
 from tests.plain_pair import free_port, plain_pair
 
 MiB = 1 << 20
+
+
+def app_on(lab: Lab, tmp_path: Path) -> MigrationApp:
+    """The app on the pair's two sockets, as an operator opens any pair."""
+    return MigrationApp(lambda: open_endpoints(
+        [("source", lab.source_socket), ("destination", lab.destination_socket)], 0.3, False,
+        audit=tmp_path / "audit.log"))
+
+
+async def open_start_dialog(app: MigrationApp, pilot: Any) -> None:
+    await pilot.press("m")
+    await wait_for(lambda: app.screen.__class__.__name__ == "StartMigration", 5, "dialog")
 
 
 async def test_a_postcopy_paused_on_a_plain_pair_recovers_with_the_prefilled_addresses(need_qemu, tmp_path):
@@ -20,14 +36,11 @@ async def test_a_postcopy_paused_on_a_plain_pair_recovers_with_the_prefilled_add
     async with plain_pair(capabilities={"postcopy-ram": True},
                           source_parameters={"max-bandwidth": 16 * MiB,
                                              "max-postcopy-bandwidth": 4 * MiB}) as lab:
-        app = MigrationApp(lambda: open_endpoints(
-            [("source", lab.source_socket), ("destination", lab.destination_socket)], 0.3, False,
-            audit=tmp_path / "audit.log"))
+        app = app_on(lab, tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(lambda: app.snapshot is not None and app.snapshot.source.capabilities, 30,
                            "the app connected")
-            await pilot.press("m")
-            await wait_for(lambda: app.screen.__class__.__name__ == "StartMigration", 5, "dialog")
+            await open_start_dialog(app, pilot)
             box = app.screen.query_one("#uri", Input)
             box.value = uri  # the operator's own address for the destination
             await pilot.press("enter")
@@ -66,14 +79,11 @@ async def test_a_postcopy_paused_on_a_plain_pair_recovers_with_the_prefilled_add
 async def test_the_start_dialog_prefills_a_real_address_and_never_sends_a_placeholder(need_qemu, tmp_path):
     from qmigtui.control.ops import ControlError
     async with plain_pair() as lab:
-        app = MigrationApp(lambda: open_endpoints(
-            [("source", lab.source_socket), ("destination", lab.destination_socket)], 0.3, False,
-            audit=tmp_path / "audit.log"))
+        app = app_on(lab, tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(lambda: app.snapshot is not None and app.snapshot.source.capabilities, 30,
                            "the app connected")
-            await pilot.press("m")
-            await wait_for(lambda: app.screen.__class__.__name__ == "StartMigration", 5, "dialog")
+            await open_start_dialog(app, pilot)
             box = app.screen.query_one("#uri", Input)
             assert box.value == "tcp:127.0.0.1:4444"  # both monitors here: this host
             for typed, said in (("tcp:DEST-HOST:4444", "placeholder"), ("tcp:0.0.0.0:4444", "0.0.0.0"),
@@ -83,6 +93,9 @@ async def test_the_start_dialog_prefills_a_real_address_and_never_sends_a_placeh
                 await pilot.pause(0.2)
                 assert app.screen.__class__.__name__ == "StartMigration", typed  # not sent
                 assert said in str(app.screen.query_one("#error").render()), typed
+            offered = bool(app.screen.query("#exit-on-error"))  # where the destination takes it
+            schema = await app.desk._watcher.ensure_schema("destination")
+            assert offered == (schema.command_arg("migrate-incoming", "exit-on-error") is not None)
             await pilot.press("escape")
             with pytest.raises(ControlError, match="placeholder"):
                 await app.desk.start_migration("tcp:DEST-HOST:4444")
@@ -90,4 +103,13 @@ async def test_the_start_dialog_prefills_a_real_address_and_never_sends_a_placeh
             assert app.snapshot.destination.status == "none"  # no migrate-incoming went out
             audit = (tmp_path / "audit.log").read_text() if (tmp_path / "audit.log").exists() else ""
             assert "migrate-incoming" not in audit
+            await open_start_dialog(app, pilot)
+            app.screen.query_one("#uri", Input).value = f"tcp:127.0.0.1:{free_port()}"
+            if offered:  # the operator keeps a failed destination QEMU to look at
+                app.screen.query_one("#exit-on-error").value = False
+            await pilot.press("enter")
+            await wait_for(lambda: app.snapshot.source.status in ("active", "completed"), 30, "started")
+            sent = (tmp_path / "audit.log").read_text()
+            assert "migrate-incoming" in sent
+            assert ('"exit-on-error":false' in sent) == offered, sent[-1500:]
             await app.action_quit()
