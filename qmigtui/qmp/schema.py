@@ -176,13 +176,17 @@ class Schema:
     def reply_types(self, command: str, root: str) -> records.Types:
         """``command``'s reply type as a records table whose top type is named ``root`` (and
         the types below it by member path: ``MigrationInfo.ram``), every member typed as this
-        QEMU says; the shipped definitions when the schema lacks the command. Structs are
+        QEMU says; the shipped definitions when the schema lacks the command or gives its
+        reply no members. Structs are
         followed by member, never by name (11.1 calls MigrationStats MigrationRAMStats)."""
         key = (command, root)
         if key not in self._reply_types:
             entry = self.types.get(command, {})
             ret = entry.get("ret-type") if entry.get("meta-type") == "command" else None
-            if ret is None:
+            reply = self.types.get(str(ret), {})
+            if reply.get("meta-type") != "object" or not reply.get("members"):
+                # no command, or a reply with no members (a domain under libvirt describes
+                # only its calls): the shipped definitions type it
                 self._reply_types[key] = records.SHIPPED
             else:
                 table = records.Types({}, {}, {})

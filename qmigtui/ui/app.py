@@ -52,6 +52,15 @@ GATHER = 0.03  # seconds new numbers wait for the other side's answer to the sam
 DeskFactory = Callable[[], Awaitable[Desk]]
 
 
+def _write_nowhere() -> None:
+    """Point standard output and error at /dev/null: after a hang-up their terminal is gone,
+    and a write or the final flush failing there made Python 3.13 exit with status 120."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+
+
 class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
     """Watch and drive one migration (source, and destination when given)."""
 
@@ -303,6 +312,7 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
         again finds the monitor free. With nothing to draw on, the exit does not wait for the
         screen: a timer thread ends the process if the driver blocks."""
         self._signal_status = 128 + signal.SIGHUP
+        _write_nowhere()  # the terminal is gone: what is still written goes nowhere, no error
         self.let_go(fast=True)
         self.run_worker(self.action_quit())
         watchdog = threading.Timer(HANGUP_GRACE, os._exit, (self._signal_status,))

@@ -112,3 +112,12 @@ def test_a_member_no_table_knows_is_shown_whole_typed_and_marked_new():
     assert rows["future-wait-ns (new)"] == "2m03s (123456789012 ns)"
     assert rows["future-note (new)"] == long
     assert records.parse_record("MigrationInfo", {"future-wait-ns": "x"}, types).errors
+
+
+def test_a_schema_that_gives_the_reply_no_members_falls_back_to_the_shipped_tables():
+    from qmigtui.qmp import libvirt_stats
+    schema = Schema.from_introspection(libvirt_stats.schema())  # a domain under libvirt
+    assert schema.reply_types("query-migrate", "MigrationInfo") is records.SHIPPED
+    info = records.parse_record("MigrationInfo", {"status": "active", "ram": {"remaining": 5}},
+                                schema.reply_types("query-migrate", "MigrationInfo"))
+    assert info.text("status") == "active" and remaining(info) == 5
