@@ -8,10 +8,13 @@ import os
 import signal
 import time
 
+import pytest
+
 from qmigtui.lab.pair import LabConfig
 from qmigtui.qmp.errors import QmpError
 
 
+@pytest.mark.once  # our own close path: nothing of the QEMU version in it
 async def test_close_is_bounded_when_qemu_stopped_reading_its_monitor(make_rig):
     rig = await make_rig(LabConfig(mem_mib=64, working_set_mib=8, dirty_rate_mib_s=1))
     os.kill(rig.lab.source.pid, signal.SIGSTOP)

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from qmigtui.cli.playback import final_numbers, play
 from qmigtui.lab.pair import LabConfig
 from qmigtui.record.format import Reader
@@ -90,6 +92,7 @@ async def _replayed(path) -> tuple[list[float], dict[str, list[str]]]:
         await desk.close()
 
 
+@pytest.mark.once  # our recorder's file: nothing of the QEMU version in it
 async def test_kill_9_while_recording_leaves_a_file_that_replays_to_its_last_line(need_qemu, tmp_path):
     path = tmp_path / "killed.jsonl"
     proc = subprocess.Popen(

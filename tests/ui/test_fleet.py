@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from functools import partial
 
+import pytest
+
 from qmigtui.desk.fleet import Fleet, FleetRow, Source, arrange, evacuation, expand
 from qmigtui.desk.opening import open_endpoints
 from qmigtui.lab.pair import LabConfig
@@ -44,6 +46,7 @@ def test_sources_from_names_globs_and_endpoints(tmp_path):
     assert got[0].destination == "tcp:10.0.0.2:4444"
 
 
+@pytest.mark.once  # the fleet view's own ordering and keys: nothing of the QEMU version in it
 async def test_fleet_of_real_pairs_orders_filters_and_drills_down(make_rig, tmp_path):
     done = await make_rig(LabConfig(mem_mib=128, working_set_mib=8, dirty_rate_mib_s=2,
                                     bandwidth=40 * MiB))

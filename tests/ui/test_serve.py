@@ -135,6 +135,7 @@ def lab_processes() -> list[str]:
     return [line for line in out.splitlines() if "pgrep" not in line]
 
 
+@pytest.mark.once  # our server's exit paths: nothing of the QEMU version in it
 async def test_a_browser_that_leaves_a_lab_leaves_no_process_qemu_or_lab_directory(need_qemu, tmp_path):
     before = set(lab_processes())
     dirs_before = set(Path("/tmp").glob("qmigtui-lab-*"))
