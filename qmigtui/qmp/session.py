@@ -245,9 +245,8 @@ class Session:
         """Let go of the monitor at once, without the loop (a hang-up): the socket is closed
         and no reconnect follows, so QEMU's one monitor is free for the next client."""
         self._closing = True
-        writer = getattr(self._client, "_writer", None) if self._client is not None else None
-        if writer is not None:
-            writer.transport.abort()
+        if self._client is not None:
+            _abort(self._client)
         if self._forward is not None:
             self._forward.stop()
 
@@ -432,9 +431,7 @@ class Session:
         task.add_done_callback(_retrieved)  # read here, or never: not a stray traceback at exit
         done, _ = await asyncio.wait({task}, timeout=grace)
         if not done:
-            writer = getattr(client, "_writer", None)  # qemu.qmp offers no public abort
-            if writer is not None:
-                writer.transport.abort()
+            _abort(client)
             done, _ = await asyncio.wait({task}, timeout=grace)
         if not done:
             task.cancel()
@@ -549,6 +546,13 @@ def _retrieved(task: asyncio.Future[Any]) -> None:
     """Mark a finished task's exception as seen (asyncio prints unseen ones at exit)."""
     if not task.cancelled():
         task.exception()
+
+
+def _abort(client: _Client) -> None:
+    """Close a client's socket at once (qemu.qmp offers no public abort)."""
+    writer = getattr(client, "_writer", None)
+    if writer is not None:
+        writer.transport.abort()
 
 
 def _describe_drop(exc: BaseException) -> str:
