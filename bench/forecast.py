@@ -20,6 +20,7 @@ overall, against the targets:
     python bench/forecast.py                 # the Linux matrix (about 10 minutes here)
     python bench/forecast.py --tiny          # the tiny guest's matrix
     python bench/forecast.py --only linux-writer
+    python bench/forecast.py --repeat 3      # each figure as median [lowest..highest] of 3
     python bench/forecast.py --reuse bench/results/forecast.json --replay   # score again
 """
 
@@ -299,6 +300,62 @@ def _share(pair: tuple[int, int]) -> str:
     return f"{pair[0]}/{pair[1]}" if pair[1] else "-"
 
 
+def headline(scores: list[dict[str, Any]]) -> dict[str, float]:
+    """The README's figures for one pass over the matrix."""
+    steady = [s for s in scores if s["converges"] is not None]
+    out: dict[str, float] = {}
+    for k in ("eta25", "eta50", "eta75"):
+        vals = [abs(s[k]) for s in steady if not math.isnan(s[k])]
+        out[k] = statistics.median(vals) if vals else math.nan
+    out["converging_shown"] = sum(1 for s in scores if s["converging_shown"] and s["converges"] is False)
+    late = [s for s in scores if s["converges"] is False]
+    out["nc_within_two"] = sum(1 for s in late if not math.isnan(s["nc_passes"]) and s["nc_passes"] <= 2)
+    out["nc_of"] = len(late)
+    out["false_alarm"] = sum(s["false_alarm"] for s in scores)
+    applied = [s for s in scores if s["action"] and s["action"] != "postcopy"]
+    out["remedies_good"] = sum(1 for s in applied if s["status"] == "completed" or s["uncertain"])
+    out["remedies"] = len(applied)
+    for what, key in (("range", "range"), ("postcopy_range", "postcopy_range")):
+        pool = steady if key == "range" else scores
+        hit, total = sum(s[key][0] for s in pool), sum(s[key][1] for s in pool)
+        out[what] = hit / total if total else math.nan
+    return out
+
+
+def _spread(values: list[float], pct: bool) -> str:
+    """Median [lowest..highest] of one figure over repeats."""
+    vals = [v for v in values if not math.isnan(v)]
+    if not vals:
+        return "-"
+    scale, unit = (100, " %") if pct else (1, "")
+    med = statistics.median(vals) * scale
+    if len(vals) == 1:
+        return f"{med:.0f}{unit}"
+    return f"{med:.0f}{unit} [{min(vals) * scale:.0f}..{max(vals) * scale:.0f}]"
+
+
+def report_repeats(groups: list[list[dict[str, Any]]]) -> None:
+    """Each figure as the median over the repeats, with the lowest and highest."""
+    heads = [headline(g) for g in groups]
+    print(f"\nover {len(groups)} repeats: median [lowest..highest]")
+    rows = (("median |ETA error| at 25 % (<= 15 %)", "eta25", True),
+            ("median |ETA error| at 50 % (<= 15 %)", "eta50", True),
+            ("median |ETA error| at 75 % (<= 15 %)", "eta75", True),
+            ("'converging' shown, run that does not converge (0)", "converging_shown", False),
+            ("'not converging' within two pass starts of pass 2", "nc_within_two", False),
+            ("false 'not converging' or 'stalled' (0)", "false_alarm", False),
+            ("remedies that led to completion or were uncertain", "remedies_good", False),
+            ("truth inside the ETA range, precopy (>= 80 %)", "range", True),
+            ("truth inside the ETA range, postcopy (>= 80 %)", "postcopy_range", True))
+    for label, key, pct in rows:
+        of = ""
+        if key == "nc_within_two":
+            of = f" of {_spread([h['nc_of'] for h in heads], False)}"
+        elif key == "remedies_good":
+            of = f" of {_spread([h['remedies'] for h in heads], False)}"
+        print(f"  {label:<52} {_spread([h[key] for h in heads], pct)}{of}")
+
+
 def report(runs: list[dict[str, Any]], replay: bool) -> None:
     if replay:
         for run in runs:
@@ -352,6 +409,10 @@ def report(runs: list[dict[str, Any]], replay: bool) -> None:
         if total:
             print(f"true remaining time inside the shown ETA range, {what}: {hit}/{total} = "
                   f"{hit / total * 100:.0f} % (target >= 80 %)")
+    repeats = sorted({int(r.get("repeat", 0)) for r in runs})
+    if len(repeats) > 1:
+        report_repeats([[s for s, r in zip(scores, runs, strict=True) if int(r.get("repeat", 0)) == k]
+                        for k in repeats])
 
 
 def main() -> None:
@@ -363,18 +424,22 @@ def main() -> None:
     ap.add_argument("--replay", action="store_true",
                     help="with --reuse: compute the verdicts again with the current model")
     ap.add_argument("--out", type=Path, default=RESULTS, help=f"where to save the runs ({RESULTS})")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run the matrix this many times; the figures are then medians with their spread")
     args = ap.parse_args()
     if args.reuse:
         runs = json.loads(args.reuse.read_text())
     else:
         runs = []
-        for case in TINY if args.tiny else LINUX:
-            if args.only and case.name not in args.only:
-                continue
-            print(f"running {case.name} ...", file=sys.stderr, flush=True)
-            runs.append(asyncio.run(run_case(case, args.interval)))
         args.out.parent.mkdir(exist_ok=True)
-        args.out.write_text(json.dumps(runs, default=str))
+        for k in range(max(1, args.repeat)):
+            for case in TINY if args.tiny else LINUX:
+                if args.only and case.name not in args.only:
+                    continue
+                print(f"running {case.name} (repeat {k + 1} of {args.repeat}) ...", file=sys.stderr,
+                      flush=True)
+                runs.append({**asyncio.run(run_case(case, args.interval)), "repeat": k})
+                args.out.write_text(json.dumps(runs, default=str))  # kept as it goes
         print(f"saved to {args.out}", file=sys.stderr)
     report(runs, args.replay)
 

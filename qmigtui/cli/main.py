@@ -93,6 +93,9 @@ def add_lab_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--disk", type=whole_in(0, 65536), default=d.disk_mib, metavar="MIB",
                    help="give each QEMU a qcow2 block node 'disk0' of this size, for snapshots "
                         "(default: none)")
+    p.add_argument("--cpr", action="store_true",
+                   help="guest memory in a shared memfd (aux-ram-share=on), so the CheckPoint-and-"
+                        "Restart modes cpr-transfer and cpr-exec can be tried (QEMU 10.0+)")
 
 
 def _lab_parser() -> argparse.ArgumentParser:
@@ -508,7 +511,7 @@ def _lab_config(ns: argparse.Namespace) -> Any:
     mem = ns.mem or (LINUX_MEM_MIB if ns.guest == "linux" else LabConfig().mem_mib)
     return LabConfig(mem_mib=mem, working_set_mib=ns.working_set,
                      dirty_rate_mib_s=ns.dirty_rate, bandwidth=bandwidth, accel=ns.accel,
-                     disk_mib=ns.disk, guest=ns.guest, workload=ns.workload)
+                     disk_mib=ns.disk, guest=ns.guest, workload=ns.workload, cpr=ns.cpr)
 
 
 def _run_lab(ns: argparse.Namespace) -> int:

@@ -16,8 +16,8 @@ from typing import Any
 
 from qmigtui.control.readback import outcome_of
 from qmigtui.model import capabilities as capmodel
+from qmigtui.model import cpr, recovery
 from qmigtui.model import parameters as parammodel
-from qmigtui.model import recovery
 from qmigtui.model.records import parse_list, parse_record
 from qmigtui.model.recovery import RecoveryAddresses
 from qmigtui.model.states import (
@@ -217,10 +217,13 @@ class Controller:
     async def start_migration(self, uri: str | None = None,
                               channels: list[dict[str, Any]] | None = None,
                               incoming_uri: str | None = None,
-                              exit_on_error: bool | None = None) -> str:
+                              exit_on_error: bool | None = None,
+                              cpr_request: cpr.StartRequest | None = None) -> str:
         """Start a migration; with a destination, run migrate-incoming there first (with
         ``exit-on-error`` when given: whether the destination QEMU exits if the incoming
-        migration fails; QEMU 9.1+).
+        migration fails; QEMU 9.1+).  With ``cpr_request`` (where the source has migration
+        modes), its mode is set first where it differs, and a CheckPoint-and-Restart mode
+        leaves the destination alone (the new QEMU is started with its -incoming, or exec'd).
 
         Returns the URI the source was sent to.
         """
@@ -231,6 +234,8 @@ class Controller:
             args: dict[str, Any] = {"uri": uri} if uri else {}
             await self.send("source", "migrate", args)
             return uri or "libvirt's choice"
+        if cpr_request is not None:
+            return await self._start_with_mode(cpr_request, incoming_uri, exit_on_error)
         if self.has_side("destination"):
             uri = await self._prepare_incoming(uri, incoming_uri, exit_on_error)
         args = {"channels": channels} if channels else {"uri": uri}
@@ -238,6 +243,28 @@ class Controller:
             raise ControlError("no URI given")
         await self.send("source", "migrate", args)
         return uri or "channels"
+
+    async def _start_with_mode(self, request: cpr.StartRequest, incoming_uri: str | None,
+                               exit_on_error: bool | None) -> str:
+        """Set the source's migration mode where it differs, then start as the mode wants."""
+        schema = self.watcher.schema("source")
+        modes = schema.migration_modes if schema is not None else ()
+        try:
+            cpr.check(request, modes)
+        except cpr.CprError as err:
+            raise ControlError(f"{err}; nothing sent") from None
+        current = None
+        if modes:
+            params = parse_record("MigrationParameters",
+                                  await self.query("source", "query-migrate-parameters"))
+            current = params.text("mode") or cpr.NORMAL
+        uri = request.uri
+        if request.mode == cpr.NORMAL and self.has_side("destination"):
+            uri = await self._prepare_incoming(uri, incoming_uri, exit_on_error) or uri
+        for command, args in cpr.steps(cpr.StartRequest(uri, request.mode, request.cpr_channel,
+                                                        request.exec_command), current):
+            await self.send("source", command, args)
+        return uri
 
     async def _prepare_incoming(self, uri: str | None, incoming_uri: str | None,
                                 exit_on_error: bool | None = None) -> str | None:

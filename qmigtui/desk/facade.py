@@ -19,7 +19,7 @@ from qmigtui.control.rig import Rig
 from qmigtui.control.tools import Tools
 from qmigtui.lab.pair import LabError
 from qmigtui.lab.workloads import WORKLOADS
-from qmigtui.model import recovery
+from qmigtui.model import cpr, recovery
 from qmigtui.model.commands import CommandInfo
 from qmigtui.model.recovery import RecoveryAddresses
 from qmigtui.qmp.errors import QmpError
@@ -156,8 +156,24 @@ class Desk:
         session = self._watcher.sides["source"].session
         return (session.peer_uri or "") if session.manages_incoming else None
 
-    async def start_migration(self, uri: str, exit_on_error: bool | None = None) -> str:
-        return await self._controller.start_migration(uri or None, exit_on_error=exit_on_error)
+    async def start_migration(self, uri: str, exit_on_error: bool | None = None,
+                              request: cpr.StartRequest | None = None) -> str:
+        """Start a migration to ``uri``; ``request`` carries the migration mode where the
+        source offers modes (cpr-transfer's channel, cpr-exec's command)."""
+        return await self._controller.start_migration(uri or None, exit_on_error=exit_on_error,
+                                                      cpr_request=request)
+
+    @property
+    def migration_modes(self) -> tuple[str, ...]:
+        """The migration modes the source's QEMU offers (empty: it has none, or libvirt)."""
+        schema = self._watcher.schema("source")
+        return schema.migration_modes if schema is not None and self.libvirt_peer is None else ()
+
+    @property
+    def migration_mode(self) -> str:
+        """The source's migration mode as last read (normal when it has none)."""
+        params = self._watcher.snapshot.source.parameters
+        return (params.text("mode") if params is not None else None) or cpr.NORMAL
 
     @property
     def incoming_exit_on_error(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -48,6 +49,7 @@ class LabConfig:
     relay: bool = True  # the cuttable link; without it the pair is two plain QEMUs
     guest: str = "tiny"  # tiny: the Multiboot dirtier; linux: a Debian kernel running a workload
     workload: str = DEFAULT_WORKLOAD  # what the Linux guest runs (lab/workloads.py)
+    cpr: bool = False  # guest RAM in a shared memfd with aux-ram-share: what cpr-transfer/exec need
 
     @property
     def linux(self) -> bool:
@@ -85,6 +87,17 @@ def default_qemu() -> str:
 
 def qemu_available(binary: str | None = None) -> bool:
     return shutil.which(binary or default_qemu()) is not None
+
+
+@functools.cache
+def aux_ram_share(binary: str) -> bool:
+    """Whether this QEMU's pc machine has the aux-ram-share option (what cpr modes need)."""
+    try:
+        out = subprocess.run([binary, "-machine", "pc,help"], capture_output=True, text=True,
+                             timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "aux-ram-share" in out
 
 
 def firmware_dirs(binary: str) -> list[str]:
@@ -203,22 +216,32 @@ class Lab:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
 
-    def restart(self, role: str) -> None:
+    def restart(self, role: str, incoming_options: list[str] | None = None,
+                wait_for: str | None = None) -> None:
         """A fresh QEMU on the same socket (killing the old one first): what a host does
         when it brings a crashed VM back. The destination comes back waiting for an incoming
-        migration."""
+        migration (``-incoming defer``, or ``incoming_options``: a new QEMU for cpr-transfer,
+        whose monitor answers only once the source has sent the cpr channel: ``wait_for``
+        names the socket to wait for then, the cpr channel's)."""
         assert self.dir is not None
         self.kill(role)
         sock = self.source_socket if role == "source" else self.destination_socket
         with contextlib.suppress(FileNotFoundError):
             os.unlink(sock)
-        image = self.dir / ("initrd.img" if self.config.linux else "guest.bin")
-        proc = self._start_qemu(role, image, sock, incoming=role == "destination")
+        image = self.guest_image
+        proc = self._start_qemu(role, image, sock, incoming=role == "destination",
+                                incoming_options=incoming_options)
         if role == "source":
             self.source = proc
         else:
             self.destination = proc
-        self._wait_for_socket(proc, sock, role)
+        self._wait_for_socket(proc, wait_for or sock, role)
+
+    @property
+    def guest_image(self) -> Path:
+        """What the lab's QEMUs boot: the tiny guest, or the Linux guest's initrd."""
+        assert self.dir is not None
+        return self.dir / ("initrd.img" if self.config.linux else "guest.bin")
 
     def log(self, role: str) -> str:
         """What a QEMU printed on stderr (for error messages and debugging)."""
@@ -281,13 +304,33 @@ class Lab:
             raise LabError("the lab relay did not start")
         self.relay_port = int(line[1])
 
-    def _start_qemu(self, role: str, image: Path, sock: str, incoming: bool) -> subprocess.Popen[bytes]:
+    def _start_qemu(self, role: str, image: Path, sock: str, incoming: bool,
+                    incoming_options: list[str] | None = None) -> subprocess.Popen[bytes]:
+        assert self.dir
+        argv = self.qemu_argv(role, image, sock)
+        if incoming_options is not None:
+            argv += incoming_options
+        elif incoming:
+            argv += ["-incoming", "defer"]
+        log = open(self.dir / f"{role}.log", "wb")  # noqa: SIM115 - handed to the child
+        try:
+            return children.spawn(argv, stdout=log, stderr=log)
+        finally:
+            log.close()
+
+    def qemu_argv(self, role: str, image: Path, sock: str) -> list[str]:
+        """The command line of one lab QEMU, without ``-incoming``."""
         assert self.dir
         c = self.config
+        machine = "pc"
+        if c.cpr:  # aux-ram-share where this QEMU has it (10.0+; its schema then offers cpr-transfer)
+            machine += ",memory-backend=ram0" + (",aux-ram-share=on" if aux_ram_share(c.qemu) else "")
         argv = [c.qemu, *(arg for d in firmware_dirs(c.qemu) for arg in ("-L", d)),
-                "-name", f"qmigtui-lab-{role},debug-threads=on", "-machine", "pc", "-accel", c.accel,
+                "-name", f"qmigtui-lab-{role},debug-threads=on", "-machine", machine, "-accel", c.accel,
                 "-m", f"{c.mem_mib}M", "-smp", "1", "-nodefaults", "-no-user-config",
                 "-display", "none", "-monitor", "none", "-qmp", f"unix:{sock},server=on,wait=off"]
+        if c.cpr:
+            argv += ["-object", f"memory-backend-memfd,id=ram0,size={c.mem_mib}M,share=on"]
         if c.linux:
             assert self.linux_image is not None
             argv += ["-kernel", str(self.linux_image.kernel), "-initrd", str(image),
@@ -295,8 +338,6 @@ class Lab:
                      "-serial", f"file:{self.dir / f'{role}-console.log'}"]
         else:
             argv += ["-serial", "none", "-kernel", str(image)]
-        if incoming:
-            argv += ["-incoming", "defer"]
         if c.disk_mib:
             disk = self.dir / f"{role}.qcow2"
             if not disk.exists():
@@ -306,11 +347,7 @@ class Lab:
                     raise LabError(f"qemu-img: {made.stderr.strip() or made.returncode}")
             argv += ["-blockdev", f"driver=file,filename={disk},node-name=file0",
                      "-blockdev", "driver=qcow2,file=file0,node-name=disk0"]
-        log = open(self.dir / f"{role}.log", "wb")  # noqa: SIM115 - handed to the child
-        try:
-            return children.spawn(argv, stdout=log, stderr=log)
-        finally:
-            log.close()
+        return argv
 
     def _wait_for_socket(self, proc: subprocess.Popen[bytes], sock: str, role: str,
                          timeout: float = 20.0) -> None:

@@ -45,13 +45,15 @@ def is_query(command: str, arguments: dict[str, Any] | None = None) -> bool:
 
 def exec_commands(value: Any) -> list[str]:
     """The shell commands an argument tree makes QEMU run: ``exec:`` URIs anywhere, and exec
-    channels (``{"transport": "exec", "args": [...]}``)."""
+    channels (``{"transport": "exec", "args": [...]}``) and ``cpr-exec-command``."""
     found: list[str] = []
     if isinstance(value, str) and value.startswith("exec:"):
         found.append(value[5:])
     elif isinstance(value, dict):
         if value.get("transport") == "exec" and isinstance(value.get("args"), list):
             found.append(" ".join(str(a) for a in value["args"]))
+        if isinstance(value.get("cpr-exec-command"), list):  # what cpr-exec makes QEMU exec
+            found.append(shlex.join(str(a) for a in value["cpr-exec-command"]))
         for v in value.values():
             found += exec_commands(v)
     elif isinstance(value, list):

@@ -154,6 +154,15 @@ class Schema:
         info = self.commands.get("migrate-set-parameters")
         return {a.name: a for a in info.args} if info else {}
 
+    @property
+    def migration_modes(self) -> tuple[str, ...]:
+        """The values of the ``mode`` parameter (normal and the CheckPoint-and-Restart modes);
+        empty where this QEMU has no such parameter."""
+        arg = self.parameters.get("mode")
+        if arg is None or not arg.type.startswith("enum("):
+            return ()
+        return tuple(arg.type[5:-1].split("|"))
+
     def parameter_features(self, name: str) -> tuple[str, ...]:
         arg = self.parameters.get(name)
         if arg is not None and arg.features:

@@ -3,17 +3,19 @@ events."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from qmigtui.model import cpr, recovery
 from qmigtui.model import parameters as parammodel
-from qmigtui.model import recovery
 from qmigtui.model.recovery import RecoveryAddresses
 
 DIALOG_CSS = """
@@ -63,56 +65,113 @@ class Confirm(ModalScreen[bool]):
 
 @dataclass(frozen=True)
 class StartChoice:
-    """What the start dialog was told: where to, and (where the destination's QEMU takes it)
-    whether that QEMU exits if the incoming migration fails."""
+    """What the start dialog was told: where to, (where the destination's QEMU takes it)
+    whether that QEMU exits if the incoming migration fails, and (where the source has
+    migration modes) the mode with what it needs."""
 
     uri: str
     exit_on_error: bool | None = None
+    request: cpr.StartRequest | None = None
 
 
 class StartMigration(ModalScreen["StartChoice | None"]):
-    """Ask for the URI (socket, unix, exec, file, rdma) to migrate to."""
+    """Ask for the URI (socket, unix, exec, file, rdma) to migrate to, and the migration mode
+    where the source's QEMU has modes (a cpr channel for cpr-transfer, the new QEMU's command
+    line for cpr-exec)."""
 
-    DEFAULT_CSS = DIALOG_CSS
+    DEFAULT_CSS = DIALOG_CSS + """
+    StartMigration .cpr-only { display: none; }
+    StartMigration Select { margin-bottom: 1; }
+    """
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
     def __init__(self, default_uri: str, has_destination: bool, libvirt_peer: str | None = None,
-                 exit_on_error: bool = False):
+                 exit_on_error: bool = False, modes: tuple[str, ...] = (), mode: str = cpr.NORMAL):
         super().__init__()
         self.default_uri, self.has_destination = default_uri, has_destination
         self.libvirt_peer = libvirt_peer  # a domain under libvirt: where libvirt sends it
         self.offer_exit_on_error = exit_on_error  # the destination's migrate-incoming takes it
+        self.modes = modes if len(modes) > 1 else ()  # offered where the source has a choice
+        self.mode = mode if mode in self.modes else cpr.NORMAL
 
     def compose(self) -> ComposeResult:
         with Vertical():
+            if self.modes:
+                yield Label("Migration mode:", markup=False)
+                yield Select([(f"{m}: {cpr.MEANING.get(m, '(new in this QEMU)')}", m) for m in self.modes],
+                             value=self.mode, allow_blank=False, id="mode")
             yield Label("Start a migration to:", markup=False)
             yield Input(self.default_uri, id="uri",  # the placeholder is a hint, never a value
                         placeholder="type the destination's address: tcp:HOST:PORT, unix:/path, "
                                     "exec:CMD, file:/path")
-            hint = ("The destination gets migrate-incoming on the matching address first."
-                    if self.has_destination else "Start the destination with -incoming first.")
-            if self.libvirt_peer is not None:
-                hint = (f"libvirt sends the domain to {self.libvirt_peer or '(no --dest-connect)'} "
-                        "and prepares it there; this is the stream's address (empty: libvirt's "
-                        "choice).")
-            yield Static(hint, classes="hint", markup=False)
+            yield Input("", id="cpr-channel", classes="cpr-only",
+                        placeholder="the cpr channel: unix:/path (the new QEMU's second -incoming)")
+            yield Input("", id="exec-command", classes="cpr-only",
+                        placeholder="the new QEMU's command line, with -incoming file:/path (or defer)")
+            yield Static(self._hint(), id="hint", classes="hint", markup=False)
             if self.offer_exit_on_error:
                 yield Checkbox("the destination QEMU exits if the migration fails "
                                "(migrate-incoming exit-on-error)", True, id="exit-on-error")
             yield Static("", id="error", classes="error", markup=False)
 
+    def on_mount(self) -> None:
+        self._show_mode()
+
+    def _hint(self) -> str:
+        if self.libvirt_peer is not None:
+            return (f"libvirt sends the domain to {self.libvirt_peer or '(no --dest-connect)'} "
+                    "and prepares it there; this is the stream's address (empty: libvirt's "
+                    "choice).")
+        if self.mode == cpr.TRANSFER:
+            return ("Start the new QEMU first with both -incoming options (the main address "
+                    "above, then the cpr channel as JSON); nothing is sent to it before the "
+                    "migrate, whose channels are the two addresses.")
+        if self.mode == cpr.EXEC:
+            return ("The source QEMU saves its state to the address above (file:/path) and "
+                    "execs the command line below in its place; it asks first.")
+        if self.mode == cpr.REBOOT:
+            return "The state goes to the address above (file:/path); start a QEMU later with -incoming."
+        return ("The destination gets migrate-incoming on the matching address first."
+                if self.has_destination else "Start the destination with -incoming first.")
+
+    def _show_mode(self) -> None:
+        self.query_one("#cpr-channel", Input).display = self.mode == cpr.TRANSFER
+        self.query_one("#exec-command", Input).display = self.mode == cpr.EXEC
+        self.query_one("#hint", Static).update(self._hint())
+        with contextlib.suppress(NoMatches):
+            self.query_one("#exit-on-error", Checkbox).display = self.mode == cpr.NORMAL
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "mode" and isinstance(event.value, str):
+            self.mode = event.value
+            self.query_one("#error", Static).update("")
+            self._show_mode()
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        uri = event.value.strip()
+        uri = self.query_one("#uri", Input).value.strip()
         if not uri and self.libvirt_peer is not None:
             self.dismiss(StartChoice(""))  # libvirt picks the address
             return
         wrong = recovery.problems(uri, connecting=True)  # no placeholder, no wildcard host
         if wrong:
-            self.query_one("#error", Static).update(f"{wrong[0]} (tcp:HOST:PORT, unix:/path, ...)")
+            self._error(f"{wrong[0]} (tcp:HOST:PORT, unix:/path, ...)")
             return
+        request = None
+        if self.modes:
+            request = cpr.StartRequest(uri, self.mode,
+                                       self.query_one("#cpr-channel", Input).value.strip(),
+                                       self.query_one("#exec-command", Input).value.strip())
+            try:
+                cpr.check(request, self.modes)
+            except cpr.CprError as err:
+                self._error(str(err))
+                return
         exit_on_error = (self.query_one("#exit-on-error", Checkbox).value
-                         if self.offer_exit_on_error else None)
-        self.dismiss(StartChoice(uri, exit_on_error))
+                         if self.offer_exit_on_error and self.mode == cpr.NORMAL else None)
+        self.dismiss(StartChoice(uri, exit_on_error, request))
+
+    def _error(self, text: str) -> None:
+        self.query_one("#error", Static).update(text)
 
 
 class EditParameter(ModalScreen["str | None"]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qmigtui.model import cpr
 from qmigtui.model.recovery import RecoveryAddresses
 from qmigtui.ui.app_base import AppBase
 from qmigtui.ui.dialogs import Confirm, RecoverPostcopy, StartChoice, StartMigration
@@ -21,22 +22,30 @@ class MigrationKeys(AppBase):
         def chosen(choice: StartChoice | None) -> None:
             if choice is None or (not choice.uri and peer is None):
                 return
-            if choice.uri.startswith("exec:"):
+            request = choice.request or cpr.StartRequest(choice.uri)
+            mode = request.mode
+            runs = (request.exec_command if mode == cpr.EXEC
+                    else choice.uri[5:] if choice.uri.startswith("exec:") else None)
+            if runs is not None:  # QEMU runs a program: the operator sees it and says yes
                 def confirmed(yes: bool | None) -> None:
                     if yes:
                         self._start(choice)
-                self.push_screen(Confirm("QEMU will run this command on the source host:",
-                                         choice.uri[5:]), confirmed)
+                question = ("The source QEMU will exec this in its place (cpr-exec):"
+                            if mode == cpr.EXEC else "QEMU will run this command on the source host:")
+                self.push_screen(Confirm(question, runs), confirmed)
                 return
             self._start(choice)
         self.push_screen(StartMigration(default, desk.has_side("destination"), peer,
-                                        exit_on_error=desk.incoming_exit_on_error), chosen)
+                                        exit_on_error=desk.incoming_exit_on_error,
+                                        modes=desk.migration_modes, mode=desk.migration_mode),
+                         chosen)
 
     def _start(self, choice: StartChoice) -> None:
         desk = self.desk
         assert desk is not None
-        self._run("migrate", lambda: desk.start_migration(choice.uri, choice.exit_on_error),
-                  f"migration started to {choice.uri or desk.libvirt_peer}")
+        mode = f" ({choice.request.mode})" if choice.request and choice.request.mode != cpr.NORMAL else ""
+        self._run("migrate", lambda: desk.start_migration(choice.uri, choice.exit_on_error, choice.request),
+                  f"migration started to {choice.uri or desk.libvirt_peer}{mode}")
 
     def action_postcopy(self) -> None:
         assert self.desk is not None
