@@ -17,7 +17,8 @@ import contextlib
 import math
 import time
 
-from qmigtui.control.ops import ControlError, Controller
+from qmigtui.control.ops import Controller
+from qmigtui.control.outcomes import ControlError
 from qmigtui.control.zero_scan import measure_zero_share
 from qmigtui.qmp.errors import QmpError
 from qmigtui.watch.snapshot import Snapshot

@@ -1,7 +1,8 @@
 """The migration actions: start, cancel, postcopy, pause, recover, continue, set config.
 
-Each action re-checks the state just before sending, raises ``ControlError``
-with one line (QEMU's own ``desc`` when QEMU refused) and reads back what it
+Whether an action is allowed is control/rules.py's (pure, over a Snapshot). Each action
+re-checks the state just before sending, raises a typed ``ControlError`` (control/outcomes.py:
+not allowed, refused with QEMU's own ``desc``, no answer, unreachable) and reads back what it
 changed. Every mutating command goes through ``Controller.send``, where the
 audit hook sees it with QEMU's answer.
 """
@@ -11,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from qmigtui.control import rules
+from qmigtui.control.outcomes import ControlError, NoAnswer, NotAllowed, Refused, Unreachable
 from qmigtui.control.readback import outcome_of
+from qmigtui.control.rules import STARTABLE, Permission
 from qmigtui.model import capabilities as capmodel
 from qmigtui.model import cpr, recovery
 from qmigtui.model import parameters as parammodel
@@ -23,32 +26,15 @@ from qmigtui.model.recovery import RecoveryAddresses
 from qmigtui.model.states import (
     CANCELLABLE,
     CONTINUABLE,
-    IN_POSTCOPY,
     PAUSABLE,
     RECOVERING,
-    TERMINAL,
 )
-from qmigtui.qmp.errors import CommandRejected, CommandTimeout, NotConnected, QmpError
+from qmigtui.qmp.errors import CommandRejected, CommandTimeout, NotConnected, QmpError, ReadOnlyRefused
 from qmigtui.qmp.session import ConnState
-from qmigtui.watch.snapshot import DirtyRate
+from qmigtui.watch.snapshot import DirtyRate, Snapshot
 from qmigtui.watch.watcher import Watcher
 
 AuditHook = Callable[[str, str, dict[str, Any] | None, str], None]
-
-
-class ControlError(Exception):
-    """An action could not be done; ``str()`` is one line for the operator."""
-
-
-@dataclass(frozen=True)
-class Permission:
-    """Whether an action is allowed now, and if not, why."""
-
-    ok: bool
-    why: str = ""
-
-
-STARTABLE = TERMINAL  # a new migration may start from these
 
 
 class Controller:
@@ -93,7 +79,7 @@ class Controller:
                 break
             except NotConnected as e:
                 if session.state is not ConnState.RECONNECTING or time.monotonic() > deadline:
-                    raise ControlError(f"{side}: {e}") from None
+                    raise Unreachable(f"{side}: {e}") from None
                 await asyncio.sleep(0.2)
             except QmpError as e:
                 raise ControlError(f"{side}: {e}") from None
@@ -112,24 +98,25 @@ class Controller:
         Nothing is sent while a guard objects (an audit log that cannot be written)."""
         for guard in self.guards:
             if (why := guard()) is not None:
-                raise ControlError(f"{why}; nothing sent")
+                raise NotAllowed(f"{why}; nothing sent")
         session = self.watcher.session(side)
         try:
             result = await session.execute(command, args, timeout=timeout)
         except CommandRejected as e:
             self._audit(side, command, args, f"error: {e.desc}")
-            raise ControlError(f"{side}: {command}: {e.desc}") from None
+            raise Refused(side, command, e.desc) from None
         except CommandTimeout as e:
             self._audit(side, command, args, f"no answer yet ({e}); what QEMU did is read back "
                                              "when it answers again")
             check = asyncio.create_task(self._read_back(side, command, args))
             self._checks.add(check)
             check.add_done_callback(self._checks.discard)
-            raise ControlError(f"{side}: {command}: QEMU did not answer in time; what it did is "
-                               "read back and audited when it answers again") from None
+            raise NoAnswer(side, command) from None
+        except ReadOnlyRefused:
+            raise NotAllowed(f"{side}: {command}: {rules.READ_ONLY}") from None
         except QmpError as e:
             self._audit(side, command, args, f"not done: {e}")
-            raise ControlError(f"{side}: {e}") from None
+            raise Unreachable(f"{side}: {e}") from None
         self._audit(side, command, args, "ok")
         self.watcher.poke(side)
         return result
@@ -169,37 +156,15 @@ class Controller:
     # -- what is allowed now ----------------------------------------------------
 
     def can(self, action: str) -> Permission:
-        if self.watcher.read_only:
-            return Permission(False, "read-only mode")
-        src = self.status("source")
-        dst = self.status("destination")
-        src_side = self.watcher.sides["source"].state
-        if not src_side.connected and action not in ("recover",):
-            return Permission(False, f"source is {src_side.connection}")
-        rules = {
-            "migrate": (src in STARTABLE,
-                        f"a migration is already {src}"),
-            "cancel": (src in CANCELLABLE,
-                       f"a postcopy cannot be cancelled (source is {src}): recover it, or let it "
-                       f"finish" if src in IN_POSTCOPY else f"nothing to cancel (source is {src})"),
-            "postcopy": (src == "active", f"postcopy can start only from active (source is {src})"),
-            "pause": (src in PAUSABLE or dst in PAUSABLE,
-                      f"pause works in postcopy-active (source is {src})"),
-            "recover": ("postcopy-paused" in (src, dst),
-                        f"nothing to recover (source is {src})"),
-            "continue": (src in CONTINUABLE,
-                         f"continue works in pre-switchover (source is {src})"),
-        }
-        ok, why = rules.get(action, (True, ""))
-        caps = src_side.capabilities  # none at all: libvirt without its monitor, which answers
-        if action == "postcopy" and ok and caps and not caps.get("postcopy-ram"):
-            return Permission(False, "postcopy-ram was not on when the migration started")
-        return Permission(ok, "" if ok else why)
+        """Whether ``action`` is allowed by the state as last seen (control/rules.py)."""
+        now = Snapshot(sides=tuple(s.state for s in self.watcher.sides.values()), events=(),
+                       histories={}, read_only=self.watcher.read_only)
+        return rules.permission(action, now)
 
     def _require(self, action: str) -> None:
         p = self.can(action)
         if not p.ok:
-            raise ControlError(p.why)
+            raise NotAllowed(p.why)
 
     async def _recheck(self, action: str, side: str, allowed: tuple[str, ...]) -> str:
         """Require ``action`` by the last snapshot, then ask QEMU again just before sending.
@@ -209,7 +174,7 @@ class Controller:
         self._require(action)
         status = await self.fresh_status(side)
         if status not in allowed:
-            raise ControlError(f"{side} is {status} now; nothing sent")
+            raise NotAllowed(f"{side} is {status} now; nothing sent")
         return status
 
     # -- actions ------------------------------------------------------------
@@ -440,8 +405,7 @@ class Controller:
     async def set_dirty_limit(self, rate_mib_s: int, cpu_index: int | None = None,
                               side: str = "source") -> None:
         """set-vcpu-dirty-limit for every vCPU (or one); QEMU refuses without KVM's dirty ring."""
-        if self.watcher.read_only:
-            raise ControlError("read-only mode")
+        self._require(rules.CHANGE)
         if rate_mib_s < 1:
             raise ControlError(f"dirty limit {rate_mib_s} MB/s is out of range (>= 1); nothing sent")
         args: dict[str, Any] = {"dirty-rate": rate_mib_s}
@@ -455,8 +419,7 @@ class Controller:
 
         ``check_peer=False`` when the caller changes every side in turn.
         """
-        if self.watcher.read_only:
-            raise ControlError("read-only mode")
+        self._require(rules.CHANGE)
         sides = self.watcher.sides
         current = sides[side].state.capabilities
         other = next((s.state.capabilities for n, s in sides.items() if n != side), None)
@@ -476,8 +439,7 @@ class Controller:
 
     async def set_parameter(self, side: str, name: str, text: str) -> Any:
         """Parse what a person typed, set it, read it back; nothing is sent when it is invalid."""
-        if self.watcher.read_only:
-            raise ControlError("read-only mode")
+        self._require(rules.CHANGE)
         schema = self.watcher.schema(side)
         live = schema.parameters.get(name) if schema is not None else None
         try:

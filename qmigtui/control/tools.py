@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qmigtui.control.ops import ControlError, Controller
+from qmigtui.control.ops import Controller
+from qmigtui.control.outcomes import ControlError
 from qmigtui.model.commands import CommandInfo, check, is_query
 from qmigtui.model.text import clean
 from qmigtui.qmp.errors import QmpError

@@ -11,7 +11,8 @@ import random
 import re
 import time
 
-from qmigtui.control.ops import ControlError, Controller
+from qmigtui.control.ops import Controller
+from qmigtui.control.outcomes import ControlError
 from qmigtui.watch.snapshot import ZeroShare
 
 PAGE_SIZE = 4096

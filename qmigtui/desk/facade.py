@@ -2,7 +2,8 @@
 
 Reading (the snapshot, what a side supports), acting (can, and each guarded
 action), the lab's fault keys, a scenario's staging and an exercise's judging,
-and letting go.  Every failure reaches the UI as one ``ActionError`` line.
+and letting go.  Every failure reaches the UI as an ``ActionError`` whose type says what became
+of it (control/outcomes.py: ``NoAnswer`` may have been applied, ``Refused`` carries QEMU's words).
 """
 
 from __future__ import annotations
@@ -14,8 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from qmigtui.control.audit import AuditLog
-from qmigtui.control.ops import ControlError, Controller, Permission
+from qmigtui.control.ops import Controller
+from qmigtui.control.outcomes import ControlError
+from qmigtui.control.outcomes import NoAnswer as NoAnswer  # the UI tells these apart
+from qmigtui.control.outcomes import Refused as Refused
 from qmigtui.control.rig import Rig
+from qmigtui.control.rules import CHANGE as CHANGE
+from qmigtui.control.rules import Permission
 from qmigtui.control.tools import Tools
 from qmigtui.lab.pair import LabError
 from qmigtui.lab.workloads import WORKLOADS

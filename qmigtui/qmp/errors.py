@@ -49,7 +49,7 @@ class ReadOnlyRefused(QmpError):
     """A mutating command was refused by read-only mode; nothing was sent."""
 
     def __init__(self, command: str):
-        super().__init__(f"read-only: {command} was not sent")
+        super().__init__(f"read-only mode: {command} was not sent")
         self.command = command
 
 

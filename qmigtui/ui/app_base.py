@@ -12,7 +12,7 @@ from textual.app import App
 from textual.notifications import SeverityLevel
 from textual.widgets import Static
 
-from qmigtui.desk.facade import ActionError, Desk
+from qmigtui.desk.facade import CHANGE, ActionError, Desk, NoAnswer, Refused
 from qmigtui.ui.dialogs import Confirm
 from qmigtui.watch.snapshot import Snapshot
 
@@ -69,6 +69,15 @@ class AppBase(App[int]):
         async def go() -> None:
             try:
                 await desk.once(key, make())
+            except NoAnswer as e:  # it may have been applied: not an error, not a success
+                self.notify(f"{e.side}: {e.command}: no answer yet: it may have been applied; "
+                            "what QEMU did is read back and audited when it answers",
+                            severity="warning", timeout=15, markup=False)
+                return
+            except Refused as e:  # QEMU's own words
+                self.notify(f"{e.side} refused {e.command}: {e.desc}", severity="error", timeout=10,
+                            markup=False)
+                return
             except ActionError as e:
                 self.notify(str(e), severity="error", timeout=10, markup=False)
                 return
@@ -89,7 +98,8 @@ class AppBase(App[int]):
         """The desk when changes may be sent; otherwise say why and return None."""
         if self.desk is None:
             return None
-        if self.desk.read_only:
-            self.notify("read-only mode: nothing sent", severity="warning")
+        allowed = self.desk.can(CHANGE)
+        if not allowed.ok:
+            self.notify(allowed.why, severity="warning", markup=False)
             return None
         return self.desk

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from qmigtui.control import audit
+from qmigtui.control import audit, rules
 from qmigtui.control.audit import AuditLog
-from qmigtui.control.ops import ControlError, Controller
+from qmigtui.control.ops import Controller
+from qmigtui.control.outcomes import ControlError, NoAnswer, NotAllowed, Refused
 from qmigtui.control.tools import Tools
 from qmigtui.qmp.endpoint import parse_endpoint
 from qmigtui.qmp.session import Session
@@ -34,10 +35,13 @@ class Settable:
         self.params: dict[str, Any] = {"downtime-limit": 300, "max-bandwidth": 1 << 27}
         self.caps: dict[str, bool] = {"events": True, "xbzrle": False}
         self.slow: set[str] = set()  # commands applied at once but answered only much later
+        self.refuse: dict[str, str] = {}  # command -> QEMU's desc
         self.sent: list[str] = []
 
     def __call__(self, cmd: str, args: dict[str, Any]) -> Any:
         self.sent.append(cmd)
+        if cmd in self.refuse:
+            return {"error": {"class": "GenericError", "desc": self.refuse[cmd]}}
         if cmd == "query-qmp-schema":
             return {"return": qemu_schema()}
         if cmd == "query-migrate":
@@ -76,8 +80,9 @@ async def test_a_parameter_qemu_applied_after_a_timeout_is_audited_as_applied(tm
     qemu, log = Settable(), AuditLog(tmp_path / "audit.log")
     qemu.slow.add("migrate-set-parameters")
     async with watched(tmp_path, qemu, timeout=0.5, log=log) as controller:
-        with pytest.raises(ControlError, match="did not answer in time"):
+        with pytest.raises(NoAnswer, match="no answer yet: it may have been applied") as raised:
             await controller.set_parameter("source", "downtime-limit", "700")
+        assert (raised.value.side, raised.value.command) == ("source", "migrate-set-parameters")
         qemu.slow.clear()
         await wait_for(lambda: len(audit.read(log.path)) == 2, 10, "the outcome audited")
         first, second = audit.read(log.path)
@@ -85,6 +90,28 @@ async def test_a_parameter_qemu_applied_after_a_timeout_is_audited_as_applied(tm
         assert second["answer"] == "after the timeout: applied"
         await wait_for(lambda: controller.watcher.snapshot.source.parameters.get("downtime-limit") == 700,
                        5, "the pane's value read back")
+
+
+async def test_a_refusal_is_typed_with_qemus_own_words_and_audited(tmp_path):
+    qemu, log = Settable(), AuditLog(tmp_path / "audit.log")
+    qemu.refuse["migrate-set-parameters"] = "Parameter 'downtime-limit' expects a sane value"
+    async with watched(tmp_path, qemu, log=log) as controller:
+        with pytest.raises(Refused) as raised:
+            await controller.set_parameter("source", "downtime-limit", "700")
+        assert raised.value.desc == "Parameter 'downtime-limit' expects a sane value"
+        assert audit.read(log.path)[-1]["answer"] == f"error: {raised.value.desc}"
+
+
+async def test_read_only_refuses_before_sending_in_one_wording(tmp_path):
+    qemu = Settable()
+    async with watched(tmp_path, qemu) as controller:
+        controller.watcher.session("source").read_only = True
+        for change in (controller.set_parameter("source", "downtime-limit", "700"),
+                       controller.set_capability("source", "xbzrle", True),
+                       controller.set_dirty_limit(10)):
+            with pytest.raises(NotAllowed, match=rules.READ_ONLY):
+                await change
+        assert not {"migrate-set-parameters", "migrate-set-capabilities"} & set(qemu.sent)
 
 
 async def test_a_change_made_by_another_client_is_marked_and_ours_is_not(tmp_path, monkeypatch):

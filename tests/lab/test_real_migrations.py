@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from qmigtui.control.ops import ControlError
+from qmigtui.control.outcomes import ControlError
 from qmigtui.lab.pair import LabConfig
 from qmigtui.model.records import parse_record
 from qmigtui.qmp.session import ConnState

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qmigtui.control.ops import ControlError
+from qmigtui.control.outcomes import ControlError
 from qmigtui.control.tools import Tools
 from qmigtui.lab.pair import LabConfig
 from qmigtui.qmp.errors import ReadOnlyRefused

@@ -175,7 +175,8 @@ async def test_qemu_refusal_is_shown_with_its_own_words(lab_app):
         caps = app.query_one(CapabilitiesPane)
         caps.move_cursor(row=caps.get_row_index("xbzrle"))
         await pilot.press("s")
-        await wait_for(lambda: any("migration" in text.lower() and severity == "error"
+        await wait_for(lambda: any(text.startswith("source refused migrate-set-capabilities: ")
+                                   and "migration" in text.lower() and severity == "error"
                                    for severity, text in app.notified), 10, "QEMU's refusal shown")
 
 

@@ -77,7 +77,7 @@ async def test_a_postcopy_paused_on_a_plain_pair_recovers_with_the_prefilled_add
 
 
 async def test_the_start_dialog_prefills_a_real_address_and_never_sends_a_placeholder(need_qemu, tmp_path):
-    from qmigtui.control.ops import ControlError
+    from qmigtui.control.outcomes import ControlError
     async with plain_pair() as lab:
         app = app_on(lab, tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
