@@ -39,10 +39,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qmigtui.analysis.forecast import Context, forecast
+from qmigtui.analysis.forecast import forecast
 from qmigtui.analysis.history import FIELDS, History, Sample
 from qmigtui.analysis.run import Run
 from qmigtui.analysis.stall import reference_stall_time, stalled_pass
+from qmigtui.analysis.verdict import Context
 from qmigtui.lab.pair import LabConfig
 
 MiB = 1 << 20
@@ -109,8 +110,9 @@ def _row(snap: Any, hist: Any) -> dict[str, Any]:
     return {"t": hist.latest("t"), "status": snap.source.status,
             "sample": {k: hist.latest(k) for k in FIELDS},
             "verdict": str(f.verdict), "eta": f.eta, "eta_low": f.eta_low, "eta_high": f.eta_high,
-            "summary": f.summary, "down": f.downtime_ms,
-            "remedy": [first.label, first.uncertain] if first is not None else None,
+            "cause": str(f.cause), "down": f.downtime_ms,
+            "remedy": [f"{first.action} {first.target}={first.value}", first.uncertain]
+            if first is not None else None,
             "total_time": info.number("total-time") if info is not None else None}
 
 

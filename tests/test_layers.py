@@ -39,3 +39,25 @@ def test_each_pane_has_its_own_id_title_and_key():
     assert [s.key for s in specs] == [str(n) for n in range(1, len(specs) + 1)]
     assert any(s.bottom for s in specs) and all(s.title for s in specs)
     assert all(callable(getattr(p, "show", None)) for p in PANES)
+
+
+def _strings_that_are_not_docstrings(tree: ast.AST) -> list[ast.Constant]:
+    docs = {id(node.body[0].value) for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.body and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)}
+    raised = {id(c) for node in ast.walk(tree) if isinstance(node, ast.Raise)
+              for c in ast.walk(node) if isinstance(c, ast.Constant)}  # a programming error's message
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Constant)
+            and isinstance(node.value, str) and id(node) not in docs | raised]
+
+
+def test_the_analysis_returns_facts_no_sentence_and_no_key_name():
+    """The forecast says what is so; the UI alone words it and names keys (a string with a
+    space in analysis/ is a sentence, and "press" names a key)."""
+    found = []
+    for path in sorted((ROOT / "qmigtui" / "analysis").glob("*.py")):
+        for node in _strings_that_are_not_docstrings(ast.parse(path.read_text())):
+            if " " in node.value or re.search(r"\bpress\b", node.value):
+                found.append(f"{path.name}:{node.lineno}: {node.value!r}")
+    assert not found, found

@@ -14,6 +14,7 @@ import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
 SATURATED = 0.8  # a window whose bytes fall this far below rate*T has covered the hot set
 MIN_PASS_S = 0.1  # QEMU's migration thread works in 100 ms steps: shorter passes end the race
@@ -77,28 +78,39 @@ def simulate(remaining: float, pass_elapsed: float, bandwidth: float, threshold:
     return Outlook(False, math.inf, footprint.dirtied(length), MAX_PASSES)
 
 
-def explain(windows: Iterable[tuple[float, float]]) -> str:
-    """One estimate from dirty-rate readings over windows of different lengths, with why they
-    differ: ``(window seconds, bytes/s)`` in, a line out ("" without readings).
+class WindowShape(StrEnum):
+    """How dirty-rate readings over windows of different lengths relate."""
+
+    NOTHING = "nothing"  # the guest dirtied nothing the samples saw
+    STEADY = "steady"  # the same rate over every window
+    BURSTS = "bursts"  # a longer window saw fewer bytes than a shorter one: it missed a burst
+    HOT_SET = "hot-set"  # longer windows see the same pages again
+
+
+@dataclass(frozen=True)
+class Readings:
+    """One estimate from dirty-rate readings, with why they differ."""
+
+    shape: WindowShape
+    footprint: Footprint
+    points: tuple[tuple[float, float], ...]  # (window seconds, bytes/s), shortest first
+
+
+def reconcile(windows: Iterable[tuple[float, float]]) -> Readings | None:
+    """One estimate from dirty-rate readings over windows of different lengths: ``(window
+    seconds, bytes/s)`` in (None without readings).
 
     A guest that rewrites a hot set reads lower over longer windows (the same pages again);
     one that writes in bursts reads lower over a window that missed a burst."""
-    from qmigtui.model import units
-    points = sorted((s, r) for s, r in windows if s > 0 and r >= 0 and math.isfinite(r))
+    points = tuple(sorted((s, r) for s, r in windows if s > 0 and r >= 0 and math.isfinite(r)))
     fp = Footprint.fit((s, r * s) for s, r in points)
     if fp is None:
-        return ""
-    readings = ", ".join(f"{units.format_rate(r)} over {s:g} s" for s, r in points)
-    rate = units.format_rate(fp.rate)
+        return None
     if fp.rate <= 0:
-        return f"the guest dirtied nothing the samples saw ({readings})"
+        return Readings(WindowShape.NOTHING, fp, points)
     longer_less = [(s, r) for s, r in points if r * s < SATURATED * fp.rate * s]
     if not longer_less:
-        return f"the guest dirties about {rate}, steady over every window ({readings})"
+        return Readings(WindowShape.STEADY, fp, points)
     # a longer window that saw clearly fewer bytes than a shorter one missed a burst
     burst = any(r2 * s2 < 0.7 * r1 * s1 for (s1, r1), (s2, r2) in itertools.pairwise(points))
-    if burst:
-        return (f"the guest dirties in bursts of up to {rate}: a window that missed a burst reads "
-                f"less ({readings}); count on about {units.format_bytes(fp.cap)} dirty per pass")
-    return (f"the guest dirties about {rate} over short windows, on a hot set of about "
-            f"{units.format_bytes(fp.cap)}: longer windows see the same pages again ({readings})")
+    return Readings(WindowShape.BURSTS if burst else WindowShape.HOT_SET, fp, points)

@@ -1,22 +1,31 @@
 """Will it converge, when will it end, and what to do: one verdict per moment of a migration.
 
-Plain data in (the History of the source, a Context of settings), a Forecast out:
-a verdict word, a one-line summary, ETA with a range, predicted downtime, the
-numbers behind it, and advice each of which maps to one action of the app.
+Plain data in (the History of the source, a Context of settings), a Forecast out, made
+of facts only: a verdict, the cause behind it, ETA with a range, predicted downtime, the
+numbers behind it (``Facts``, in bytes, bytes/s, seconds) and remedies as typed actions
+with their arguments.  No sentence and no key name: the UI words them, and an unattended
+policy acts on them without reading text.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
-from typing import Any
+from dataclasses import replace
 
 from qmigtui.analysis.footprint import Footprint, simulate
 from qmigtui.analysis.history import HistoryView
 from qmigtui.analysis.run import PassStart, Run
 from qmigtui.analysis.stall import stalled_pass
+from qmigtui.analysis.verdict import (
+    Advice,
+    AdviceAction,
+    Cause,
+    Context,
+    Facts,
+    Forecast,
+    Verdict,
+)
 from qmigtui.model import units
 from qmigtui.model.states import FAILING, RECOVERING
 
@@ -37,161 +46,31 @@ HURTING_FAULT_NS = 5_000_000
 FINISH_S = 0.4  # seconds from the last pass to "completed": device state, the last syncs
 
 
-@dataclass(frozen=True)
-class Context:
-    """What the forecast needs besides the samples: settings and what this QEMU offers."""
-
-    status: str = "none"
-    destination_status: str = "none"
-    downtime_limit_ms: float = 300.0
-    max_bandwidth: float = math.nan  # bytes/s
-    max_postcopy_bandwidth: float = math.nan  # bytes/s; 0 or nan: not capped
-    throttle_max: float = 99.0
-    vcpu_dirty_limit: float = math.nan  # MB/s per vCPU while the dirty-limit capability is on
-    capabilities: dict[str, bool] = field(default_factory=dict)
-    destination_capabilities: dict[str, bool] = field(default_factory=dict)
-    commands: frozenset[str] = frozenset()
-    measurements: tuple[tuple[float, float], ...] = ()  # (window s, bytes/s) from calc-dirty-rate
-    zero_share: float = math.nan  # share of guest RAM in zero pages, sampled (nan: not known)
-    pass_walls: tuple[float, ...] = ()  # wall times of the source's MIGRATION_PASS events
-    blocktime_ms: float = math.nan  # postcopy-blocktime on the destination
-    fault_latency_ns: float = math.nan  # postcopy-latency on the destination (10.1+): mean fault wait
-    kvm: bool | None = None  # the source runs its guest under KVM (None: not known)
-    error: str = ""  # error-desc of a side, when QEMU gave one
-    failed_side: str = ""
-    paused_by_operator: bool = False  # a migrate-pause, not a failure
-
-
-class Verdict(StrEnum):
-    """What the forecast says of a migration at one moment."""
-
-    IDLE = "idle"  # no migration running
-    PREFLIGHT = "preflight"  # none running, a dirty-rate measurement says what one would do
-    GATHERING = "gathering"
-    FIRST_PASS = "first-pass"
-    ESTIMATING = "estimating"  # an ETA from one pass, not yet confirmed by the next
-    CONVERGING = "converging"
-    AT_RISK = "at-risk"
-    NOT_CONVERGING = "not-converging"
-    STALLED = "stalled"
-    THROTTLING = "throttling"
-    SWITCHOVER = "switchover"
-    POSTCOPY = "postcopy"
-    PAUSED = "paused"
-    RECOVERING = "recovering"
-    CANCELLING = "cancelling"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-ENDED = frozenset({Verdict.COMPLETED, Verdict.FAILED, Verdict.CANCELLED})
-
-
-class AdviceAction(StrEnum):
-    """The app action a remedy is done with."""
-
-    SET_PARAMETER = "set-parameter"
-    CAPABILITY = "capability"
-    DIRTY_LIMIT = "dirty-limit"
-    POSTCOPY = "postcopy"
-    PAUSE = "pause"
-    RECOVER = "recover"
-    CONTINUE = "continue"
-    CANCEL = "cancel"
-    MEASURE = "measure"
-
-
-@dataclass(frozen=True)
-class Advice:
-    """One thing the operator can do now; ``action`` names the app action that does it."""
-
-    action: AdviceAction
-    label: str
-    why: str
-    target: str = ""  # parameter or capability name
-    value: Any = None  # what to set it to
-    uncertain: bool = False  # worked out from a dirty rate known only as a lower bound
-
-
-@dataclass(frozen=True)
-class Forecast:
-    verdict: Verdict
-    summary: str
-    eta: float | None = None  # seconds to completion, middle estimate
-    eta_low: float | None = None
-    eta_high: float | None = None  # inf: no upper bound known
-    switchover_in: float | None = None
-    downtime_ms: float | None = None  # stop-and-copy: at most this at the measured bandwidth
-    #                                   (QEMU lifts the cap for it); not converging: what it would need
-    downtime_limit_ms: float | None = None
-    reasons: tuple[tuple[str, str], ...] = ()  # numbers used, for the detail view
-    advice: tuple[Advice, ...] = ()
-    steps: tuple[str, ...] = ()  # recovery steps in words (paused postcopy)
-    wants_measurement: bool = False  # the guest's dirty rate is known only as a lower bound
-    wants_zero_scan: bool = False  # a first pass whose share of zero pages is not known
-    hurting: bool = False  # postcopy: the guest's page faults wait long (QEMU 10.1+'s latency)
-
-    @property
-    def converging(self) -> bool | None:
-        if self.verdict in (Verdict.CONVERGING, Verdict.FIRST_PASS, Verdict.ESTIMATING):
-            return True
-        if self.verdict in (Verdict.NOT_CONVERGING, Verdict.STALLED):
-            return False
-        return None
-
-    @property
-    def first_remedy(self) -> Advice | None:
-        """The remedy one key (a) does: the first that is not giving up."""
-        return next((a for a in self.advice if a.action is not AdviceAction.CANCEL), None)
-
-
-def _fmt_s(seconds: float | None) -> str:
-    if seconds is None or math.isnan(seconds):
-        return "?"
-    if math.isinf(seconds):
-        return "never"
-    return units.format_ms(seconds * 1000)
-
-
-def eta_text(f: Forecast) -> str:
-    """``ETA 42 s (35 s–51 s)`` or empty."""
-    if f.eta is None:
-        return ""
-    text = f"ETA {_fmt_s(f.eta)}"
-    if f.eta_low is not None and f.eta_high is not None:
-        text += f" ({_fmt_s(f.eta_low)}–{_fmt_s(f.eta_high)})"
-    return text
-
-
 def forecast(history: HistoryView | None, ctx: Context) -> Forecast:
     """The verdict for the source side of one migration."""
     status = ctx.status
     if status in ("completed", "failed", "cancelled"):
         return _ended(status, ctx)
     if status in FAILING:  # QEMU 11.0+: failed, not yet cleaned up
-        return Forecast(Verdict.FAILED, ctx.error or "failing: QEMU is cleaning up")
-    if status in ("none", "cancelling"):
-        if status == "cancelling":
-            return Forecast(Verdict.CANCELLING, "cancelling")
-        return preflight(ctx) if ctx.measurements else Forecast(Verdict.IDLE, "no migration running")
+        return Forecast(Verdict.FAILED, Cause.FAILING, Facts(status=status, error=ctx.error))
+    if status == "cancelling":
+        return Forecast(Verdict.CANCELLING, Cause.CANCELLING)
+    if status == "none":
+        return preflight(ctx) if ctx.measurements else Forecast(Verdict.IDLE, Cause.NO_MIGRATION)
     if status in ("postcopy-paused", *RECOVERING) or ctx.destination_status == "postcopy-paused":
         return _paused(status, ctx)
     if status in ("pre-switchover", "device") and ctx.commands and "migrate-continue" not in ctx.commands:
         # a domain under libvirt: libvirt turned pause-before-switchover on and continues itself
-        return Forecast(Verdict.SWITCHOVER, f"at {status}: libvirt continues to switchover",
+        return Forecast(Verdict.SWITCHOVER, Cause.LIBVIRT_CONTINUES, Facts(status=status),
                         advice=(_cancel(),))
     if status in ("pre-switchover", "device"):
-        return Forecast(Verdict.SWITCHOVER, f"QEMU waits at {status}: press n to continue",
-                        advice=(Advice(AdviceAction.CONTINUE, "continue to switchover",
-                                       "pause-before-switchover is on and QEMU waits"),
-                                _cancel()))
+        return Forecast(Verdict.SWITCHOVER, Cause.WAITS_AT_SWITCHOVER, Facts(status=status),
+                        advice=(Advice(AdviceAction.CONTINUE), _cancel()))
     if status == "wait-unplug":
-        return Forecast(Verdict.SWITCHOVER, "waiting for the guest to unplug its failover NIC",
-                        advice=(_cancel(),))
+        return Forecast(Verdict.SWITCHOVER, Cause.WAIT_UNPLUG, advice=(_cancel(),))
     run = Run(history) if history is not None else None
     if run is None or len(run) < 2:
-        return Forecast(Verdict.GATHERING, "gathering samples",
+        return Forecast(Verdict.GATHERING, Cause.GATHERING,
                         advice=(_cancel(),) if status != "setup" else ())
     if status.startswith("postcopy"):
         return _postcopy(run, ctx)
@@ -236,12 +115,11 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
     remaining = run.last("remaining")
     limit = ctx.downtime_limit_ms
     if math.isnan(bw) or math.isnan(remaining):
-        return Forecast(Verdict.GATHERING, "gathering samples", advice=(_cancel(),))
+        return Forecast(Verdict.GATHERING, Cause.GATHERING, advice=(_cancel(),))
     if bw < MIN_BANDWIDTH:
         if run.span() < STILL_S:  # the first samples of a start: not yet a stall
-            return Forecast(Verdict.GATHERING, "gathering samples", advice=(_cancel(),))
-        return Forecast(Verdict.STALLED, "nothing sent for seconds: is the link up?",
-                        reasons=(("bandwidth", units.format_rate(bw)),),
+            return Forecast(Verdict.GATHERING, Cause.GATHERING, advice=(_cancel(),))
+        return Forecast(Verdict.STALLED, Cause.LINK_IDLE, Facts(bandwidth=bw),
                         advice=(_cancel(),), downtime_limit_ms=limit)
     threshold = bw * limit / 1000
     starts = run.pass_starts(ctx.pass_walls)
@@ -251,43 +129,30 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
     fp = footprint_of(run, starts, ctx.measurements, throttled=throttle > 0)
     measured = bool(ctx.measurements)  # a short window saw the real rate, not only what passes show
     wants = not measured and "calc-dirty-rate" in ctx.commands
-    reasons: list[tuple[str, str]] = [
-        ("bandwidth", f"{units.format_rate(bw)} ({units.format_rate(bw_low)}–{units.format_rate(bw_high)})"),
-        ("remaining", units.format_bytes(remaining)),
-        ("switchover at", f"< {units.format_bytes(threshold)} (bandwidth × downtime-limit "
-                          f"{units.format_ms(limit)})"),
-        ("pass", f"{current.sync if current else 1}, {_fmt_s(elapsed)} in")]
-    if fp is not None:
-        reasons.append(("guest dirties", units.format_rate(fp.rate)
-                        + ("" if measured else " at least (from the passes: a lower bound)")
-                        + (f", hot set {units.format_bytes(fp.cap)}" if math.isfinite(fp.cap) else "")))
-    if not math.isnan(throttle):
-        reasons.append(("cpu throttle", f"{throttle:.0f} % of max {ctx.throttle_max:.0f} %"))
     first_pass = current is None or current.sync <= 1
     zeros = _zeros_left(run, ctx.zero_share) if first_pass else math.nan
     to_send = remaining * (1 - zeros) if math.isfinite(zeros) else remaining
-    if math.isfinite(zeros):
-        reasons.append(("zero pages left", f"{zeros * 100:.0f} % of what the first pass has to go "
-                                           f"(sent almost free): about {units.format_bytes(to_send)} "
-                                           f"to send; {ctx.zero_share * 100:.0f} % of guest RAM"))
+    facts = Facts(bandwidth=bw, bandwidth_low=bw_low, bandwidth_high=bw_high, remaining=remaining,
+                  switchover_below=threshold, pass_number=current.sync if current else 1,
+                  pass_elapsed_s=elapsed, throttle=throttle, throttle_max=ctx.throttle_max,
+                  zeros_left=zeros, to_send=to_send if math.isfinite(zeros) else math.nan,
+                  zero_share=ctx.zero_share, measuring=wants,
+                  auto_converge=bool(ctx.capabilities.get("auto-converge")), max_bandwidth=ctx.max_bandwidth)
+    if fp is not None:
+        facts = replace(facts, dirty_rate=fp.rate, dirty_rate_is_lower_bound=not measured, hot_set=fp.cap)
     scan = first_pass and math.isnan(ctx.zero_share) and "human-monitor-command" in ctx.commands
     if fp is None:
         rest = max(0.0, to_send - threshold) / bw
         return Forecast(
-            Verdict.FIRST_PASS if first_pass else Verdict.GATHERING,
-            f"{units.format_bytes(remaining)} to go, first pass ends in ~{_fmt_s(rest)}; "
-            "dirty rate known after it" + ("" if not wants else " (measuring it now)"),
-            eta=None, downtime_limit_ms=limit,
-            reasons=tuple(reasons), wants_measurement=wants, wants_zero_scan=scan,
+            Verdict.FIRST_PASS if first_pass else Verdict.GATHERING, Cause.FIRST_PASS,
+            replace(facts, first_pass_left_s=rest), eta=None, downtime_limit_ms=limit,
+            wants_measurement=wants, wants_zero_scan=scan,
             advice=tuple(a for a in (_measure(ctx), _cancel()) if a is not None))
     outlook = simulate(to_send, elapsed, bw, threshold, fp)
-    ratio = fp.rate / bw
-    reasons.append(("dirty / bandwidth", f"{ratio:.2f}"))
-    stuck, why = _stuck(run, starts, ratio)
-    if why:
-        reasons.append(("headway", why))
+    facts = replace(facts, dirty_ratio=fp.rate / bw)
+    stuck, facts = _stuck(run, starts, facts)
     if stuck or not outlook.converges:
-        out = _not_converging(ctx, fp, bw, remaining, starts, throttle, tuple(reasons), stuck, measured)
+        out = _not_converging(ctx, fp, bw, remaining, starts, throttle, facts, stuck, measured)
         return replace(out, wants_measurement=wants, wants_zero_scan=scan)
     # unknown zero pages: any of what is left may be zero; a sample of 256 pages is ±6 %
     low_send = (remaining * (1 - ZERO_SHARE_MAX) if math.isnan(zeros) else
@@ -298,24 +163,21 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
     high = simulate(high_send, elapsed, bw_low if 0 < bw_low < bw else bw * 0.9, threshold,
                     fp.scaled(1.3 if measured else 1.5))
     down = outlook.final_bytes / bw
-    reasons.append(("passes to go", str(outlook.passes)))
     eta = outlook.seconds + down + FINISH_S
     if first_pass:
-        verdict, lead = Verdict.FIRST_PASS, "first pass; "
+        verdict = Verdict.FIRST_PASS
     elif _passes_agree(starts):
-        verdict, lead = Verdict.CONVERGING, ""
+        verdict = Verdict.CONVERGING
     else:  # the word says it: the ETA of one pass, not yet a promise
-        verdict, lead = Verdict.ESTIMATING, ""
-        reasons.append(("confidence", "from one pass; 'converging' once two pass starts agree"))
-    summary = (f"{lead}switchover in {_fmt_s(outlook.seconds)}"
-               f" after {outlook.passes + 1} more pass{'es' if outlook.passes else ''}")
-    return Forecast(verdict, summary, eta=eta,
+        verdict = Verdict.ESTIMATING
+    facts = replace(facts, passes_to_go=outlook.passes, switchover_in_s=outlook.seconds,
+                    one_pass_only=verdict is Verdict.ESTIMATING)
+    return Forecast(verdict, Cause.SWITCHOVER_IN, facts, eta=eta,
                     eta_low=min(eta, low.seconds + low.final_bytes / bw) if low.converges else eta,
                     eta_high=(max(eta, high.seconds + high.final_bytes / bw + 2 * FINISH_S)
                               if high.converges else math.inf),
                     switchover_in=outlook.seconds, downtime_ms=down * 1000, downtime_limit_ms=limit,
-                    reasons=tuple(reasons), advice=(_cancel(),), wants_measurement=wants,
-                    wants_zero_scan=scan)
+                    advice=(_cancel(),), wants_measurement=wants, wants_zero_scan=scan)
 
 
 def _zeros_left(run: Run, share: float) -> float:
@@ -357,63 +219,50 @@ def bursty(starts: list[PassStart], measurements: tuple[tuple[float, float], ...
     return (low, high) if low < high / BURST else None
 
 
-def _stuck(run: Run, starts: list[PassStart], ratio: float) -> tuple[str, str]:
-    """("stalled" | "model" | "", why): passes stopped making new lows, or the model
-    says so at two pass starts in a row (or at one whose start was no lower than the last)."""
+def _stuck(run: Run, starts: list[PassStart], facts: Facts) -> tuple[str, Facts]:
+    """("stalled" | "model" | "", facts with the last two pass starts): passes stopped making
+    new lows, or the model says so at two pass starts in a row (or at one whose start was no
+    lower than the last)."""
     later = [s for s in starts if s.sync >= 2]
     stalled = stalled_pass(starts) is not None
+    facts = replace(facts, no_new_low=stalled)
     if len(later) < 2:
-        return ("stalled", "no new low at the last pass starts") if stalled else ("", "")
+        return ("stalled" if stalled else ""), facts
     last, prev = later[-1], later[-2]
-    why = (f"pass {last.sync} started at {units.format_bytes(last.remaining)}, "
-           f"pass {prev.sync} at {units.format_bytes(prev.remaining)}")
+    facts = replace(facts, prev_start_pass=prev.sync, prev_start_remaining=prev.remaining,
+                    last_start_pass=last.sync, last_start_remaining=last.remaining)
     flat = last.remaining >= FLAT * prev.remaining
     prev_bw = run.bandwidth(prev.index)[0] if prev.index > 0 else math.nan
     prev_ratio = prev.dirty_rate / prev_bw if prev_bw > 0 else 0.0
-    if ratio >= NOT_CONVERGING_RATIO and (flat or prev_ratio >= NOT_CONVERGING_RATIO):
-        return "model", why
-    return ("stalled", f"no new low at the last pass starts: {why}") if stalled else ("", why)
+    if facts.dirty_ratio >= NOT_CONVERGING_RATIO and (flat or prev_ratio >= NOT_CONVERGING_RATIO):
+        return "model", facts
+    return ("stalled" if stalled else ""), facts
 
 
 def _not_converging(ctx: Context, fp: Footprint, bw: float, remaining: float,
-                    starts: list[PassStart], throttle: float, reasons: tuple[tuple[str, str], ...],
+                    starts: list[PassStart], throttle: float, facts: Facts,
                     stuck: str, measured: bool = True) -> Forecast:
     """Confirmed (``stuck``): not-converging, stalled or throttling; else only at risk."""
     later = [s.remaining for s in starts if s.sync >= 2 and math.isfinite(s.remaining)][-3:] \
         or [remaining]  # a pass start whose sample lacked 'remaining' says nothing of the hot set
     hot = max(later)  # a sample comes after its sync: the largest is the closest to the whole set
     need_ms = _round_up_ms(hot / bw * 1000 * 1.2)
-    limit = ctx.downtime_limit_ms
-    why = f"guest dirties {units.format_rate(fp.rate)}, link carries {units.format_rate(bw)}"
-    reasons += (("downtime needed", f"{units.format_ms(need_ms)} to send "
-                                    f"{units.format_bytes(hot)} at once"),)
+    facts = replace(facts, hot_bytes=hot, dirty_limit_on=bool(ctx.capabilities.get("dirty-limit")),
+                    vcpu_dirty_limit=ctx.vcpu_dirty_limit)
     auto = ctx.capabilities.get("auto-converge")
-    if ctx.capabilities.get("dirty-limit"):
-        limit_text = (f"{ctx.vcpu_dirty_limit:g} MB/s per vCPU" if not math.isnan(ctx.vcpu_dirty_limit)
-                      else "its vcpu-dirty-limit")
-        why += f" (dirty-limit holds vCPUs to {limit_text})"
-        reasons += (("dirty-limit", f"on, {limit_text}"),)
     burst = bursty(starts, ctx.measurements)
+    cause = Cause.DIRTY_OUTRUNS_LINK
     if not stuck:
         verdict = Verdict.AT_RISK
-        summary = f"{why}; the next pass will tell"
     elif burst is not None and stuck == "model":
-        verdict = Verdict.AT_RISK
-        summary = (f"the guest writes in bursts ({units.format_rate(burst[0])}–"
-                   f"{units.format_rate(burst[1])}): a pass that lands in a quiet spell ends it, one "
-                   "that does not goes round again")
+        verdict, cause = Verdict.AT_RISK, Cause.BURSTS
+        facts = replace(facts, burst_low=burst[0], burst_high=burst[1])
     elif auto and (math.isnan(throttle) or throttle < ctx.throttle_max):
-        verdict = Verdict.THROTTLING
-        summary = (f"auto-converge will throttle the guest: {why}" if math.isnan(throttle) else
-                   f"auto-converge throttles the guest ({throttle:.0f} % of max "
-                   f"{ctx.throttle_max:.0f} %): {why}")
+        verdict, cause = Verdict.THROTTLING, Cause.AUTO_CONVERGE
     else:
         verdict = Verdict.STALLED if stuck == "stalled" else Verdict.NOT_CONVERGING
-        summary = why
-        if auto:
-            summary += f" (throttle already at its max {ctx.throttle_max:.0f} %)"
-    return Forecast(verdict, summary, eta=None, eta_high=math.inf, downtime_ms=need_ms,
-                    downtime_limit_ms=limit, reasons=reasons,
+    return Forecast(verdict, cause, facts, eta=None, eta_high=math.inf, downtime_ms=need_ms,
+                    downtime_limit_ms=ctx.downtime_limit_ms,
                     advice=_remedies(ctx, fp, bw, need_ms, measured))
 
 
@@ -426,28 +275,17 @@ def _remedies(ctx: Context, fp: Footprint, bw: float, need_ms: float, measured: 
     a vCPU dirty limit only where KVM runs the guest (its dirty ring)."""
     out: list[Advice] = []
     if ctx.capabilities.get("postcopy-ram") and ctx.status == "active":
-        out.append(Advice(AdviceAction.POSTCOPY, "switch to postcopy",
-                          "the guest runs on the destination at once; pages follow on demand"))
+        out.append(Advice(AdviceAction.POSTCOPY))
     if need_ms > ctx.downtime_limit_ms:
-        out.append(Advice(AdviceAction.SET_PARAMETER, f"raise downtime-limit to {units.format_ms(need_ms)}",
-                          "the hot set then fits in one stop-and-copy", "downtime-limit",
-                          f"{int(need_ms)}ms"))
+        out.append(Advice(AdviceAction.SET_PARAMETER, "downtime-limit", f"{int(need_ms)}ms", need_ms))
     cap = ctx.max_bandwidth
     target = _round_up(fp.rate * 1.5, MiB)
     if not math.isnan(cap) and cap > 0 and bw >= 0.8 * cap and target > cap:
-        uncertain = not measured
-        out.append(Advice(AdviceAction.SET_PARAMETER,
-                          f"raise max-bandwidth to {units.format_rate(target)}"
-                          + (" (uncertain)" if uncertain else ""),
-                          f"the link runs at its cap {units.format_rate(cap)}; the guest dirties "
-                          + (f"at least {units.format_rate(fp.rate)} (it may dirty faster as more is "
-                             "sent: measure with D first)" if uncertain else units.format_rate(fp.rate)),
-                          "max-bandwidth", units.format_size_input(target), uncertain=uncertain))
+        out.append(Advice(AdviceAction.SET_PARAMETER, "max-bandwidth", units.format_size_input(target),
+                          float(target), uncertain=not measured))
     if "set-vcpu-dirty-limit" in ctx.commands and ctx.kvm:
         per = max(1, int(bw * 0.5 / MiB))
-        out.append(Advice(AdviceAction.DIRTY_LIMIT, f"limit vCPU dirty rate to {per} MB/s",
-                          "needs KVM's dirty ring; QEMU says so when it is off",
-                          "dirty-rate", per))
+        out.append(Advice(AdviceAction.DIRTY_LIMIT, "dirty-rate", per, float(per)))
     out.append(_cancel())
     return tuple(out)
 
@@ -461,14 +299,11 @@ def _round_up_ms(ms: float) -> float:
 
 
 def _cancel() -> Advice:
-    return Advice(AdviceAction.CANCEL, "cancel the migration", "the guest keeps running on the source")
+    return Advice(AdviceAction.CANCEL)
 
 
 def _measure(ctx: Context) -> Advice | None:
-    if "calc-dirty-rate" not in ctx.commands:
-        return None
-    return Advice(AdviceAction.MEASURE, "measure the dirty rate now",
-                  "calc-dirty-rate (page-sampling) tells how fast the guest dirties memory")
+    return Advice(AdviceAction.MEASURE) if "calc-dirty-rate" in ctx.commands else None
 
 
 # -- before a migration ------------------------------------------------------------
@@ -479,33 +314,20 @@ def preflight(ctx: Context) -> Forecast:
     fp = Footprint.fit((s, r * s) for s, r in ctx.measurements)
     cap = ctx.max_bandwidth
     if fp is None:
-        return Forecast(Verdict.IDLE, "no migration running")
-    reasons = [("guest dirties", units.format_rate(fp.rate)
-                + (f", hot set {units.format_bytes(fp.cap)}" if math.isfinite(fp.cap) else "")),
-               ("max-bandwidth", units.format_rate(cap) if not math.isnan(cap) else "unknown")]
+        return Forecast(Verdict.IDLE, Cause.NO_MIGRATION)
+    facts = Facts(dirty_rate=fp.rate, hot_set=fp.cap, max_bandwidth=cap)
     if math.isnan(cap) or cap <= 0:
-        return Forecast(Verdict.PREFLIGHT, f"guest dirties {units.format_rate(fp.rate)}",
-                        reasons=tuple(reasons))
+        return Forecast(Verdict.PREFLIGHT, Cause.PREFLIGHT_RATE, facts)
     threshold = cap * ctx.downtime_limit_ms / 1000
-    ok = fp.rate < NOT_CONVERGING_RATIO * cap or fp.cap <= threshold
-    advice: list[Advice] = []
-    if ok:
-        summary = (f"precopy can converge: guest dirties {units.format_rate(fp.rate)}, "
-                   f"max-bandwidth {units.format_rate(cap)}")
-    else:
-        summary = (f"precopy will not converge: guest dirties {units.format_rate(fp.rate)}, "
-                   f"max-bandwidth {units.format_rate(cap)}")
-        target = _round_up(fp.rate * 1.5, MiB)
-        advice.append(Advice(AdviceAction.SET_PARAMETER,
-                             f"raise max-bandwidth to {units.format_rate(target)}",
-                             "if the link can carry it", "max-bandwidth", units.format_size_input(target)))
-        for cap_name, why in (("postcopy-ram", "lets you switch to postcopy when precopy stalls"),
-                              ("auto-converge", "throttles the guest's vCPUs until it converges"),
-                              ("dirty-limit", "caps each vCPU's dirty rate (needs KVM dirty ring)")):
-            if cap_name in ctx.capabilities and not ctx.capabilities[cap_name]:
-                advice.append(Advice(AdviceAction.CAPABILITY, f"turn on {cap_name} first", why,
-                                     cap_name, True))
-    return Forecast(Verdict.PREFLIGHT, summary, reasons=tuple(reasons), advice=tuple(advice))
+    if fp.rate < NOT_CONVERGING_RATIO * cap or fp.cap <= threshold:
+        return Forecast(Verdict.PREFLIGHT, Cause.PREFLIGHT_CONVERGES, facts)
+    target = _round_up(fp.rate * 1.5, MiB)
+    advice = [Advice(AdviceAction.SET_PARAMETER, "max-bandwidth", units.format_size_input(target),
+                     float(target))]
+    for cap_name in ("postcopy-ram", "auto-converge", "dirty-limit"):
+        if cap_name in ctx.capabilities and not ctx.capabilities[cap_name]:
+            advice.append(Advice(AdviceAction.CAPABILITY, cap_name, True))
+    return Forecast(Verdict.PREFLIGHT, Cause.PREFLIGHT_WILL_NOT, facts, advice=tuple(advice))
 
 
 # -- postcopy -------------------------------------------------------------------------
@@ -541,65 +363,39 @@ def _postcopy(run: Run, ctx: Context) -> Forecast:
     k = max(0, len(t) - 6)
     dt = t[-1] - t[k]
     req_rate = (req[-1] - req[k]) / dt if dt > 0 and not math.isnan(req[-1] - req[k]) else math.nan
-    reasons = [("left", units.format_bytes(remaining)), ("background rate", units.format_rate(rate))]
-    if cap > 0:
-        reasons.append(("max-postcopy-bandwidth", units.format_rate(cap)))
-    if not math.isnan(req_rate):
-        reasons.append(("page requests", f"{req_rate:.0f}/s"))
-    if not math.isnan(ctx.blocktime_ms):
-        reasons.append(("vCPU blocktime", units.format_ms(ctx.blocktime_ms)))
     hurts = ctx.fault_latency_ns >= HURTING_FAULT_NS  # False for nan
-    if not math.isnan(ctx.fault_latency_ns):
-        reasons.append(("mean fault wait", units.format_ns(ctx.fault_latency_ns)))
+    facts = Facts(remaining=remaining, postcopy_rate=rate,
+                  max_postcopy_bandwidth=cap if cap > 0 else math.nan, page_request_rate=req_rate,
+                  blocktime_ms=ctx.blocktime_ms, fault_wait_ns=ctx.fault_latency_ns)
     if math.isnan(rate) or rate < MIN_BANDWIDTH or math.isnan(remaining):
-        return Forecast(Verdict.POSTCOPY, "nothing moving; the guest waits for pages",
-                        reasons=tuple(reasons), advice=(_pause(),))
+        return Forecast(Verdict.POSTCOPY, Cause.POSTCOPY_IDLE, facts, advice=(Advice(AdviceAction.PAUSE),))
     eta = remaining / rate + FINISH_S
-    summary = f"{units.format_bytes(remaining)} left at {units.format_rate(rate)}"
-    if not math.isnan(req_rate):
-        summary += f"; {req_rate:.0f} page requests/s"
-    if hurts:
-        summary += f"; the guest waits {units.format_ns(ctx.fault_latency_ns)} a page fault"
     # no faster than half again the rate seen (page requests come on top of the cap, and the
     # last pages go at once); the end keeps the finishing time: the range never shrinks to a point
     fast = min(1.5 * rate, 1.5 * cap) if cap > 0 else 1.5 * rate
     slow = 0.6 * rate
     advice = (_more_postcopy_bandwidth(cap),) if hurts and cap > 0 else ()  # else healthy: nothing
-    return Forecast(Verdict.POSTCOPY, summary, eta=eta,
+    return Forecast(Verdict.POSTCOPY, Cause.POSTCOPY_LEFT, facts, eta=eta,
                     eta_low=min(eta, remaining / max(fast, rate)), eta_high=remaining / slow + 3 * FINISH_S,
-                    reasons=tuple(reasons), advice=advice, hurting=hurts)
+                    advice=advice, hurting=hurts)
 
 
 def _more_postcopy_bandwidth(cap: float) -> Advice:
     target = _round_up(2 * cap, MiB)
-    return Advice(AdviceAction.SET_PARAMETER, f"raise max-postcopy-bandwidth to {units.format_rate(target)}",
-                  "the guest's page faults wait behind the capped stream", "max-postcopy-bandwidth",
-                  units.format_size_input(target))
-
-
-def _pause() -> Advice:
-    return Advice(AdviceAction.PAUSE, "pause postcopy", "stops the stream; recover it later on a new link")
+    return Advice(AdviceAction.SET_PARAMETER, "max-postcopy-bandwidth", units.format_size_input(target),
+                  float(target))
 
 
 def _paused(status: str, ctx: Context) -> Forecast:
     if status in RECOVERING or ctx.destination_status in RECOVERING:
-        return Forecast(Verdict.RECOVERING, "waiting for the new link")
-    side = ctx.failed_side or "the link"
-    text = f"{side} failed" if side != "the link" else "the link failed"
-    if ctx.paused_by_operator:
-        text = "paused on purpose (migrate-pause)"
-    elif ctx.error:
-        text += f": {ctx.error}"
-    steps = ("make the network between the hosts work again",
-             "on the destination: migrate-recover with a new listening URI",
-             "on the source, once it is postcopy-paused too: migrate with resume=true to that URI",
-             "press r to do both from here")
-    return Forecast(Verdict.PAUSED, text, steps=steps,
-                    advice=(Advice(AdviceAction.RECOVER, "recover the postcopy",
-                                   "migrate-recover on the destination, then migrate resume"),))
+        return Forecast(Verdict.RECOVERING, Cause.RECOVERING)
+    cause = Cause.PAUSED_BY_OPERATOR if ctx.paused_by_operator else Cause.LINK_FAILED
+    return Forecast(Verdict.PAUSED, cause, Facts(status=status, failed_side=ctx.failed_side,
+                                                 error=ctx.error),
+                    advice=(Advice(AdviceAction.RECOVER),))
 
 
 def _ended(status: str, ctx: Context) -> Forecast:
     if status == "failed":
-        return Forecast(Verdict.FAILED, ctx.error or "QEMU gave no reason here")
-    return Forecast(Verdict(status), "")
+        return Forecast(Verdict.FAILED, Cause.FAILED, Facts(status=status, error=ctx.error))
+    return Forecast(Verdict(status), Cause.ENDED, Facts(status=status))

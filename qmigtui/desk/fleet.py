@@ -15,7 +15,7 @@ import statistics
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from qmigtui.analysis.forecast import Verdict
+from qmigtui.analysis.verdict import Verdict
 from qmigtui.desk.facade import Desk
 from qmigtui.model import units
 from qmigtui.model.members import remaining as left_to_send

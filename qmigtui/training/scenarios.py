@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from qmigtui.analysis.forecast import Verdict
+from qmigtui.analysis.verdict import Verdict
 from qmigtui.control.rig import Rig
 from qmigtui.lab.pair import LabConfig
 from qmigtui.watch.snapshot import Snapshot

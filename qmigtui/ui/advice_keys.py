@@ -6,12 +6,12 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from qmigtui.analysis.footprint import explain
-from qmigtui.analysis.forecast import Advice, AdviceAction, Verdict
+from qmigtui.analysis.verdict import Advice, AdviceAction, Forecast, Verdict
 from qmigtui.desk.facade import Desk
 from qmigtui.model import parameters as parammodel
 from qmigtui.ui.dialogs import Confirm
 from qmigtui.ui.forecast_view import ForecastView
+from qmigtui.ui.forecast_words import explain, remedy_label, remedy_why
 from qmigtui.ui.migration_keys import MigrationKeys
 
 
@@ -39,7 +39,7 @@ class AdviceKeys(MigrationKeys):
 
         def picked(index: int | None) -> None:
             if index is not None and snap.forecast is not None:
-                self.apply_advice(snap.forecast.advice[index])
+                self.apply_advice(snap.forecast.advice[index], snap.forecast)
         self.push_screen(view, picked)
 
     def action_advice(self) -> None:
@@ -49,12 +49,12 @@ class AdviceKeys(MigrationKeys):
             return
         f = self.snapshot.forecast if self.snapshot is not None else None
         tip = f.first_remedy if f is not None else None
-        if tip is None:
+        if f is None or tip is None:
             self.notify("no advice right now; e shows the reasoning", severity="information")
             return
-        self.apply_advice(tip)
+        self.apply_advice(tip, f)
 
-    def apply_advice(self, advice: Advice) -> None:
+    def apply_advice(self, advice: Advice, forecast: Forecast) -> None:
         """One remedy through the same guarded path as its key."""
         direct = {AdviceAction.POSTCOPY: self.action_postcopy, AdviceAction.CANCEL: self.action_cancel,
                   AdviceAction.CONTINUE: self.action_continue, AdviceAction.RECOVER: self.action_recover,
@@ -67,28 +67,28 @@ class AdviceKeys(MigrationKeys):
             return
         make: Callable[[], Awaitable[Any]]
         if advice.action is AdviceAction.SET_PARAMETER:
-            detail = f"{advice.why}\nsends: {sent_json(desk, advice)} (source)"
+            detail = f"{remedy_why(advice, forecast)}\nsends: {sent_json(desk, advice)} (source)"
             make = lambda: desk.set_parameter("source", advice.target, str(advice.value))  # noqa: E731
             done = f"{advice.target} set to {advice.value}"
         elif advice.action is AdviceAction.CAPABILITY:
             sides = [s.name for s in desk.snapshot.sides]
-            detail = (f"{advice.why}\nsends: migrate-set-capabilities {advice.target}=on "
+            detail = (f"{remedy_why(advice, forecast)}\nsends: migrate-set-capabilities {advice.target}=on "
                       f"({', '.join(sides)})")
             make = lambda: desk.set_capability_everywhere(advice.target, True)  # noqa: E731
             done = f"{advice.target} on"
         elif advice.action is AdviceAction.DIRTY_LIMIT:
-            detail = (f"{advice.why}\nsends: set-vcpu-dirty-limit "
+            detail = (f"{remedy_why(advice, forecast)}\nsends: set-vcpu-dirty-limit "
                       f"{json.dumps({'dirty-rate': advice.value})} (source)")
             make = lambda: desk.set_dirty_limit(int(advice.value))  # noqa: E731
             done = f"vCPU dirty limit {advice.value} MB/s set"
         else:
-            self.notify(f"{advice.label}: not an action here", severity="warning", markup=False)
+            self.notify(f"{remedy_label(advice)}: not an action here", severity="warning", markup=False)
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self._run(f"advice:{advice.action}:{advice.target}", make, done)
-        self.push_screen(Confirm(f"{advice.label}?", detail), answered)
+        self.push_screen(Confirm(f"{remedy_label(advice)}?", detail), answered)
 
     def action_measure(self) -> None:
         """calc-dirty-rate over a short window and one a first pass long (feeds the forecast)."""
@@ -101,6 +101,6 @@ class AdviceKeys(MigrationKeys):
 
         async def measure() -> None:
             results = await desk.measure_footprint()
-            self.notify(explain((r.seconds, r.bytes_per_s) for r in results), timeout=10)
+            self.notify(explain([(r.seconds, r.bytes_per_s) for r in results]), timeout=10, markup=False)
         self.notify("measuring the guest's dirty rate (page-sampling)…")
         self._run("measure", measure, "measurement done")

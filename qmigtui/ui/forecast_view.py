@@ -13,9 +13,17 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from qmigtui.analysis.footprint import explain
-from qmigtui.analysis.forecast import Forecast, Verdict, eta_text
+from qmigtui.analysis.verdict import Forecast, Verdict
 from qmigtui.model import units
+from qmigtui.ui.forecast_words import (
+    eta_text,
+    explain,
+    reasons,
+    recovery_steps,
+    remedy_label,
+    remedy_why,
+    summary,
+)
 from qmigtui.ui.styles import themed
 from qmigtui.watch.snapshot import DirtyRate
 
@@ -34,7 +42,7 @@ def verdict_text(f: Forecast, variables: Mapping[str, str]) -> Text:
     """``[not-converging] guest dirties …`` for the status pane and the detail view, in the
     colours of the theme whose ``variables`` are given."""
     return Text.assemble((f" {f.verdict} ", themed(VERDICT_STYLE.get(f.verdict, "bold"), variables)),
-                         " ", f.summary)
+                         " ", summary(f))
 
 
 class ForecastView(ModalScreen["int | None"]):
@@ -70,16 +78,17 @@ class ForecastView(ModalScreen["int | None"]):
                 if x)
             if line:
                 yield Static(line, markup=False)
-            if f.reasons:
+            numbers = reasons(f)
+            if numbers:
                 table = Table.grid(padding=(0, 2))
                 table.add_column(style="dim", no_wrap=True)
                 table.add_column()
-                for label, value in f.reasons:
+                for label, value in numbers:
                     table.add_row(Text(label), Text(value))
                 yield Static(Text("\nnumbers used", style="bold"), markup=False)
                 yield Static(table, id="why-reasons", markup=False)
-            if f.steps:
-                steps = "\n".join(f"{i}. {s}" for i, s in enumerate(f.steps, 1))
+            if steps_list := recovery_steps(f):
+                steps = "\n".join(f"{i}. {s}" for i, s in enumerate(steps_list, 1))
                 yield Static(Text("\nrecovery", style="bold"), markup=False)
                 yield Static(steps + ("\n" + "\n".join(self.plan) if self.plan else ""), markup=False)
             if self.measurements:
@@ -91,7 +100,8 @@ class ForecastView(ModalScreen["int | None"]):
             if f.advice and self.remedies:
                 yield Static(Text("\nwhat you can do (press its number)", style="bold"), markup=False)
                 for i, a in enumerate(f.advice, 1):
-                    yield Static(Text.assemble((f"{i}  ", "bold"), a.label, (f"  {a.why}", "dim")),
+                    yield Static(Text.assemble((f"{i}  ", "bold"), remedy_label(a),
+                                               (f"  {remedy_why(a, f)}", "dim")),
                                  markup=False, classes="remedy")
             yield Static(Text("\nescape closes", style="dim"), markup=False)
 

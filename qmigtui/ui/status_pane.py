@@ -12,13 +12,14 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from qmigtui.analysis.forecast import ENDED, Forecast, Verdict, eta_text
 from qmigtui.analysis.history import HistoryView
+from qmigtui.analysis.verdict import ENDED, Forecast, Verdict
 from qmigtui.model import units
 from qmigtui.model.members import latency_buckets, remaining
 from qmigtui.model.records import Record
 from qmigtui.model.states import IN_POSTCOPY, paused_on_purpose
 from qmigtui.ui.forecast_view import verdict_text
+from qmigtui.ui.forecast_words import eta_text, reasons, remedy_label
 from qmigtui.ui.pane import Pane, PaneSpec
 from qmigtui.ui.progress import ProgressTracker
 from qmigtui.ui.styles import themed
@@ -267,9 +268,9 @@ class StatusPane(Pane, VerticalScroll):
             lines.append(Text("  " + " · ".join(extra)))
         tip = f.first_remedy if self.hints else None
         if tip is not None:
-            lines.append(Text.assemble("  ", ("a", "bold reverse"), f" {tip.label}  ",
+            lines.append(Text.assemble("  ", ("a", "bold reverse"), f" {remedy_label(tip)}  ",
                                        ("e", "bold reverse"), " why"))
-        elif f.reasons:
+        elif reasons(f):
             lines.append(Text.assemble("  ", ("e", "bold reverse"), " why", style="dim"))
         return lines
 

@@ -6,7 +6,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from qmigtui.analysis.forecast import Context, Forecast, forecast
+from qmigtui.analysis.forecast import forecast
+from qmigtui.analysis.verdict import Context, Forecast
 from qmigtui.model.states import paused_on_purpose
 from qmigtui.watch.snapshot import EventLine, SideState, Snapshot
 

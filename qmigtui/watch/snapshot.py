@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from qmigtui.analysis.forecast import Forecast
 from qmigtui.analysis.history import HistoryView
+from qmigtui.analysis.verdict import Forecast
 from qmigtui.model.records import Record
 from qmigtui.model.states import TERMINAL
 
@@ -90,8 +89,8 @@ class SideState:
 class Snapshot:
     """Everything the UI shows at one moment; nothing in it changes after it is published.
 
-    The histories are frozen views, and the forecast is worked out (on first use) from this
-    snapshot's own fields by ``forecaster``, which may reuse an equal earlier result.
+    The histories are frozen views; the forecast is worked out where the snapshot is made,
+    from its own fields (watch/context.py), and travels with it.
     """
 
     sides: tuple[SideState, ...]
@@ -100,17 +99,10 @@ class Snapshot:
     seq: int = 0
     read_only: bool = False
     lab: bool = False
-    forecaster: Callable[[Snapshot], Forecast | None] | None = field(default=None, compare=False,
-                                                                     repr=False)
+    forecast: Forecast | None = field(default=None, compare=False, repr=False)
     measurements: tuple[DirtyRate, ...] = ()
     zero_shares: tuple[ZeroShare, ...] = ()
     wall: float = 0.0  # unix time when published (how old a measurement is)
-
-    @functools.cached_property
-    def forecast(self) -> Forecast | None:
-        """The verdict for the source side, worked out when first asked for: a burst of
-        snapshots that nobody draws costs no forecasts."""
-        return self.forecaster(self) if self.forecaster is not None else None
 
     def side(self, name: str) -> SideState | None:
         return next((s for s in self.sides if s.name == name), None)

@@ -333,18 +333,19 @@ class Watcher:
     # -- publishing ------------------------------------------------------
 
     def _make_snapshot(self) -> Snapshot:
-        return Snapshot(
+        """The state as it is now, with its forecast worked out from it."""
+        snap = Snapshot(
             sides=tuple(s.state for s in self.sides.values()),
             events=tuple(self.events),
             histories={name: s.history.view() for name, s in self.sides.items()},
             seq=self._seq,
             read_only=self.read_only,
             lab=self.lab,
-            forecaster=self._forecaster,
             measurements=tuple(self.measurements),
             zero_shares=tuple(self.zero_shares),
             wall=time.time(),
         )
+        return replace(snap, forecast=self._forecaster(snap))
 
     def _publish(self) -> None:
         """Publish soon: a burst of events and polls in one loop turn makes one Snapshot."""

@@ -61,7 +61,7 @@ def fixed_snapshot() -> Snapshot:
                        ("source", "MIGRATION_PASS", {"pass": 2})]))
     verdict = forecast(history, build_context(source, dest, ((1.0, 24e6), (10.0, 12e6)), events))
     return Snapshot((source, dest), events, {"source": history, "destination": History(10)}, 1,
-                    forecaster=lambda _snap: verdict)
+                    forecast=verdict)
 
 
 def with_source(snap: Snapshot, status: str, **info: object) -> Snapshot:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from qmigtui.lab.pair import LabConfig
 from qmigtui.model.records import parse_record
+from qmigtui.ui.forecast_words import reasons
 from qmigtui.ui.status_pane import StatusPane
 from tests.helpers import wait_for
 from tests.ui.conftest import text_of
@@ -51,7 +52,8 @@ async def test_measure_then_not_converging_then_remedies_by_keys_to_completed(la
         await pilot.press("e")
         await wait_for(lambda: app.screen.__class__.__name__ == "ForecastView", 5, "detail view")
         view = app.screen
-        assert any(label == "bandwidth" for label, _ in view.forecast.reasons)
+        assert view.forecast.facts.bandwidth > 0
+        assert "bandwidth" in [label for label, _ in reasons(view.forecast)]  # the table it shows
         number = next(i for i, a in enumerate(view.forecast.advice, 1) if a.target == "downtime-limit")
         await pilot.press(str(number))
         await wait_for(lambda: app.screen.__class__.__name__ == "Confirm", 5, "confirmation")

@@ -117,15 +117,14 @@ async def test_a_long_confirmation_keeps_its_buttons_in_view_at_80x24_under_a_me
 async def test_without_hints_no_remedy_is_shown_or_done():
     from dataclasses import replace
 
-    from qmigtui.analysis.forecast import Advice, AdviceAction, Forecast, Verdict
+    from qmigtui.analysis.verdict import Advice, AdviceAction, Cause, Facts, Forecast, Verdict
     from qmigtui.ui.status_pane import StatusPane
     from tests.ui.conftest import text_of
     from tests.ui.fixed_state import fixed_snapshot
-    remedy = Advice(AdviceAction.SET_PARAMETER, "raise downtime-limit to 2 s", "the hot set fits",
-                    "downtime-limit", "2000ms")
-    verdict = Forecast(Verdict.NOT_CONVERGING, "guest dirties more than the link carries",
-                       reasons=(("bandwidth", "1 MiB/s"),), advice=(remedy,))
-    snap = replace(fixed_snapshot(), forecaster=lambda _snap: verdict)
+    remedy = Advice(AdviceAction.SET_PARAMETER, "downtime-limit", "2000ms", 2000.0)
+    verdict = Forecast(Verdict.NOT_CONVERGING, Cause.DIRTY_OUTRUNS_LINK,
+                       Facts(bandwidth=1 << 20, dirty_rate=2 << 20), advice=(remedy,))
+    snap = replace(fixed_snapshot(), forecast=verdict)
     for hints in (True, False):
         app = MigrationApp(None, hints=hints)
         async with app.run_test(size=(120, 40)) as pilot:
@@ -142,11 +141,11 @@ async def test_without_hints_no_remedy_is_shown_or_done():
 def test_a_remedy_confirmation_shows_the_literal_json_sent():
     from types import SimpleNamespace
 
-    from qmigtui.analysis.forecast import Advice, AdviceAction
+    from qmigtui.analysis.verdict import Advice, AdviceAction
     from qmigtui.ui.advice_keys import sent_json
     desk = SimpleNamespace(snapshot=SimpleNamespace(source=SimpleNamespace(
         parameter_types={"max-bandwidth": "int", "downtime-limit": "int"})))  # as introspection types them
-    more = Advice(AdviceAction.SET_PARAMETER, "raise max-bandwidth", "", "max-bandwidth", "24M")
+    more = Advice(AdviceAction.SET_PARAMETER, "max-bandwidth", "24M", float(24 << 20))
     assert sent_json(desk, more) == 'migrate-set-parameters {"max-bandwidth": 25165824}'
-    down = Advice(AdviceAction.SET_PARAMETER, "raise downtime-limit", "", "downtime-limit", "800ms")
+    down = Advice(AdviceAction.SET_PARAMETER, "downtime-limit", "800ms", 800.0)
     assert sent_json(desk, down) == 'migrate-set-parameters {"downtime-limit": 800}'

@@ -55,7 +55,7 @@ async def test_a_postcopy_paused_on_a_plain_pair_recovers_with_the_prefilled_add
             await pilot.press("y")
             await wait_for(lambda: app.snapshot.source.status == "postcopy-paused"
                            and app.snapshot.destination.status == "postcopy-paused", 30, "both paused")
-            assert "failed" not in app.snapshot.forecast.summary  # a pause asked for, not a failure
+            assert app.snapshot.forecast.cause == "paused-by-operator"  # asked for, not a failure
 
             await pilot.press("r")
             await wait_for(lambda: app.screen.__class__.__name__ == "RecoverPostcopy", 5, "recover dialog")

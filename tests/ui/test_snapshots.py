@@ -76,11 +76,11 @@ def in_state(status: str) -> Snapshot:
     elif status == "cancelled":
         extra = {"total-time": None}
     snap = with_source(snap, status, **extra)
-    snap = replace(snap, forecaster=Forecaster())
     blocktime = {"postcopy-blocktime": 37} if status == "postcopy-active" else {}
     dest = replace(snap.sides[1], info=parse_record("MigrationInfo",
                                                      {"status": dest_status} | blocktime))
-    return replace(snap, sides=(snap.sides[0], dest))
+    snap = replace(snap, sides=(snap.sides[0], dest))
+    return replace(snap, forecast=Forecaster()(snap))  # worked out where the snapshot is made
 
 
 STATES = ["active", "postcopy-active", "postcopy-paused", "completed", "cancelled"]
