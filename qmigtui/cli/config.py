@@ -6,6 +6,9 @@
     theme = "qmigtui-dark"
     audit_log = "~/qmigtui-audit.log"
 
+    [keys]                    # any action by its id (? lists them): the new key
+    migrate = "M"
+
     [connections.web-1]
     source = "unix:/run/qemu/web-1.qmp"
     destination = "tcp:10.0.0.12:4444"
@@ -28,7 +31,7 @@ from qmigtui.cli.options import INTERVAL
 
 MAX_BYTES = 1 << 20  # a configuration file is a few lines: more is a mistake
 RANGES = {"interval": INTERVAL}  # checked as the command line checks them
-TOP = {"interval": float, "theme": str, "audit_log": str, "connections": dict}
+TOP = {"interval": float, "theme": str, "audit_log": str, "connections": dict, "keys": dict}
 CONNECTION = {"source": str, "destination": str, "read_only": bool, "interval": float}
 
 
@@ -49,6 +52,7 @@ class Config:
     audit_log: str | None = None
     connections: dict[str, Connection] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    keys: dict[str, Any] = field(default_factory=dict)  # binding id -> key (checked by the app)
 
 
 def default_path() -> Path:
@@ -97,7 +101,18 @@ def load(path: Path | None = None) -> Config:
                                        bool(entry.get("read_only", False)), entry.get("interval"))
     audit = data.get("audit_log")
     return Config(path, data.get("interval"), data.get("theme"),
-                  str(Path(audit).expanduser()) if audit else None, connections, tuple(warnings))
+                  str(Path(audit).expanduser()) if audit else None, connections, tuple(warnings),
+                  dict(data.get("keys") or {}))
+
+
+def keys_or_warning(path: Path | None = None) -> tuple[dict[str, Any], list[str]]:
+    """``[keys]`` of the configuration, for front ends that read nothing else of it; a file
+    that cannot be read is a warning, and no key is remapped."""
+    try:
+        cfg = load(path)
+    except ValueError as e:
+        return {}, [str(e)]
+    return cfg.keys, list(cfg.warnings)
 
 
 def _types(path: Path, prefix: str, data: dict[str, Any], types: dict[str, type]) -> None:

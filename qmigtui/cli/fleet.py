@@ -69,7 +69,7 @@ def run_fleet(ns: argparse.Namespace) -> int:
         return await open_endpoints(endpoints, interval, ns.read_only or src.read_only, None,
                                     ns.audit_log or cfg.audit_log, no_audit=ns.no_audit)
 
-    app = MigrationApp(None, theme=ns.theme or cfg.theme, title=f"fleet: {len(sources)} VMs",
+    app = MigrationApp(None, theme=ns.theme or cfg.theme, title=f"fleet: {len(sources)} VMs", keys=cfg.keys,
                        fleet_factory=partial(Fleet.of, sources, opener))
     return run(app)
 

@@ -358,6 +358,7 @@ def apply_config(ns: argparse.Namespace) -> list[str]:
         ns.interval = cfg.interval if cfg.interval is not None else 1.0
     ns.theme = ns.theme or cfg.theme
     ns.audit_log = ns.audit_log or cfg.audit_log
+    ns.keys = cfg.keys
     return list(cfg.warnings)
 
 
@@ -442,7 +443,17 @@ def _run_monitor(ns: argparse.Namespace) -> int:
     from qmigtui.cli.run_app import run_monitor
     return run_monitor(endpoints, interval=ns.interval, read_only=ns.read_only, theme=ns.theme,
                        record=ns.record, audit=ns.audit_log, append=ns.append,
-                       no_audit=ns.no_audit, monitor=ns.monitor)
+                       no_audit=ns.no_audit, monitor=ns.monitor, keys=ns.keys)
+
+
+def _user_keys() -> dict[str, Any]:
+    """[keys] of the user's configuration for the lab and replay (which read nothing else of
+    it); what cannot be read is said in one line and changes no key."""
+    from qmigtui.cli import config as configuration
+    keys, warnings = configuration.keys_or_warning()
+    for warning in warnings:
+        print(f"qmigtui: {warning}", file=sys.stderr)
+    return keys
 
 
 def _check_files(ns: argparse.Namespace) -> str | None:
@@ -476,7 +487,7 @@ def _run_replay(ns: argparse.Namespace) -> int:
         from qmigtui.cli.playback import play_headless
         return play_headless(ns.file, ns.speed)
     from qmigtui.cli.run_app import run_replay
-    return run_replay(ns.file, speed=ns.speed, theme=ns.theme)
+    return run_replay(ns.file, speed=ns.speed, theme=ns.theme, keys=_user_keys())
 
 
 def _run_export(ns: argparse.Namespace) -> int:
@@ -560,6 +571,6 @@ def _run_lab(ns: argparse.Namespace) -> int:
         return run_lab(config, interval=ns.interval, theme=ns.theme, record=ns.record,
                        audit=ns.audit_log, scenario=ns.scenario, exercise=ns.exercise,
                        read_only=ns.read_only, append=ns.append, no_audit=ns.no_audit,
-                       hints=not ns.no_hints)
+                       hints=not ns.no_hints, keys=_user_keys())
     except LabError as e:
         return _fail(str(e))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from qmigtui.desk.opening import open_endpoints, open_lab, open_replay
 from qmigtui.lab.pair import LabConfig
@@ -27,18 +29,19 @@ def run(app: MigrationApp) -> int:
 
 def run_monitor(endpoints: list[tuple[str, str]], *, interval: float, read_only: bool,
                 theme: str | None, record: str | None = None, audit: str | None = None,
-                append: bool = False, no_audit: bool = False, monitor: bool = False) -> int:
+                append: bool = False, no_audit: bool = False, monitor: bool = False,
+                keys: Mapping[str, Any] | None = None) -> int:
     title = " → ".join(text for _, text in endpoints)
     return run(MigrationApp(lambda: open_endpoints(endpoints, interval, read_only, record, audit,
                                                     no_audit=no_audit, append=append,
                                                     monitor=monitor),
-                             theme=theme, title=title))
+                             theme=theme, title=title, keys=keys))
 
 
 def run_lab(config: LabConfig, *, interval: float, theme: str | None, record: str | None = None,
             audit: str | None = None, scenario: str | None = None, exercise: str | None = None,
             read_only: bool = False, append: bool = False, no_audit: bool = False,
-            hints: bool = True) -> int:
+            hints: bool = True, keys: Mapping[str, Any] | None = None) -> int:
     title = (f"lab: {config.mem_mib} MiB guest, {config.working_set_mib:g} MiB working set "
              f"at {config.dirty_rate_mib_s:g} MiB/s")
     if config.linux:
@@ -48,7 +51,7 @@ def run_lab(config: LabConfig, *, interval: float, theme: str | None, record: st
     app = MigrationApp(lambda: open_lab(config, interval, read_only=read_only, record=record, audit=audit,
                                         scenario=scenario, exercise=exercise, append=append,
                                         no_audit=no_audit),
-                       theme=theme, title=title, hints=hints)
+                       theme=theme, title=title, hints=hints, keys=keys)
     code = run(app)
     if app.exercise_result is not None:
         print(f"exercise {exercise}: {'passed' if app.exercise_result.passed else 'failed'} - "
@@ -57,6 +60,7 @@ def run_lab(config: LabConfig, *, interval: float, theme: str | None, record: st
     return code
 
 
-def run_replay(path: str | Path, *, speed: float, theme: str | None) -> int:
+def run_replay(path: str | Path, *, speed: float, theme: str | None,
+               keys: Mapping[str, Any] | None = None) -> int:
     return run(MigrationApp(lambda: open_replay(path, speed), theme=theme,
-                             title=f"replay: {Path(path).name}"))
+                             title=f"replay: {Path(path).name}", keys=keys))

@@ -67,17 +67,19 @@ class AdviceKeys(MigrationKeys):
             return
         make: Callable[[], Awaitable[Any]]
         if advice.action is AdviceAction.SET_PARAMETER:
-            detail = f"{remedy_why(advice, forecast)}\nsends: {sent_json(desk, advice)} (source)"
+            why = remedy_why(advice, forecast, self.key_for)
+            detail = f"{why}\nsends: {sent_json(desk, advice)} (source)"
             make = lambda: desk.set_parameter("source", advice.target, str(advice.value))  # noqa: E731
             done = f"{advice.target} set to {advice.value}"
         elif advice.action is AdviceAction.CAPABILITY:
             sides = [s.name for s in desk.snapshot.sides]
-            detail = (f"{remedy_why(advice, forecast)}\nsends: migrate-set-capabilities {advice.target}=on "
+            why = remedy_why(advice, forecast, self.key_for)
+            detail = (f"{why}\nsends: migrate-set-capabilities {advice.target}=on "
                       f"({', '.join(sides)})")
             make = lambda: desk.set_capability_everywhere(advice.target, True)  # noqa: E731
             done = f"{advice.target} on"
         elif advice.action is AdviceAction.DIRTY_LIMIT:
-            detail = (f"{remedy_why(advice, forecast)}\nsends: set-vcpu-dirty-limit "
+            detail = (f"{remedy_why(advice, forecast, self.key_for)}\nsends: set-vcpu-dirty-limit "
                       f"{json.dumps({'dirty-rate': advice.value})} (source)")
             make = lambda: desk.set_dirty_limit(int(advice.value))  # noqa: E731
             done = f"vCPU dirty limit {advice.value} MB/s set"

@@ -8,7 +8,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from textual import events, work
@@ -22,7 +22,7 @@ from textual.widgets import Footer, Static
 
 from qmigtui.desk.facade import Desk
 from qmigtui.training.exercises import ExerciseResult
-from qmigtui.ui import themes
+from qmigtui.ui import keymap, themes
 from qmigtui.ui.advice_keys import AdviceKeys
 from qmigtui.ui.config_panes import CapabilitiesPane, ParametersPane
 from qmigtui.ui.console_pane import ConsolePane
@@ -31,6 +31,7 @@ from qmigtui.ui.dialogs import AskText, Confirm, EditParameter
 from qmigtui.ui.events_pane import EventsPane
 from qmigtui.ui.fleet_keys import FleetFactory, FleetKeys
 from qmigtui.ui.help_screen import HelpScreen
+from qmigtui.ui.keymap import key_scopes
 from qmigtui.ui.lab_keys import LabKeys
 from qmigtui.ui.pane import Pane
 from qmigtui.ui.panes import PANES
@@ -98,8 +99,13 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
     ]
 
     def __init__(self, desk_factory: DeskFactory | None = None, *, theme: str | None = None,
-                 title: str = "qmigtui", hints: bool = True, fleet_factory: FleetFactory | None = None):
+                 title: str = "qmigtui", hints: bool = True, fleet_factory: FleetFactory | None = None,
+                 keys: Mapping[str, Any] | None = None):
         super().__init__()
+        # [keys] of config.toml: binding id -> key; what cannot apply is told once mounted
+        self.keys, self.key_problems = keymap.resolve(keys or {}, key_scopes(self.BINDINGS))
+        if self.keys:
+            self.set_keymap(self.keys)
         self.fleet_factory, self.fleet, self._watched = fleet_factory, None, set()
         self.hints = hints  # the verdict's remedies shown and offered (off: --no-hints)
         self.desk_factory = desk_factory
@@ -147,8 +153,8 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        for problem in self.theme_problems:
-            self.notify(problem, severity="warning", timeout=15)
+        for problem in [*self.theme_problems, *self.key_problems]:
+            self.notify(problem, severity="warning", timeout=15, markup=False)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         if not self.is_headless:  # an SSH disconnect (SIGHUP), SIGTERM or SIGINT quits cleanly
             loop = asyncio.get_running_loop()
@@ -392,10 +398,6 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
         self.current_pane = pane_id
         if target is not None:
             target.focus()
-
-    def key_name(self, binding: Binding) -> str:
-        """A key as a person reads it: ``+``, ``]``, ``space``, ``ctrl+p``."""
-        return binding.key_display or self.get_key_display(binding)
 
     def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         """The keys that do something now: the app's, then those of the pane with the focus."""

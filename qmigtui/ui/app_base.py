@@ -6,9 +6,11 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from textual.app import App
+from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.widgets import Static
 
@@ -28,6 +30,19 @@ class AppBase(App[int]):
     _topline_text: str
     messages: deque[tuple[str, str, str]]  # (time, severity, text) of warnings and errors
     notified: deque[tuple[str, str]]  # (severity, text) of every message, shown or not
+    keys: dict[str, str]  # binding id -> key, as [keys] in config.toml remapped it
+
+    def key_name(self, binding: Binding) -> str:
+        """The key in force as a person reads it: ``+``, ``]``, ``space``, ``ctrl+p`` (the
+        user's own where ``[keys]`` remapped it)."""
+        if binding.id in self.keys:
+            return self.get_key_display(replace(binding, key=self.keys[binding.id], key_display=None))
+        return binding.key_display or self.get_key_display(binding)
+
+    def key_for(self, binding_id: str) -> str:
+        """The key in force for the binding ``binding_id`` (for words that name a key)."""
+        found = next((b for b in self.BINDINGS if isinstance(b, Binding) and b.id == binding_id), None)
+        return self.key_name(found) if found is not None else binding_id
 
     def _topline(self, snap: Snapshot) -> str:
         raise NotImplementedError

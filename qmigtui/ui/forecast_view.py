@@ -16,6 +16,8 @@ from textual.widgets import Static
 from qmigtui.analysis.verdict import Forecast, Verdict
 from qmigtui.model import units
 from qmigtui.ui.forecast_words import (
+    KeyFor,
+    default_key,
     eta_text,
     explain,
     reasons,
@@ -38,11 +40,11 @@ VERDICT_STYLE = {  # by theme role: the colours follow the theme
 }
 
 
-def verdict_text(f: Forecast, variables: Mapping[str, str]) -> Text:
+def verdict_text(f: Forecast, variables: Mapping[str, str], key_for: KeyFor = default_key) -> Text:
     """``[not-converging] guest dirties …`` for the status pane and the detail view, in the
     colours of the theme whose ``variables`` are given."""
     return Text.assemble((f" {f.verdict} ", themed(VERDICT_STYLE.get(f.verdict, "bold"), variables)),
-                         " ", summary(f))
+                         " ", summary(f, key_for))
 
 
 class ForecastView(ModalScreen["int | None"]):
@@ -68,7 +70,8 @@ class ForecastView(ModalScreen["int | None"]):
     def compose(self) -> ComposeResult:
         f = self.forecast
         with VerticalScroll():
-            yield Static(verdict_text(f, self.app.theme_variables), id="why-verdict", markup=False)
+            key_for = getattr(self.app, "key_for", default_key)
+            yield Static(verdict_text(f, self.app.theme_variables, key_for), id="why-verdict", markup=False)
             line = " · ".join(x for x in (
                 eta_text(f),
                 (f"downtime needs {units.format_ms(f.downtime_ms)}" if f.converging is False else
@@ -87,7 +90,7 @@ class ForecastView(ModalScreen["int | None"]):
                     table.add_row(Text(label), Text(value))
                 yield Static(Text("\nnumbers used", style="bold"), markup=False)
                 yield Static(table, id="why-reasons", markup=False)
-            if steps_list := recovery_steps(f):
+            if steps_list := recovery_steps(f, key_for):
                 steps = "\n".join(f"{i}. {s}" for i, s in enumerate(steps_list, 1))
                 yield Static(Text("\nrecovery", style="bold"), markup=False)
                 yield Static(steps + ("\n" + "\n".join(self.plan) if self.plan else ""), markup=False)
@@ -101,7 +104,7 @@ class ForecastView(ModalScreen["int | None"]):
                 yield Static(Text("\nwhat you can do (press its number)", style="bold"), markup=False)
                 for i, a in enumerate(f.advice, 1):
                     yield Static(Text.assemble((f"{i}  ", "bold"), remedy_label(a),
-                                               (f"  {remedy_why(a, f)}", "dim")),
+                                               (f"  {remedy_why(a, f, key_for)}", "dim")),
                                  markup=False, classes="remedy")
             yield Static(Text("\nescape closes", style="dim"), markup=False)
 

@@ -5,10 +5,19 @@ remedies' dialogs.  The analysis returns facts; this is the one place that write
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from qmigtui.analysis.footprint import Readings, WindowShape, reconcile
 from qmigtui.analysis.verdict import Advice, AdviceAction, Cause, Facts, Forecast, Verdict
 from qmigtui.model import units
+
+KeyFor = Callable[[str], str]  # a binding id -> the key in force (the app's key_for)
+DEFAULT_KEYS = {"continue": "n", "recover": "r", "measure": "D"}
+
+
+def default_key(binding_id: str) -> str:
+    return DEFAULT_KEYS.get(binding_id, binding_id)
+
 
 CAPABILITY_WHY = {
     "postcopy-ram": "lets you switch to postcopy when precopy stalls",
@@ -47,7 +56,7 @@ def _dirty_limit(x: Facts) -> str:
             else "its vcpu-dirty-limit")
 
 
-def summary(f: Forecast, continue_key: str = "n") -> str:
+def summary(f: Forecast, key_for: KeyFor = default_key) -> str:
     """The verdict's one line."""
     x, cause = f.facts, f.cause
     simple = {
@@ -57,7 +66,7 @@ def summary(f: Forecast, continue_key: str = "n") -> str:
         Cause.FAILED: x.error or "QEMU gave no reason here",
         Cause.LINK_IDLE: "nothing sent for seconds: is the link up?",
         Cause.LIBVIRT_CONTINUES: f"at {x.status}: libvirt continues to switchover",
-        Cause.WAITS_AT_SWITCHOVER: f"QEMU waits at {x.status}: press {continue_key} to continue",
+        Cause.WAITS_AT_SWITCHOVER: f"QEMU waits at {x.status}: press {key_for('continue')} to continue",
         Cause.WAIT_UNPLUG: "waiting for the guest to unplug its failover NIC",
         Cause.POSTCOPY_IDLE: "nothing moving; the guest waits for pages",
         Cause.PAUSED_BY_OPERATOR: "paused on purpose (migrate-pause)",
@@ -188,7 +197,7 @@ def remedy_label(a: Advice) -> str:
             AdviceAction.RECOVER: "recover the postcopy"}.get(a.action, str(a.action))
 
 
-def remedy_why(a: Advice, f: Forecast, measure_key: str = "D") -> str:
+def remedy_why(a: Advice, f: Forecast, key_for: KeyFor = default_key) -> str:
     """Why a remedy would help here."""
     x = f.facts
     if a.action is AdviceAction.SET_PARAMETER:
@@ -201,7 +210,7 @@ def remedy_why(a: Advice, f: Forecast, measure_key: str = "D") -> str:
         rate = units.format_rate(x.dirty_rate)
         return (f"the link runs at its cap {units.format_rate(x.max_bandwidth)}; the guest dirties "
                 + (f"at least {rate} (it may dirty faster as more is sent: measure with "
-                   f"{measure_key} first)" if a.uncertain else rate))
+                   f"{key_for('measure')} first)" if a.uncertain else rate))
     if a.action is AdviceAction.CAPABILITY:
         return CAPABILITY_WHY.get(a.target, "")
     return {AdviceAction.POSTCOPY: "the guest runs on the destination at once; pages follow on demand",
@@ -213,14 +222,14 @@ def remedy_why(a: Advice, f: Forecast, measure_key: str = "D") -> str:
             AdviceAction.RECOVER: "migrate-recover on the destination, then migrate resume"}.get(a.action, "")
 
 
-def recovery_steps(f: Forecast, recover_key: str = "r") -> list[str]:
+def recovery_steps(f: Forecast, key_for: KeyFor = default_key) -> list[str]:
     """A paused postcopy's way back, in words (empty for any other verdict)."""
     if f.verdict is not Verdict.PAUSED:
         return []
     return ["make the network between the hosts work again",
             "on the destination: migrate-recover with a new listening URI",
             "on the source, once it is postcopy-paused too: migrate with resume=true to that URI",
-            f"press {recover_key} to do both from here"]
+            f"press {key_for('recover')} to do both from here"]
 
 
 def readings_text(readings: Readings | None) -> str:

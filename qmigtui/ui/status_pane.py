@@ -19,7 +19,7 @@ from qmigtui.model.members import latency_buckets, remaining
 from qmigtui.model.records import Record
 from qmigtui.model.states import IN_POSTCOPY, paused_on_purpose
 from qmigtui.ui.forecast_view import verdict_text
-from qmigtui.ui.forecast_words import eta_text, reasons, remedy_label
+from qmigtui.ui.forecast_words import default_key, eta_text, reasons, remedy_label
 from qmigtui.ui.pane import Pane, PaneSpec
 from qmigtui.ui.progress import ProgressTracker
 from qmigtui.ui.styles import themed
@@ -256,7 +256,8 @@ class StatusPane(Pane, VerticalScroll):
 
     def _forecast_lines(self, f: Forecast) -> list[Text]:
         """Verdict, ETA and the first remedy (e: the reasoning, a: do the remedy)."""
-        lines: list[Text] = [Text.assemble("  ", verdict_text(f, self.app.theme_variables))]
+        lines: list[Text] = [Text.assemble("  ", verdict_text(f, self.app.theme_variables,
+                                                           getattr(self.app, "key_for", default_key)))]
         eta = eta_text(f)
         extra = [eta] if eta else []
         if f.downtime_ms is not None and f.downtime_limit_ms is not None \

@@ -80,7 +80,7 @@ def test_eta_steps_and_readings():
     f = Forecast(Verdict.CONVERGING, Cause.SWITCHOVER_IN, eta=42.0, eta_low=35.0, eta_high=math.inf)
     assert eta_text(f) == "ETA 42.0 s (35.0 s–never)"
     paused = Forecast(Verdict.PAUSED, Cause.LINK_FAILED)
-    assert recovery_steps(paused, recover_key="R")[-1] == "press R to do both from here"
+    assert recovery_steps(paused, {"recover": "R"}.__getitem__)[-1] == "press R to do both from here"
     assert recovery_steps(f) == []
     hot = readings_text(reconcile([(1, 120 * MiB), (2, 65 * MiB), (30, 4 * MiB)]))
     assert hot.startswith("the guest dirties about 120 MiB/s over short windows, on a hot set of about")
