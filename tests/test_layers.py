@@ -61,3 +61,26 @@ def test_the_analysis_returns_facts_no_sentence_and_no_key_name():
             if " " in node.value or re.search(r"\bpress\b", node.value):
                 found.append(f"{path.name}:{node.lineno}: {node.value!r}")
     assert not found, found
+
+
+KINDS = {"libvirt", "replay"}
+
+
+def test_nothing_above_qmp_branches_on_the_kind_of_session():
+    """What a session can do is data it offers (manages_incoming, via, missing ...); no code
+    above qmp/ compares a kind, so a new transport is a module in qmp/ and its tests."""
+    found = []
+    for path in sorted((ROOT / "qmigtui").rglob("*.py")):
+        if "qmp" in path.relative_to(ROOT / "qmigtui").parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare):  # x.kind == "libvirt", session.via != "replay"
+                consts = {c.value for c in ast.walk(node) if isinstance(c, ast.Constant)}
+                attrs = {a.attr for a in ast.walk(node) if isinstance(a, ast.Attribute)}
+                if KINDS & {v for v in consts if isinstance(v, str)} and attrs & {"kind", "via"}:
+                    found.append(f"{path.name}:{node.lineno}")
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "isinstance":
+                names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+                if names & {"LibvirtSession", "ReplaySession"}:
+                    found.append(f"{path.name}:{node.lineno}")
+    assert not found, found

@@ -54,9 +54,9 @@ class Controller:
     # -- plumbing ----------------------------------------------------------
 
     @property
-    def libvirt(self) -> bool:
-        """The source is a domain under libvirt: it prepares the destination and recovers with
-        its own migrate call, so no step is sent to the destination from here."""
+    def peer_managed(self) -> bool:
+        """The source's session prepares the destination and recovers with its own migrate
+        call (its manager does: libvirt), so no step is sent to the destination from here."""
         return self.watcher.sides["source"].session.manages_incoming
 
     def has_side(self, name: str) -> bool:
@@ -195,10 +195,10 @@ class Controller:
         await self._recheck("migrate", "source", STARTABLE)
         if uri and (wrong := recovery.problems(uri, connecting=True)):  # before anything is sent
             raise ControlError(f"{wrong[0]}; nothing sent")
-        if self.libvirt:  # libvirt prepares the destination itself, and picks a URI if not given
+        if self.peer_managed:  # the manager prepares the destination, and picks a URI if not given
             args: dict[str, Any] = {"uri": uri} if uri else {}
             await self.send("source", "migrate", args)
-            return uri or "libvirt's choice"
+            return uri or "its manager's choice"
         if cpr_request is not None:
             return await self._start_with_mode(cpr_request, incoming_uri, exit_on_error)
         if self.has_side("destination"):
@@ -301,7 +301,7 @@ class Controller:
         sent.
         """
         self._require("recover")
-        if self.libvirt:
+        if self.peer_managed:
             await self._recheck("recover", "source", ("postcopy-paused",))
             await self.send("source", "migrate", {"resume": True} | (
                 {"uri": addresses.connect} if addresses is not None else {}))

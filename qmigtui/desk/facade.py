@@ -156,9 +156,9 @@ class Desk:
         return result
 
     @property
-    def libvirt_peer(self) -> str | None:
-        """For a domain under libvirt: the destination's libvirt (\"\" when none was given);
-        None for QEMU watched over QMP."""
+    def manager_peer(self) -> str | None:
+        """Where the source's manager (libvirt) sends the VM, for a VM whose manager prepares the
+        destination itself (\"\" when none was given); None for QEMU watched over QMP."""
         session = self._watcher.sides["source"].session
         return (session.peer_uri or "") if session.manages_incoming else None
 
@@ -173,7 +173,7 @@ class Desk:
     def migration_modes(self) -> tuple[str, ...]:
         """The migration modes the source's QEMU offers (empty: it has none, or libvirt)."""
         schema = self._watcher.schema("source")
-        return schema.migration_modes if schema is not None and self.libvirt_peer is None else ()
+        return schema.migration_modes if schema is not None and self.manager_peer is None else ()
 
     @property
     def migration_mode(self) -> str:

@@ -20,6 +20,7 @@ from qmigtui.desk.facade import Desk
 from qmigtui.model import units
 from qmigtui.model.members import remaining as left_to_send
 from qmigtui.model.states import RUNNING
+from qmigtui.qmp.endpoint import is_glob, managed_name
 from qmigtui.watch.snapshot import Snapshot
 
 # most urgent first: what needs a person, then what may, then what runs, then what is over
@@ -220,7 +221,7 @@ def expand(texts: list[str], connections: dict[str, Source]) -> list[Source]:
     for text in texts:
         if text in connections:
             out.append(connections[text])
-        elif any(c in text for c in "*?[") and not text.startswith(("tcp:", "ssh:", "libvirt:")):
+        elif is_glob(text):
             paths = sorted(glob.glob(text.removeprefix("unix:")))
             if not paths:
                 raise ValueError(f"{text}: no socket matches")
@@ -235,8 +236,8 @@ def expand(texts: list[str], connections: dict[str, Source]) -> list[Source]:
 def _stem(text: str, parent: bool = False) -> str:
     """A short name: a socket's file name (with its directory when ``parent``), a TCP
     endpoint as written, an ssh:// one as host:file."""
-    if text.startswith("libvirt:"):
-        return text.rpartition("#")[2]
+    if (name := managed_name(text)) is not None:
+        return name
     if text.startswith("ssh://"):
         host = text[6:].split("/", 1)[0].rsplit("@", 1)[-1]
         return f"{host}:{_stem('/' + text[6:].split('/', 1)[-1], parent)}"

@@ -95,3 +95,16 @@ def parse_endpoint(text: str) -> Endpoint:
     if text.startswith("tcp:"):
         raise ValueError(f"expected tcp:HOST:PORT, got {text!r}")
     return Endpoint("unix", path=text)
+
+
+NETWORK_SCHEMES = ("tcp:", "ssh:", "libvirt:")  # endpoints whose text is never a file glob
+
+
+def is_glob(text: str) -> bool:
+    """Whether ``text`` is a pattern of socket files (not an endpoint of another scheme)."""
+    return any(c in text for c in "*?[") and not text.startswith(NETWORK_SCHEMES)
+
+
+def managed_name(text: str) -> str | None:
+    """The VM's own name where the endpoint names it (a domain under libvirt), else None."""
+    return text.rpartition("#")[2] if text.startswith("libvirt:") else None

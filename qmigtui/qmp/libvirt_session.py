@@ -50,6 +50,7 @@ class LibvirtSession(Session):
     """One side (source or destination) of a domain under libvirt."""
 
     manages_incoming = True  # libvirt prepares the destination and its recovery itself
+    via = "libvirt"
 
     def __init__(self, uri: str, domain: str, name: str = "source", *, read_only: bool = False,
                  monitor: bool = False, peer_uri: str | None = None, timeout: float = 10.0,

@@ -136,6 +136,7 @@ class Session:
     # recovery itself, sending migrations to ``peer_uri``; a QMP session does neither
     manages_incoming = False
     peer_uri: str | None = None
+    via = ""  # what the session reaches QEMU through besides QMP ("libvirt"), for the screen
 
     def __init__(
         self,

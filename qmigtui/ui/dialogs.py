@@ -85,11 +85,11 @@ class StartMigration(ModalScreen["StartChoice | None"]):
     """
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
-    def __init__(self, default_uri: str, has_destination: bool, libvirt_peer: str | None = None,
+    def __init__(self, default_uri: str, has_destination: bool, manager_peer: str | None = None,
                  exit_on_error: bool = False, modes: tuple[str, ...] = (), mode: str = cpr.NORMAL):
         super().__init__()
         self.default_uri, self.has_destination = default_uri, has_destination
-        self.libvirt_peer = libvirt_peer  # a domain under libvirt: where libvirt sends it
+        self.manager_peer = manager_peer  # a domain under libvirt: where libvirt sends it
         self.offer_exit_on_error = exit_on_error  # the destination's migrate-incoming takes it
         self.modes = modes if len(modes) > 1 else ()  # offered where the source has a choice
         self.mode = mode if mode in self.modes else cpr.NORMAL
@@ -118,8 +118,8 @@ class StartMigration(ModalScreen["StartChoice | None"]):
         self._show_mode()
 
     def _hint(self) -> str:
-        if self.libvirt_peer is not None:
-            return (f"libvirt sends the domain to {self.libvirt_peer or '(no --dest-connect)'} "
+        if self.manager_peer is not None:
+            return (f"libvirt sends the domain to {self.manager_peer or '(no --dest-connect)'} "
                     "and prepares it there; this is the stream's address (empty: libvirt's "
                     "choice).")
         if self.mode == cpr.TRANSFER:
@@ -149,7 +149,7 @@ class StartMigration(ModalScreen["StartChoice | None"]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         uri = self.query_one("#uri", Input).value.strip()
-        if not uri and self.libvirt_peer is not None:
+        if not uri and self.manager_peer is not None:
             self.dismiss(StartChoice(""))  # libvirt picks the address
             return
         wrong = recovery.problems(uri, connecting=True)  # no placeholder, no wildcard host

@@ -16,7 +16,7 @@ class MigrationKeys(AppBase):
             return
         desk = self.desk
         assert desk is not None
-        peer = desk.libvirt_peer
+        peer = desk.manager_peer
         default = "" if peer is not None else desk.suggested_migrate_uri
 
         def chosen(choice: StartChoice | None) -> None:
@@ -45,7 +45,7 @@ class MigrationKeys(AppBase):
         assert desk is not None
         mode = f" ({choice.request.mode})" if choice.request and choice.request.mode != cpr.NORMAL else ""
         self._run("migrate", lambda: desk.start_migration(choice.uri, choice.exit_on_error, choice.request),
-                  f"migration started to {choice.uri or desk.libvirt_peer}{mode}")
+                  f"migration started to {choice.uri or desk.manager_peer}{mode}")
 
     def action_postcopy(self) -> None:
         assert self.desk is not None
@@ -57,7 +57,8 @@ class MigrationKeys(AppBase):
     def action_pause(self) -> None:
         assert self.desk is not None
         self._confirm_then("pause", "Pause the postcopy migration?",
-                           "sends: migrate-pause (source); recover with r", self.desk.pause, "pause sent")
+                           f"sends: migrate-pause (source); recover with {self.key_for('recover')}",
+                           self.desk.pause, "pause sent")
 
     def action_recover(self) -> None:
         """Both steps in one dialog, prefilled with real addresses (editable); sent in order."""
@@ -65,11 +66,11 @@ class MigrationKeys(AppBase):
         assert desk is not None
         if not self._explain("recover"):
             return
-        if desk.libvirt_peer is not None:  # libvirt recovers both sides with one migrate call
+        if desk.manager_peer is not None:  # libvirt recovers both sides with one migrate call
             self._confirm_then("recover", "Recover the paused postcopy through libvirt?",
                                f"libvirt prepares the destination again and resumes the stream.\n"
                                f"sends: migrate with the resume flag (libvirt, to "
-                               f"{desk.libvirt_peer or 'no --dest-connect'})",
+                               f"{desk.manager_peer or 'no --dest-connect'})",
                                desk.recover, "recovery sent; watch for postcopy-active")
             return
 

@@ -193,7 +193,7 @@ class Watcher:
                 side.state = replace(side.state, kvm=await _kvm(session))
                 side.state = replace(
                     side.state, qemu_version=session.qemu_version,
-                    via="libvirt" if session.endpoint.kind == "libvirt" else "",
+                    via=session.via,
                     limits=tuple(session.missing),
                     supported_commands=frozenset(s.commands),
                     capability_features={c: s.capability_features(c) for c in s.capabilities},
