@@ -60,9 +60,10 @@ def forecast(history: HistoryView | None, ctx: Context) -> Forecast:
     if status in ("postcopy-paused", *RECOVERING) or ctx.destination_status == "postcopy-paused":
         return _paused(status, ctx)
     if status in ("pre-switchover", "device") and ctx.commands and "migrate-continue" not in ctx.commands:
-        # a domain under libvirt: libvirt turned pause-before-switchover on and continues itself
-        return Forecast(Verdict.SWITCHOVER, Cause.LIBVIRT_CONTINUES, Facts(status=status),
-                        advice=(_cancel(),))
+        # no migrate-continue to send: the VM's manager turned pause-before-switchover on and
+        # continues by itself
+        return Forecast(Verdict.SWITCHOVER, Cause.MANAGER_CONTINUES,
+                        Facts(status=status, manager=ctx.manager), advice=(_cancel(),))
     if status in ("pre-switchover", "device"):
         return Forecast(Verdict.SWITCHOVER, Cause.WAITS_AT_SWITCHOVER, Facts(status=status),
                         advice=(Advice(AdviceAction.CONTINUE), _cancel()))

@@ -31,6 +31,7 @@ class Context:
     fault_latency_ns: float = math.nan  # postcopy-latency on the destination (10.1+): mean fault wait
     kvm: bool | None = None  # the source runs its guest under KVM (None: not known)
     error: str = ""  # error-desc of a side, when QEMU gave one
+    manager: str = ""  # what the source is reached through besides QMP (libvirt), if anything
     failed_side: str = ""
     paused_by_operator: bool = False  # a migrate-pause, not a failure
 
@@ -71,7 +72,7 @@ class Cause(StrEnum):
     FAILED = "failed"  # facts.error: QEMU's words, if any
     ENDED = "ended"  # completed or cancelled
     LINK_IDLE = "link-idle"  # nothing sent for seconds
-    LIBVIRT_CONTINUES = "libvirt-continues"  # at facts.status; libvirt continues by itself
+    MANAGER_CONTINUES = "manager-continues"  # at facts.status; the VM's manager continues itself
     WAITS_AT_SWITCHOVER = "waits-at-switchover"  # at facts.status; migrate-continue goes on
     WAIT_UNPLUG = "wait-unplug"
     FIRST_PASS = "first-pass"  # facts.first_pass_left_s; the dirty rate comes after it
@@ -133,6 +134,7 @@ class Facts:
     page_request_rate: float = math.nan  # per second
     blocktime_ms: float = math.nan
     fault_wait_ns: float = math.nan
+    manager: str = ""  # what manages the VM (libvirt), where something does
     failed_side: str = ""  # "" for the link
     error: str = ""  # QEMU's error-desc
 

@@ -65,7 +65,7 @@ def summary(f: Forecast, key_for: KeyFor = default_key) -> str:
         Cause.FAILING: x.error or "failing: QEMU is cleaning up",
         Cause.FAILED: x.error or "QEMU gave no reason here",
         Cause.LINK_IDLE: "nothing sent for seconds: is the link up?",
-        Cause.LIBVIRT_CONTINUES: f"at {x.status}: libvirt continues to switchover",
+        Cause.MANAGER_CONTINUES: f"at {x.status}: {x.manager or 'its manager'} continues to switchover",
         Cause.WAITS_AT_SWITCHOVER: f"QEMU waits at {x.status}: press {key_for('continue')} to continue",
         Cause.WAIT_UNPLUG: "waiting for the guest to unplug its failover NIC",
         Cause.POSTCOPY_IDLE: "nothing moving; the guest waits for pages",

@@ -74,6 +74,7 @@ def build_context(src: SideState, dst: SideState | None,
         error=error,
         failed_side=failed,
         paused_by_operator=on_purpose and not failed,
+        manager=src.via,
     )
 
 

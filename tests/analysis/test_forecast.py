@@ -263,8 +263,8 @@ def test_pre_switchover_under_libvirt_is_libvirts_to_continue():
     from qmigtui.qmp.libvirt_stats import schema
     from qmigtui.qmp.schema import Schema
     commands = frozenset(Schema.from_introspection(schema()).commands)
-    f = forecast(None, Context(status="pre-switchover", commands=commands))
-    assert f.verdict == "switchover" and f.cause == Cause.LIBVIRT_CONTINUES
+    f = forecast(None, Context(status="pre-switchover", commands=commands, manager="libvirt"))
+    assert f.verdict == "switchover" and f.cause == Cause.MANAGER_CONTINUES and f.facts.manager == "libvirt"
     assert [a.action for a in f.advice] == ["cancel"]
 
 

@@ -38,6 +38,8 @@ def test_each_cause_is_worded_with_its_numbers():
     assert said(Verdict.PAUSED, Cause.LINK_FAILED, failed_side="destination",
                 error="Connection reset by peer") == "destination failed: Connection reset by peer"
     assert said(Verdict.PAUSED, Cause.PAUSED_BY_OPERATOR) == "paused on purpose (migrate-pause)"
+    assert said(Verdict.SWITCHOVER, Cause.MANAGER_CONTINUES, status="device", manager="libvirt") == (
+        "at device: libvirt continues to switchover")
     assert said(Verdict.PREFLIGHT, Cause.PREFLIGHT_WILL_NOT, dirty_rate=40 * MiB,
                 max_bandwidth=20 * MiB).startswith("precopy will not converge")
     assert said(Verdict.SWITCHOVER, Cause.WAITS_AT_SWITCHOVER, status="pre-switchover") == (
