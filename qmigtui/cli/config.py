@@ -28,6 +28,7 @@ from typing import Any
 from platformdirs import user_config_path
 
 from qmigtui.cli.options import INTERVAL
+from qmigtui.desk.fleet import Source
 
 MAX_BYTES = 1 << 20  # a configuration file is a few lines: more is a mistake
 RANGES = {"interval": INTERVAL}  # checked as the command line checks them
@@ -36,21 +37,12 @@ CONNECTION = {"source": str, "destination": str, "read_only": bool, "interval": 
 
 
 @dataclass(frozen=True)
-class Connection:
-    name: str
-    source: str
-    destination: str | None = None
-    read_only: bool = False
-    interval: float | None = None
-
-
-@dataclass(frozen=True)
 class Config:
     path: Path | None = None
     interval: float | None = None
     theme: str | None = None
     audit_log: str | None = None
-    connections: dict[str, Connection] = field(default_factory=dict)
+    connections: dict[str, Source] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     keys: dict[str, Any] = field(default_factory=dict)  # binding id -> key (checked by the app)
 
@@ -97,7 +89,7 @@ def load(path: Path | None = None) -> Config:
         _types(path, where + ".", entry, CONNECTION)
         if "source" not in entry:
             raise ValueError(f"{path}: {where} has no source")
-        connections[name] = Connection(name, entry["source"], entry.get("destination"),
+        connections[name] = Source(name, entry["source"], entry.get("destination"),
                                        bool(entry.get("read_only", False)), entry.get("interval"))
     audit = data.get("audit_log")
     return Config(path, data.get("interval"), data.get("theme"),

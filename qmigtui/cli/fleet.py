@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -44,11 +45,9 @@ def run_fleet(ns: argparse.Namespace) -> int:
 
     try:
         cfg = configuration.load(Path(ns.config) if ns.config else None)
-        connections = {name: Source(name, c.source, c.destination, c.read_only)
-                       for name, c in cfg.connections.items()}
-        sources = expand(_libvirt_domains(ns.sources), connections)
+        sources = expand(_libvirt_domains(ns.sources), cfg.connections)
         if getattr(ns, "dest_connect", None):
-            sources = [Source(s.name, s.source, f"libvirt:{ns.dest_connect}#{s.name}", s.read_only)
+            sources = [replace(s, destination=f"libvirt:{ns.dest_connect}#{s.name}")
                        if s.source.startswith("libvirt:") and not s.destination else s for s in sources]
         for src in sources:
             for text in (src.source, src.destination):

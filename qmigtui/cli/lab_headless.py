@@ -9,19 +9,15 @@ from qmigtui.control.rig import Rig
 from qmigtui.lab.pair import LabConfig
 from qmigtui.model import units
 from qmigtui.model.members import remaining
-from qmigtui.record.recorder import Recorder
+from qmigtui.record.recorder import Recorder, closed_on_failure
 
 
 async def run_headless(config: LabConfig, interval: float = 0.5, limit: float = 600.0,
                        record: str | None = None, append: bool = False) -> int:
     """Migrate once and print a line per poll; exit 0 when completed, 1 otherwise."""
     recorder = Recorder(record, append=append) if record else None
-    try:
+    with closed_on_failure(recorder):
         rig = await Rig.start(config, interval, prepare=recorder.attach if recorder else None)
-    except BaseException:
-        if recorder is not None:
-            recorder.close()
-        raise
     try:
         print(f"lab: source {rig.lab.source_socket}  destination {rig.lab.destination_socket}",
               flush=True)

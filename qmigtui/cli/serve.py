@@ -34,6 +34,7 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
 from qmigtui.lab.pair import remove_stale_dirs
+from qmigtui.qmp import children
 
 QUIT_GRACE = 8.0  # seconds a child may take to close its sessions and lab after the browser left
 SHUTDOWN_GRACE = 2.0  # seconds the children get when the server itself stops
@@ -75,10 +76,10 @@ class SessionService(AppService):
         try:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.stop(), QUIT_GRACE)
-            if process is not None and _group_alive(process.pid):
+            if process is not None and children.alive(process.pid, group=True):
                 _signal_group(process.pid, signal.SIGTERM)
                 deadline = time.monotonic() + QUIT_GRACE
-                while _group_alive(process.pid) and time.monotonic() < deadline:
+                while children.alive(process.pid, group=True) and time.monotonic() < deadline:
                     await asyncio.sleep(0.1)
             if process is not None:
                 _signal_group(process.pid, signal.SIGKILL)
@@ -94,16 +95,6 @@ def _die_with_server() -> None:  # runs in the child, between fork and exec
     """The child is killed if the server dies, however it dies (parent-death signal)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
@@ -212,7 +203,7 @@ class GuardedServer(Server):
         for pgid in groups:
             _signal_group(pgid, signal.SIGTERM)
         deadline = time.monotonic() + SHUTDOWN_GRACE
-        while any(_group_alive(g) for g in groups) and time.monotonic() < deadline:
+        while any(children.alive(g, group=True) for g in groups) and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
         for pgid in groups:
             _signal_group(pgid, signal.SIGKILL)

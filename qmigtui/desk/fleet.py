@@ -13,7 +13,7 @@ import glob
 import math
 import statistics
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from qmigtui.analysis.verdict import Verdict
 from qmigtui.desk.facade import Desk
@@ -31,12 +31,14 @@ URGENCY = {"unreachable": 0, "postcopy-paused": 1, "failed": 2, "failing": 2, Ve
 
 @dataclass(frozen=True)
 class Source:
-    """One migration to watch: a name, and its source (and maybe destination) endpoint."""
+    """One migration to watch: a name, and its source (and maybe destination) endpoint; a
+    named connection of the configuration is one too."""
 
     name: str
     source: str
     destination: str | None = None
     read_only: bool = False
+    interval: float | None = None  # seconds between polls, where the configuration says
 
 
 @dataclass
@@ -229,7 +231,7 @@ def expand(texts: list[str], connections: dict[str, Source]) -> list[Source]:
         else:
             out.append(Source(_stem(text), text))
     names = [s.name for s in out]
-    return [Source(_stem(s.source, parent=True), s.source, s.destination, s.read_only)
+    return [replace(s, name=_stem(s.source, parent=True))
             if names.count(s.name) > 1 and s.name == _stem(s.source) else s for s in out]
 
 

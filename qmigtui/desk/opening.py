@@ -16,7 +16,7 @@ from qmigtui.lab.pair import LabConfig
 from qmigtui.qmp.endpoint import parse_endpoint
 from qmigtui.qmp.session import Session, connect_all
 from qmigtui.qmp.sessions import pair_problem, session_for
-from qmigtui.record.recorder import Recorder
+from qmigtui.record.recorder import Recorder, closed_on_failure
 from qmigtui.record.replay import Player
 from qmigtui.training.exercises import EXERCISES
 from qmigtui.training.scenarios import SCENARIOS
@@ -59,12 +59,8 @@ async def open_endpoints(endpoints: list[tuple[str, str]], interval: float, read
     if recorder is not None:
         for s in sessions:
             recorder.attach(s)
-    try:
+    with closed_on_failure(recorder):
         await connect_all(sessions)
-    except BaseException:
-        if recorder is not None:
-            recorder.close()
-        raise
     watcher = Watcher(sessions, interval)
     await watcher.start()
     return _finish(Backend(watcher, Controller(watcher), recorder=recorder, audit=log))
@@ -90,13 +86,9 @@ async def open_lab(config: LabConfig, interval: float, read_only: bool = False,
         rig_options.setdefault("capabilities", chosen.capabilities)
         rig_options.setdefault("parameters", chosen.parameters)
     recorder, log = _extras(record, audit, no_audit, append)
-    try:
+    with closed_on_failure(recorder):
         rig = await Rig.start(config, interval, read_only=read_only,
                               prepare=recorder.attach if recorder is not None else None, **rig_options)
-    except BaseException:
-        if recorder is not None:
-            recorder.close()
-        raise
     return _finish(Backend(rig.watcher, rig.controller, rig, recorder=recorder, audit=log,
                            scenario=chosen, exercise=chosen_exercise))
 

@@ -385,18 +385,8 @@ def remove_stale_dirs() -> None:
             pid = int((d / "owner.pid").read_text())
         except (OSError, ValueError):
             continue
-        if not _alive(pid):
+        if not children.alive(pid):
             shutil.rmtree(d, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @atexit.register

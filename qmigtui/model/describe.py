@@ -18,25 +18,7 @@ def format_member(name: str, value: Any) -> str:
         if isinstance(value, Record):
             return " ".join(f"{k}={v}" for k, v in value.to_json().items())
         return str(value)
-    if unit == "bytes":
-        return f"{units.format_bytes(value)} ({value})" if value >= 1024 else f"{value} B"
-    if unit == "ms":
-        return units.format_ms(value)
-    if unit in ("ns", "us") and value >= 1000:  # readable, and QEMU's exact number
-        return f"{units.format_ns(value * (1000 if unit == 'us' else 1))} ({value} {unit})"
-    if unit in ("us", "ns", "s"):
-        return f"{value} {unit}"
-    if unit == "count":
-        return str(value)
-    if unit == "%":
-        return f"{value} %"
-    if unit == "ratio":
-        return f"{value:.3g}"
-    if unit == "Mbit/s":
-        return f"{value:.1f} Mbit/s ({units.format_rate(value * 1e6 / 8)})"
-    if unit:
-        return f"{value} {unit}"
-    return str(value)
+    return units.format_in(value, unit, exact=True)  # readable, and QEMU's exact number
 
 
 def info_rows(info: Record, prefix: str = "") -> list[tuple[str, str]]:

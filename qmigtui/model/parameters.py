@@ -23,7 +23,7 @@ from qmigtui.model.records import (
 class ParamInfo:
     """What we know of one parameter beyond its QAPI type."""
 
-    unit: str  # bytes, bytes/s, ms, percent, count, level, MiB/s, text, enum, bool, json
+    unit: str  # bytes, bytes/s, ms, %, count, level, MiB/s, text, enum, bool, json (units.py's words)
     help: str
     lo: int | None = None
     hi: int | None = None
@@ -40,9 +40,9 @@ CATALOG: dict[str, ParamInfo] = {
     "compress-wait-thread": ParamInfo("bool", "Old compression: wait for a free thread."),
     "decompress-threads": ParamInfo("count", "Old compression: destination threads.", 1, 255),
     "throttle-trigger-threshold": ParamInfo(
-        "percent", "Throttle when dirtied bytes exceed this share of bytes sent in a pass.", 1, 100),
-    "cpu-throttle-initial": ParamInfo("percent", "Auto-converge: first throttle step.", 1, 99, True),
-    "cpu-throttle-increment": ParamInfo("percent", "Auto-converge: added per step.", 1, 99, True),
+        "%", "Throttle when dirtied bytes exceed this share of bytes sent in a pass.", 1, 100),
+    "cpu-throttle-initial": ParamInfo("%", "Auto-converge: first throttle step.", 1, 99, True),
+    "cpu-throttle-increment": ParamInfo("%", "Auto-converge: added per step.", 1, 99, True),
     "cpu-throttle-tailslow": ParamInfo("bool", "Auto-converge: smaller steps near the end.", live=True),
     "tls-creds": ParamInfo("text", "TLS credentials object id; empty turns TLS off."),
     "tls-hostname": ParamInfo("text", "Host name the destination certificate must carry."),
@@ -58,7 +58,7 @@ CATALOG: dict[str, ParamInfo] = {
     "xbzrle-cache-size": ParamInfo("bytes", "XBZRLE cache size (a power of two).", 0, None, True),
     "max-postcopy-bandwidth": ParamInfo("bytes/s", "Postcopy background bandwidth cap (0: none).",
                                         0, None, True),
-    "max-cpu-throttle": ParamInfo("percent", "Auto-converge: highest throttle.", 1, 99, True),
+    "max-cpu-throttle": ParamInfo("%", "Auto-converge: highest throttle.", 1, 99, True),
     "multifd-compression": ParamInfo("enum", "multifd compression method."),
     "multifd-zlib-level": ParamInfo("level", "multifd zlib level 0-9.", 0, 9),
     "multifd-zstd-level": ParamInfo("level", "multifd zstd level 0-20.", 0, 20),
@@ -222,18 +222,9 @@ def format_value(name: str, value: Any) -> str:
     if isinstance(value, (list, dict, Record)):
         return json.dumps(to_wire(value), separators=(",", ":")) if value else "[]"
     if isinstance(value, int):
-        if unit == "bytes":
-            return units.format_bytes(value)
-        if unit == "bytes/s":
-            if value == 0 and name == "max-postcopy-bandwidth":
-                return "unlimited"
-            return units.format_rate(value)
-        if unit == "ms":
-            return f"{value} ms"
-        if unit == "percent":
-            return f"{value} %"
-        if unit == "MiB/s":
-            return f"{value} MiB/s"
+        if value == 0 and name == "max-postcopy-bandwidth":
+            return "unlimited"
+        return units.format_in(value, unit)
     if value == "":
         return '""'
     return str(value)

@@ -103,6 +103,29 @@ def format_ns(ns: float | None) -> str:
     return format_ms(ns / 1e6) if ns >= 1e9 else f"{ns / 1e6:.1f} ms"
 
 
+def format_in(value: float, unit: str, *, exact: bool = False) -> str:
+    """A number in its unit as a person reads it (the one formatter of the members' and
+    the parameters' units); ``exact`` keeps QEMU's own number beside a large one."""
+    if unit == "bytes":
+        return f"{format_bytes(value)} ({value})" if exact and value >= 1024 else (
+            f"{value} B" if value < 1024 else format_bytes(value))
+    if unit == "bytes/s":
+        return format_rate(value)
+    if unit == "ms":
+        return format_ms(value) if exact else f"{value} ms"
+    if unit in ("ns", "us") and value >= 1000:
+        return f"{format_ns(value * (1000 if unit == 'us' else 1))}" + (f" ({value} {unit})" if exact else "")
+    if unit == "count":
+        return str(value)
+    if unit == "ratio":
+        return f"{value:.3g}"
+    if unit == "Mbit/s":
+        return f"{value:.1f} Mbit/s ({format_rate(value * 1e6 / 8)})"
+    if unit in ("", "text", "enum", "bool", "json", "level"):
+        return str(value)
+    return f"{value} {unit}"
+
+
 def format_count(n: float | None) -> str:
     """``1234567`` -> ``1.2M``."""
     if n is None:

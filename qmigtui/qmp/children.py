@@ -19,6 +19,18 @@ def _die_with_parent() -> None:  # runs in the child, between fork and exec
     os.setpgrp()
 
 
+def alive(pid: int, group: bool = False) -> bool:
+    """Whether the process (or, with ``group``, any process of the group) ``pid`` still runs
+    (one of another user's counts as running)."""
+    try:
+        (os.killpg if group else os.kill)(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def spawn(argv: list[str], *, stdout: IO[Any] | int | None = None,
           stderr: IO[Any] | int | None = None, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """Start a child in its own process group that the kernel kills if we die, even by SIGKILL."""

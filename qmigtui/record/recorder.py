@@ -9,9 +9,11 @@ as it comes, so a crash or ``kill -9`` loses at most the line being written.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -147,3 +149,14 @@ class Recorder:
         if self._fd is not None:
             fd, self._fd = self._fd, None
             os.close(fd)  # the lock goes with it
+
+
+@contextlib.contextmanager
+def closed_on_failure(recorder: Recorder | None) -> Iterator[None]:
+    """Close the recording when what follows fails (it is the caller's once all went well)."""
+    try:
+        yield
+    except BaseException:
+        if recorder is not None:
+            recorder.close()
+        raise

@@ -43,7 +43,7 @@ def test_bad_input_is_refused_with_a_one_line_reason(name, text, needle):
 
 
 def test_every_settable_parameter_has_a_catalog_entry_and_round_trips():
-    samples = {"bytes": 64 << 20, "bytes/s": 100 << 20, "ms": 300, "percent": 20, "count": 4,
+    samples = {"bytes": 64 << 20, "bytes/s": 100 << 20, "ms": 300, "%": 20, "count": 4,
                "level": 1, "MiB/s": 8, "bool": True, "text": "x", "enum": None, "json": []}
     for m in members("MigrateSetParameters"):
         meta = parameters.info(m.name)
