@@ -116,6 +116,7 @@ class StartMigration(ModalScreen["StartChoice | None"]):
 
     def on_mount(self) -> None:
         self._show_mode()
+        self.query_one("#uri", Input).focus()  # Enter starts; the mode is a Tab away
 
     def _hint(self) -> str:
         if self.manager_peer is not None:
