@@ -84,3 +84,11 @@ def test_nothing_above_qmp_branches_on_the_kind_of_session():
                 if names & {"LibvirtSession", "ReplaySession"}:
                     found.append(f"{path.name}:{node.lineno}")
     assert not found, found
+
+
+def test_no_part_of_the_app_is_a_stub_for_another():
+    """Each mixin of the app does what it declares: no NotImplementedError in ui/."""
+    stubs = [f"{p.name}:{n.lineno}" for p in sorted((ROOT / "qmigtui" / "ui").glob("*.py"))
+             for n in ast.walk(ast.parse(p.read_text()))
+             if isinstance(n, ast.Raise) and "NotImplementedError" in ast.dump(n)]
+    assert not stubs, stubs

@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import threading
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
@@ -25,7 +24,6 @@ from qmigtui.training.exercises import ExerciseResult
 from qmigtui.ui import keymap, themes
 from qmigtui.ui.advice_keys import AdviceKeys
 from qmigtui.ui.config_panes import CapabilitiesPane, ParametersPane
-from qmigtui.ui.console_pane import ConsolePane
 from qmigtui.ui.crash import crash_line, write_crash_log
 from qmigtui.ui.dialogs import AskText, Confirm, EditParameter
 from qmigtui.ui.events_pane import EventsPane
@@ -33,21 +31,18 @@ from qmigtui.ui.fleet_keys import FleetFactory, FleetKeys
 from qmigtui.ui.help_screen import HelpScreen
 from qmigtui.ui.keymap import key_scopes
 from qmigtui.ui.lab_keys import LabKeys
-from qmigtui.ui.pane import Pane
 from qmigtui.ui.panes import PANES
-from qmigtui.ui.replay_keys import ReplayKeys, replay_flag
-from qmigtui.ui.status_pane import StatusPane
+from qmigtui.ui.rendering import MIGRATION_ACTIONS
+from qmigtui.ui.replay_keys import ReplayKeys
 from qmigtui.ui.tool_keys import ToolKeys
+from qmigtui.ui.topline import topline
 from qmigtui.watch.snapshot import TERMINAL, Snapshot
 
 BOTTOM_DEFAULT = next(p.SPEC.id for p in PANES if p.SPEC.bottom)
-MIGRATION_ACTIONS = ("migrate", "postcopy", "pause", "recover", "continue", "cancel")
 REPLAY_ACTIONS = ("replay_pause", "replay_speed", "replay_jump", "replay_next")
 WIDE = (120, 36)
 HANGUP_GRACE = 0.8  # seconds a hung-up app may take to close its sessions before it just ends
 CRASH_GRACE = 2.0  # seconds a crashed app may take to close before it just ends
-MIN_FRAME = 0.05  # seconds between renders when snapshots come in a burst
-GATHER = 0.03  # seconds new numbers wait for the other side's answer to the same poll
 
 
 DeskFactory = Callable[[], Awaitable[Desk]]
@@ -172,7 +167,7 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
     def _tick_replay(self) -> None:
         """A replay's clock moves between snapshots: keep its position on the top line fresh."""
         if self._player() is not None and self.snapshot is not None:
-            self._set_topline(self._topline(self.snapshot))
+            self._set_topline(topline(self.snapshot, self.desk))
 
     def on_resize(self, event: events.Resize) -> None:
         self._apply_layout(event.size.width, event.size.height)
@@ -199,99 +194,10 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
         self.attach(desk)
 
     def attach(self, desk: Desk) -> None:
-        """Start rendering what a desk publishes."""
-        self.desk = desk
-        self.query_one(ConsolePane).commands = desk.commands
+        """Render a desk (Rendering.attach), and stage its scenario when it has one."""
+        super().attach(desk)
         if desk.scenario is not None:
             self.run_worker(self._stage(desk), exit_on_error=False)
-        status = self.query_one(StatusPane)
-        status.lab_note = desk.lab_note if desk.is_lab else None
-        status.hints = self.hints
-        self._watched.add(id(desk))
-        self.listen(desk)
-        self.apply_snapshot(desk.snapshot)
-
-    def _on_snapshot(self, snap: Snapshot) -> None:
-        try:
-            self._take_snapshot(snap)
-        except Exception as e:  # a bug must end the app loudly (and cleanly), not freeze it
-            self._handle_exception(e)
-
-    def _take_snapshot(self, snap: Snapshot) -> None:
-        """A change of state is drawn at once, the status pane and the status line first (in a
-        frame of their own) and the other panes MIN_FRAME seconds later.  New numbers wait GATHER
-        seconds for the other side's answer to the same poll (one frame, not two), and in a
-        burst (a replay at speed, an event flood) at most one frame every MIN_FRAME seconds,
-        always ending on the latest snapshot."""
-        self._latest = snap
-        shown = self.snapshot
-        if shown is None or [s.status for s in shown.sides] != [s.status for s in snap.sides]:
-            self.snapshot = snap
-            self._last_frame = time.monotonic()
-            self.query_one(StatusPane).show(snap)
-            self._set_topline(self._topline(snap))
-            if not self._frame_pending:
-                self._frame_pending = True
-                self.set_timer(MIN_FRAME, self._timed_frame)
-        elif not self._frame_pending:
-            self._frame_pending = True
-            self.set_timer(max(GATHER, self._last_frame + MIN_FRAME - time.monotonic()),
-                           self._timed_frame)
-
-    def _timed_frame(self) -> None:
-        self._frame_pending = False
-        self._last_frame = time.monotonic()
-        if self._latest is not None:
-            self.apply_snapshot(self._latest)
-
-    def apply_snapshot(self, snap: Snapshot) -> None:
-        """Render one Snapshot in every pane and the status line."""
-        self.snapshot = snap
-        for pane in self._panes():
-            pane.show(snap)
-        for problem in self.desk.problems() if self.desk is not None else ():
-            if problem not in self._told:  # said at once; the status line keeps saying it
-                self._told.add(problem)
-                self.notify(problem, severity="error", timeout=30)
-        self._set_topline(self._topline(snap))
-        # the footer is rebuilt (a dozen widgets mounted anew) only when a key it shows comes,
-        # goes or greys out, and after the new state is on screen
-        allowed = tuple(self.check_action(a, ()) for a in (*MIGRATION_ACTIONS, "advice", "measure"))
-        if allowed != self._allowed:
-            self._allowed = allowed
-            self.call_after_refresh(self.refresh_bindings)
-
-    def _topline(self, snap: Snapshot) -> str:
-        parts = []
-        for side in snap.sides:
-            state = side.status if side.connected else side.connection
-            parts.append(f"{side.name}: {state}")
-        flags = []
-        desk = self.desk
-        player = desk.player if desk is not None else None
-        if snap.lab:  # first: at 80 columns the end of the line is cut
-            if desk is not None and desk.exercise is not None:
-                flags.append(f"EXERCISE {desk.exercise.name}")
-            elif desk is not None and desk.scenario is not None:
-                flags.append(f"LAB: {desk.scenario.name}")
-            else:
-                flags.append(f"LAB: linux {desk.lab_workload}" if desk is not None and desk.lab_workload
-                             else "LAB")
-        if player is not None:
-            flags.append(replay_flag(player))
-            if player.warning:
-                flags.append(player.warning)
-        elif snap.read_only:
-            flags.append("READ-ONLY")
-        if any(s.connected and s.capabilities.get("events") is False for s in snap.sides):
-            flags.append("events off: turn on 'events' in 3")
-        if desk is not None:
-            flags += [f"! {p}" for p in desk.problems()]
-        lead = flags[:1] if snap.lab else []  # the scenario's name before the sides' states
-        return "  ·  ".join(lead + parts + flags[len(lead):])
-
-    def _panes(self) -> list[Pane]:
-        return [pane for pane in self.query(".pane").results() if isinstance(pane, Pane)]
 
     async def _close_desk(self) -> None:
         if self.fleet is not None:  # every VM's desk, the one shown among them

@@ -44,9 +44,6 @@ class AppBase(App[int]):
         found = next((b for b in self.BINDINGS if isinstance(b, Binding) and b.id == binding_id), None)
         return self.key_name(found) if found is not None else binding_id
 
-    def _topline(self, snap: Snapshot) -> str:
-        raise NotImplementedError
-
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """A one-line message over the footer that never reads markup (what it quotes may come

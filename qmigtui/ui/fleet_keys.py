@@ -9,26 +9,17 @@ from textual import work
 
 from qmigtui.desk.facade import Desk
 from qmigtui.desk.fleet import Fleet
-from qmigtui.ui.app_base import AppBase
 from qmigtui.ui.fleet_screen import FleetScreen
-from qmigtui.watch.snapshot import Snapshot
+from qmigtui.ui.rendering import Rendering
 
 FleetFactory = Callable[[], Fleet]
 
 
-class FleetKeys(AppBase):
+class FleetKeys(Rendering):
     """Fleet mode: the fleet view is the first screen; each VM keeps its own desk."""
 
     fleet: Fleet | None
     fleet_factory: FleetFactory | None
-    _watched: set[int]  # ids of the desks whose snapshots this app listens to
-    _told: set[str]
-
-    def attach(self, desk: Desk) -> None:  # the app's own, below
-        raise NotImplementedError
-
-    def _on_snapshot(self, snap: Snapshot) -> None:
-        raise NotImplementedError
 
     def open_fleet(self) -> None:
         """The fleet view at once, its rows "connecting" until each VM's desk is open."""
@@ -61,10 +52,6 @@ class FleetKeys(AppBase):
             return
         self._watched.add(id(desk))
         self.attach(desk)
-
-    def listen(self, desk: Desk) -> None:
-        """Take this desk's snapshots while it is the one shown."""
-        desk.subscribe(lambda snap: self._on_snapshot(snap) if self.desk is desk else None)
 
     def action_fleet(self) -> None:
         """Escape on a VM's desk: back to the fleet view."""

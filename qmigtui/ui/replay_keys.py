@@ -6,14 +6,7 @@ from qmigtui.desk.facade import ReplayControl
 from qmigtui.model import units
 from qmigtui.ui.app_base import AppBase
 from qmigtui.ui.dialogs import AskText
-
-
-def replay_flag(player: ReplayControl) -> str:
-    """Where a replay is, of how long, at what speed, and whether it is paused or over."""
-    at = units.format_position(player.position)
-    of = f" of {units.format_position(player.length)}" if player.length is not None else ""
-    state = " END" if player.at_end else " PAUSED" if player.paused else ""
-    return f"REPLAY {at}{of} ×{player.speed:g}{state}"
+from qmigtui.ui.topline import topline
 
 
 class ReplayKeys(AppBase):
@@ -24,7 +17,7 @@ class ReplayKeys(AppBase):
 
     def _replay_changed(self, note: str) -> None:
         if self.snapshot is not None:
-            self._set_topline(self._topline(self.snapshot))
+            self._set_topline(topline(self.snapshot, self.desk))
         self.notify(note, timeout=3, markup=False)
 
     def action_replay_pause(self) -> None:

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from qmigtui.analysis.history import sample_from_reply
-from qmigtui.ui.app import GATHER
 from qmigtui.ui.events_pane import EventsPane
 from qmigtui.ui.graphs_pane import GraphsPane
+from qmigtui.ui.rendering import GATHER
 from qmigtui.ui.status_pane import StatusPane
 from qmigtui.watch.snapshot import EventLine
 from tests.helpers import wait_for
