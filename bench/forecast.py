@@ -117,6 +117,7 @@ def _row(snap: Any, hist: Any) -> dict[str, Any]:
 
 
 async def run_case(case: Case, interval: float) -> dict[str, Any]:
+    from qmigtui.control import measure
     from qmigtui.control.auto_measure import AutoMeasure
     from qmigtui.control.rig import Rig
 
@@ -129,7 +130,7 @@ async def run_case(case: Case, interval: float) -> dict[str, Any]:
         rig.watcher.poke(config=True)
         await asyncio.sleep(interval * 2)
         if case.measure_first:
-            await rig.controller.measure_footprint()
+            await measure.footprint(rig.controller)
         seen = [0]
 
         def on_snapshot(snap: Any) -> None:

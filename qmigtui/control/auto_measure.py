@@ -17,6 +17,7 @@ import contextlib
 import math
 import time
 
+from qmigtui.control import measure
 from qmigtui.control.ops import Controller
 from qmigtui.control.outcomes import ControlError
 from qmigtui.control.zero_scan import measure_zero_share
@@ -66,7 +67,7 @@ class AutoMeasure:
     async def _rate(self) -> None:
         self._last = time.monotonic()
         with contextlib.suppress(ControlError, QmpError):
-            await self.controller.measure_dirty_rate(WINDOW_S)
+            await measure.dirty_rate(self.controller, WINDOW_S)
             self.taken += 1
 
     async def close(self) -> None:

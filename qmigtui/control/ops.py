@@ -31,7 +31,7 @@ from qmigtui.model.states import (
 )
 from qmigtui.qmp.errors import CommandRejected, CommandTimeout, NotConnected, QmpError, ReadOnlyRefused
 from qmigtui.qmp.session import ConnState
-from qmigtui.watch.snapshot import DirtyRate, Snapshot
+from qmigtui.watch.snapshot import Snapshot
 from qmigtui.watch.watcher import Watcher
 
 AuditHook = Callable[[str, str, dict[str, Any] | None, str], None]
@@ -335,72 +335,6 @@ class Controller:
         args = msg.get("arguments")
         if isinstance(args, dict) and isinstance(args.get("uri"), str) and not args.get("resume"):
             self.source_uri = args["uri"]
-
-    async def measure_dirty_rate(self, seconds: int = 1, side: str = "source", mode: str = "page-sampling",
-                                 sample_pages: int = 4096) -> DirtyRate:
-        """calc-dirty-rate, wait for the result, keep it for the forecast; bytes/s in the result.
-
-        page-sampling is the default: dirty-bitmap made QEMU 7.2 exit under TCG here.
-        """
-        if not 1 <= seconds <= 60:
-            raise ControlError(f"measuring window {seconds} s is out of range (1-60 s); nothing sent")
-        if mode == "dirty-bitmap" and await self._without_kvm(side):
-            # without KVM the dirty log is not kept: QEMU 7.2 exited, QEMU 10 reads 0
-            raise ControlError("dirty-bitmap needs KVM (without it QEMU measures nothing, or "
-                               "exits); use page-sampling; nothing sent")
-        args: dict[str, Any] = {"calc-time": seconds}
-        if mode != "page-sampling":
-            args["mode"] = mode
-        else:
-            args["sample-pages"] = sample_pages
-        await self.send(side, "calc-dirty-rate", args)
-        deadline = time.monotonic() + seconds + 15
-        while True:
-            await asyncio.sleep(min(0.25, seconds / 4))
-            info = parse_record("DirtyRateInfo", await self.query(side, "query-dirty-rate"))
-            if info.text("status") == "measured":
-                break
-            if time.monotonic() > deadline:
-                raise ControlError(f"{side}: dirty-rate measurement still {info.text('status')} after "
-                                   f"{seconds + 15} s")
-        mib = float(info.number("dirty-rate") or 0)
-        vcpus = tuple(float(v.number("dirty-rate") or 0) * (1 << 20)
-                      for v in info.children("vcpu-dirty-rate"))
-        result = DirtyRate(side, float(seconds), mib * (1 << 20), info.text("mode") or mode, time.time(),
-                           vcpus)
-        self.watcher.add_measurement(result)
-        return result
-
-    async def _without_kvm(self, side: str) -> bool:
-        """Whether this QEMU runs its guest without KVM (query-kvm says so, or cannot say)."""
-        try:
-            kvm = await self.query(side, "query-kvm")
-        except ControlError:
-            return True
-        return not (isinstance(kvm, dict) and kvm.get("enabled"))
-
-    async def measure_footprint(self, windows: tuple[int, ...] | None = None, side: str = "source"
-                                ) -> list[DirtyRate]:
-        """Two short windows and one as long as a first pass would be: the short ones give the
-        rate (QEMU reports whole MB/s from a sample, so 1 s alone reads a slow guest low, and
-        2 s alone reads a small hot set low), the long one whether the guest keeps rewriting a
-        hot set smaller than rate × window (what the passes after the first send again)."""
-        if windows is None:
-            windows = (1, 2, await self.first_pass_seconds(side))
-        return [await self.measure_dirty_rate(w, side) for w in windows]
-
-    async def first_pass_seconds(self, side: str = "source") -> int:
-        """Guest RAM over max-bandwidth, within 2-30 s (4 s when either is unknown)."""
-        try:
-            memory = await self.query(side, "query-memory-size-summary")
-            params = parse_record("MigrationParameters",
-                                  await self.query(side, "query-migrate-parameters"))
-        except ControlError:
-            return 4
-        ram, cap = memory.get("base-memory"), params.number("max-bandwidth")
-        if not isinstance(ram, int) or not cap:
-            return 4
-        return max(2, min(30, round(ram / cap)))
 
     async def set_dirty_limit(self, rate_mib_s: int, cpu_index: int | None = None,
                               side: str = "source") -> None:

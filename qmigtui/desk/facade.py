@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from qmigtui.control import measure
 from qmigtui.control.audit import AuditLog
 from qmigtui.control.ops import Controller
 from qmigtui.control.outcomes import ControlError
@@ -228,11 +229,11 @@ class Desk:
         await self._controller.set_dirty_limit(rate_mib_s)
 
     async def measure_footprint(self) -> list[DirtyRate]:
-        return await self._controller.measure_footprint()
+        return await measure.footprint(self._controller)
 
     async def measure_dirty_rate(self, seconds: int, side: str, mode: str, sample_pages: int
                                  ) -> DirtyRate:
-        return await self._controller.measure_dirty_rate(seconds, side, mode, sample_pages)
+        return await measure.dirty_rate(self._controller, seconds, side, mode, sample_pages)
 
     def raw_note(self, side: str, command: str, args: dict[str, Any]) -> str | None:
         """What sending this raw command does beyond itself (a domain under libvirt: tainted)."""

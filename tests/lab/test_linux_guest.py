@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 
+from qmigtui.control import measure
 from qmigtui.control.auto_measure import AutoMeasure
 from qmigtui.lab.cpio import CpioWriter
 from qmigtui.lab.linux_image import READY
@@ -71,7 +72,7 @@ async def test_a_linux_guest_runs_its_workload_and_migrates_to_completion(need_l
     with gzip.open(initrd) as f:  # the cached base archive, then the one holding the workload
         base = f.read()
     assert "init" in read_cpio(base) and "usr/bin/stress-ng" in read_cpio(base)
-    measured = await rig.controller.measure_dirty_rate(2)
+    measured = await measure.dirty_rate(rig.controller, 2)
     assert 4 * MiB < measured.bytes_per_s < 40 * MiB  # stress-ng memrate at its 12 MB/s cap
     rig.watcher.measurements.clear()  # the app's own measurements are what is tested below
     auto = AutoMeasure(rig.controller)

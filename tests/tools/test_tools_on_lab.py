@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from qmigtui.control import measure
 from qmigtui.control.outcomes import ControlError
 from qmigtui.control.tools import Tools
 from qmigtui.lab.pair import LabConfig
@@ -22,14 +23,14 @@ MiB = 1 << 20
 
 async def test_page_sampling_reads_the_guests_configured_rate(make_rig):
     rig = await make_rig(LabConfig(mem_mib=256, working_set_mib=128, dirty_rate_mib_s=20))
-    rates = [(await rig.controller.measure_dirty_rate(1)).bytes_per_s / MiB for _ in range(3)]
+    rates = [(await measure.dirty_rate(rig.controller, 1)).bytes_per_s / MiB for _ in range(3)]
     assert all(14 <= r <= 26 for r in rates), rates  # 20 MiB/s within 30 % (measured: 18-21)
 
 
 async def test_dirty_bitmap_is_refused_under_tcg_before_it_can_take_qemu_down(make_rig):
     rig = await make_rig()
     with pytest.raises(ControlError, match="dirty-bitmap"):
-        await rig.controller.measure_dirty_rate(1, mode="dirty-bitmap")
+        await measure.dirty_rate(rig.controller, 1, mode="dirty-bitmap")
     assert (await rig.source.execute("query-status"))["status"] == "running"
 
 
