@@ -7,13 +7,11 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from qmigtui import __version__
 from qmigtui.cli.options import EXIT_USAGE, INTERVAL, PORT, SPEED, Parser, number_in, whole_in
-
-SUBCOMMANDS = ("lab", "status", "replay", "export", "serve", "fleet")
 
 
 def _fail(message: str) -> int:
@@ -209,23 +207,29 @@ def _status_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _fleet(args: list[str]) -> int:
+    from qmigtui.cli.fleet import fleet_parser, run_fleet
+    return run_fleet(fleet_parser().parse_args(args))
+
+
+COMMANDS: dict[str, Callable[[list[str]], int]] = {  # qmigtui NAME ...; anything else: a source
+    "lab": lambda args: _run_lab(_lab_parser().parse_args(args)),
+    "status": lambda args: _run_status(_status_parser().parse_args(args)),
+    "replay": lambda args: _run_replay(_replay_parser().parse_args(args)),
+    "export": lambda args: _run_export(_export_parser().parse_args(args)),
+    "serve": lambda args: _run_serve(_serve_parser().parse_args(args)),
+    "fleet": _fleet,
+}
+SUBCOMMANDS = tuple(COMMANDS)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     _signals_exit()
     try:
-        if args and args[0] == "lab":
-            return _run_lab(_lab_parser().parse_args(args[1:]))
-        if args and args[0] == "status":
-            return _run_status(_status_parser().parse_args(args[1:]))
-        if args and args[0] == "replay":
-            return _run_replay(_replay_parser().parse_args(args[1:]))
-        if args and args[0] == "export":
-            return _run_export(_export_parser().parse_args(args[1:]))
-        if args and args[0] == "serve":
-            return _run_serve(_serve_parser().parse_args(args[1:]))
-        if args and args[0] == "fleet":
-            from qmigtui.cli.fleet import fleet_parser, run_fleet
-            return run_fleet(fleet_parser().parse_args(args[1:]))
+        command = COMMANDS.get(args[0]) if args else None
+        if command is not None:
+            return command(args[1:])
         return _run_monitor(_monitor_parser().parse_args(args))
     except Interrupted as e:
         return 128 + e.signum
