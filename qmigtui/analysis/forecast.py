@@ -27,7 +27,7 @@ from qmigtui.analysis.verdict import (
     Verdict,
 )
 from qmigtui.model import units
-from qmigtui.model.states import FAILING, RECOVERING
+from qmigtui.model.states import RECOVERING, Status
 
 NOT_CONVERGING_RATIO = 0.95  # dirty/bandwidth at which passes stop shrinking in practice
 FLAT = 0.9  # a pass start at 90 % or more of the previous one is no real headway
@@ -48,16 +48,16 @@ FINISH_S = 0.4  # seconds from the last pass to "completed": device state, the l
 
 def forecast(history: HistoryView | None, ctx: Context) -> Forecast:
     """The verdict for the source side of one migration."""
-    status = ctx.status
-    if status in ("completed", "failed", "cancelled"):
+    status = Status(ctx.status)
+    if status.ended:
         return _ended(status, ctx)
-    if status in FAILING:  # QEMU 11.0+: failed, not yet cleaned up
+    if status.failed:  # failing (QEMU 11.0+): failed, not yet cleaned up
         return Forecast(Verdict.FAILED, Cause.FAILING, Facts(status=status, error=ctx.error))
     if status == "cancelling":
         return Forecast(Verdict.CANCELLING, Cause.CANCELLING)
     if status == "none":
         return preflight(ctx) if ctx.measurements else Forecast(Verdict.IDLE, Cause.NO_MIGRATION)
-    if status in ("postcopy-paused", *RECOVERING) or ctx.destination_status == "postcopy-paused":
+    if status.paused or status.recovering or ctx.destination_status == "postcopy-paused":
         return _paused(status, ctx)
     if status in ("pre-switchover", "device") and ctx.commands and "migrate-continue" not in ctx.commands:
         # no migrate-continue to send: the VM's manager turned pause-before-switchover on and
@@ -73,7 +73,7 @@ def forecast(history: HistoryView | None, ctx: Context) -> Forecast:
     if run is None or len(run) < 2:
         return Forecast(Verdict.GATHERING, Cause.GATHERING,
                         advice=(_cancel(),) if status != "setup" else ())
-    if status.startswith("postcopy"):
+    if status.postcopy or status == "postcopy-device":
         return _postcopy(run, ctx)
     return _precopy(run, ctx)
 

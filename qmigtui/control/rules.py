@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qmigtui.model.states import CANCELLABLE, CONTINUABLE, IN_POSTCOPY, PAUSABLE, TERMINAL
+from qmigtui.model.states import TERMINAL, Status
 from qmigtui.watch.snapshot import Snapshot
 
 READ_ONLY = "read-only mode: nothing is sent"
@@ -30,18 +30,18 @@ def permission(action: str, snap: Snapshot) -> Permission:
         return Permission(True)
     source, dest = snap.source, snap.destination
     src = source.status
-    dst = dest.status if dest is not None else "none"
+    dst = dest.status if dest is not None else Status("none")
     if not source.connected and action != "recover":
         return Permission(False, f"source is {source.connection}")
     rules = {
-        "migrate": (src in STARTABLE, f"a migration is already {src}"),
-        "cancel": (src in CANCELLABLE,
+        "migrate": (src.idle, f"a migration is already {src}"),
+        "cancel": (src.cancellable,
                    f"a postcopy cannot be cancelled (source is {src}): recover it, or let it finish"
-                   if src in IN_POSTCOPY else f"nothing to cancel (source is {src})"),
+                   if src.postcopy else f"nothing to cancel (source is {src})"),
         "postcopy": (src == "active", f"postcopy can start only from active (source is {src})"),
-        "pause": (src in PAUSABLE or dst in PAUSABLE, f"pause works in postcopy-active (source is {src})"),
-        "recover": ("postcopy-paused" in (src, dst), f"nothing to recover (source is {src})"),
-        "continue": (src in CONTINUABLE, f"continue works in pre-switchover (source is {src})"),
+        "pause": (src.pausable or dst.pausable, f"pause works in postcopy-active (source is {src})"),
+        "recover": (src.paused or dst.paused, f"nothing to recover (source is {src})"),
+        "continue": (src.continuable, f"continue works in pre-switchover (source is {src})"),
     }
     ok, why = rules.get(action, (True, ""))
     caps = source.capabilities  # none at all: libvirt without its monitor, which answers

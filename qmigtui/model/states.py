@@ -45,6 +45,64 @@ MEANING: dict[str, str] = {
 }
 
 
+ENDED = ("completed", "failed", "cancelled")  # a migration that ran and is over
+
+
+class Status(str):
+    """A migration status as QEMU names it, with the classes the project asks about; a status
+    of a future QEMU still fits (it is under way, and of no class it cannot be known to be in)."""
+
+    __slots__ = ()
+
+    @property
+    def idle(self) -> bool:
+        """No migration runs: a new one may start."""
+        return self in TERMINAL
+
+    @property
+    def ended(self) -> bool:
+        return self in ENDED
+
+    @property
+    def failed(self) -> bool:
+        """Failed, or failing (QEMU 11.0+: a failure under way)."""
+        return self == "failed" or self in FAILING
+
+    @property
+    def postcopy(self) -> bool:
+        """The guest runs on the destination (postcopy, paused or recovering)."""
+        return self in IN_POSTCOPY
+
+    @property
+    def paused(self) -> bool:
+        return self == "postcopy-paused"
+
+    @property
+    def recovering(self) -> bool:
+        return self in RECOVERING
+
+    @property
+    def cancellable(self) -> bool:
+        return self in CANCELLABLE
+
+    @property
+    def pausable(self) -> bool:
+        return self in PAUSABLE
+
+    @property
+    def continuable(self) -> bool:
+        return self in CONTINUABLE
+
+    @property
+    def running(self) -> bool:
+        """A migration is under way (a status no table knows counts as one)."""
+        return self in RUNNING or (self not in TERMINAL and self not in MEANING)
+
+    @property
+    def meaning(self) -> str:
+        return MEANING.get(self, "A state this version of qmigtui does not know (newer QEMU).")
+
+
 def paused_on_purpose(error_desc: str) -> bool:
     """Whether a postcopy-paused side's error-desc says an operator paused it (migrate-pause):
     QEMU 10 gives the source this text; it is not a failure."""

@@ -9,7 +9,7 @@ from typing import Any
 from qmigtui.analysis.history import HistoryView
 from qmigtui.analysis.verdict import Forecast
 from qmigtui.model.records import Record
-from qmigtui.model.states import TERMINAL
+from qmigtui.model.states import TERMINAL, Status
 
 __all__ = ["TERMINAL", "DirtyRate", "EventLine", "SideState", "Snapshot"]
 
@@ -77,8 +77,8 @@ class SideState:
     limits: tuple[str, ...] = ()  # what that way of watching cannot give, in words
 
     @property
-    def status(self) -> str:
-        return (self.info.text("status") if self.info is not None else None) or "none"
+    def status(self) -> Status:
+        return Status((self.info.text("status") if self.info is not None else None) or "none")
 
     @property
     def connected(self) -> bool:
