@@ -60,8 +60,8 @@ SECOND_MONITOR_HINT = (
 )
 
 
-class ConnState(enum.Enum):
-    """How a session stands with its QEMU."""
+class ConnState(enum.StrEnum):
+    """How a session stands with its QEMU (its value is the word shown)."""
 
     CONNECTING = "connecting"
     CONNECTED = "connected"

@@ -158,7 +158,7 @@ class ReplaySession(Session):
             if state == ConnState.CLOSED.value:
                 return  # the recorder's own end, not something QEMU did
             with contextlib.suppress(ValueError):
-                self._set_state(ConnState(state), msg.get("reason"))
+                self._set_state(ConnState(str(state)), msg.get("reason"))
 
     def rewind(self) -> None:
         """Back to the start of the recording: nothing answered, nothing pending."""

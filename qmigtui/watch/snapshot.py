@@ -10,6 +10,7 @@ from qmigtui.analysis.history import HistoryView
 from qmigtui.analysis.verdict import Forecast
 from qmigtui.model.records import Record
 from qmigtui.model.states import TERMINAL, Status
+from qmigtui.qmp.session import ConnState
 
 __all__ = ["TERMINAL", "DirtyRate", "EventLine", "SideState", "Snapshot"]
 
@@ -55,7 +56,7 @@ class SideState:
 
     name: str
     endpoint: str
-    connection: str  # connected / reconnecting / gone / connecting / closed
+    connection: ConnState  # connected / reconnecting / gone / connecting / closed
     reason: str | None = None
     qemu_version: str = ""
     info: Record | None = None
@@ -82,7 +83,7 @@ class SideState:
 
     @property
     def connected(self) -> bool:
-        return self.connection == "connected"
+        return self.connection == ConnState.CONNECTED
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ class Side:
     def __init__(self, session: Session, capacity: int):
         self.session = session
         self.history = History(capacity)
-        self.state = SideState(session.name, str(session.endpoint), session.state.value)
+        self.state = SideState(session.name, str(session.endpoint), session.state)
         self.schema: Schema | None = None
         self.queue: EventQueue = session.subscribe()
         self.poll_now = asyncio.Event()
@@ -114,7 +114,7 @@ class Watcher:
         self._generation += 1
         for name, side in self.sides.items():
             side.history = History(side.history.capacity)
-            side.state = SideState(name, str(side.session.endpoint), side.session.state.value)
+            side.state = SideState(name, str(side.session.endpoint), side.session.state)
             side.config_stale, side.config_read = True, -math.inf
             side.ours.clear()
             side.last_answer = (math.nan, math.nan)
@@ -325,7 +325,7 @@ class Watcher:
                 side.schema = None  # a restarted QEMU may be another version
                 side.config_stale = True
                 side.poll_now.set()
-            side.state = replace(side.state, connection=state.value,
+            side.state = replace(side.state, connection=state,
                                  reason=reason if state is not ConnState.CONNECTED else None)
             self._publish()
         return listener
