@@ -18,6 +18,7 @@ from qmigtui.control import rules
 from qmigtui.control.outcomes import ControlError, NoAnswer, NotAllowed, Refused, Unreachable
 from qmigtui.control.readback import outcome_of
 from qmigtui.control.rules import STARTABLE, Permission
+from qmigtui.control.wiring import Wiring
 from qmigtui.model import capabilities as capmodel
 from qmigtui.model import cpr, recovery
 from qmigtui.model import parameters as parammodel
@@ -46,7 +47,7 @@ class Controller:
         self.guards: list[Callable[[], str | None]] = []  # a reason to send nothing, or None
         self._checks: set[asyncio.Task[None]] = set()  # read-backs after a command timed out
         self._busy: set[str] = set()
-        self.lab_link: Any = None  # the Lab when watching a lab pair (incoming port wiring)
+        self.wiring: Wiring | None = None  # a pair whose addresses a relay decides (the lab's)
         self.source_uri: str | None = None  # what the source was started with, when seen
         if "source" in watcher.sides:
             watcher.session("source").add_tap(self._saw_command)
@@ -237,17 +238,8 @@ class Controller:
         dst_status = await self.fresh_status("destination")
         if dst_status not in ("none", "setup"):
             raise ControlError(f"destination is {dst_status}: start a fresh destination QEMU")
-        lab = self.lab_link
-        if lab is not None and uri in (None, lab.migrate_uri):
-            if dst_status == "none":
-                await self.send("destination", "migrate-incoming", {"uri": "tcp:127.0.0.1:0", **extra})
-                info = parse_record("MigrationInfo",
-                                    await self.query("destination", "query-migrate"))
-                addrs = info.children("socket-address")
-                if not addrs or not addrs[0].text("port"):
-                    raise ControlError("destination did not report its listening port")
-                lab.set_incoming_port(int(addrs[0].text("port") or 0))
-            return str(lab.migrate_uri)
+        if self.wiring is not None and self.wiring.owns(uri):
+            return await self.wiring.prepare_incoming(self.send, self.query, dst_status, extra)
         if dst_status == "none":
             await self.send("destination", "migrate-incoming",
                             {"uri": incoming_uri or _listen_uri(uri), **extra})
@@ -271,10 +263,9 @@ class Controller:
 
     def recovery_addresses(self) -> RecoveryAddresses:
         """Both recovery steps' addresses as far as they are known (never a placeholder): the
-        lab's own, or the destination's listening address and the source's original URI."""
-        lab = self.lab_link
-        if lab is not None:
-            return RecoveryAddresses(f"tcp:127.0.0.1:{lab.incoming_port}", str(lab.migrate_uri))
+        wiring's (the lab's), or the destination's listening address and the source's original URI."""
+        if self.wiring is not None:
+            return self.wiring.recovery_addresses()
         dst = self.watcher.sides.get("destination")
         info = dst.state.info if dst is not None else None
         return recovery.suggest(info.children("socket-address") if info is not None else [],
@@ -308,8 +299,8 @@ class Controller:
             return
         addresses = addresses or self.recovery_addresses()
         self._check_recovery(addresses)
-        if self.lab_link is not None:
-            self.lab_link.restore_link()  # the lab's first recovery step: the network works again
+        if self.wiring is not None:
+            self.wiring.before_recover()  # the lab's first recovery step: the network works again
         src = await self.fresh_status("source")
         if self.has_side("destination"):
             await self._recover_destination(addresses.listen)

@@ -10,11 +10,43 @@ from dataclasses import replace
 from typing import Any
 
 from qmigtui.control.ops import Controller
+from qmigtui.control.outcomes import ControlError
+from qmigtui.control.wiring import Query, Send
 from qmigtui.lab.pair import Lab, LabConfig, LabError
+from qmigtui.model.records import parse_record
+from qmigtui.model.recovery import RecoveryAddresses
 from qmigtui.qmp.endpoint import parse_endpoint
 from qmigtui.qmp.errors import QmpError
 from qmigtui.qmp.session import ConnState, Session, close_all, connect_all
 from qmigtui.watch.watcher import Watcher
+
+
+class LabWiring:
+    """The lab's link: the source sends to the relay, which forwards to the destination's
+    listening port (picked by QEMU); recovery mends the link first."""
+
+    def __init__(self, lab: Lab):
+        self.lab = lab
+
+    def owns(self, uri: str | None) -> bool:
+        return uri in (None, self.lab.migrate_uri)
+
+    async def prepare_incoming(self, send: Send, query: Query, destination_status: str,
+                               extra: dict[str, Any]) -> str:
+        if destination_status == "none":
+            await send("destination", "migrate-incoming", {"uri": "tcp:127.0.0.1:0", **extra})
+            info = parse_record("MigrationInfo", await query("destination", "query-migrate"))
+            addrs = info.children("socket-address")
+            if not addrs or not addrs[0].text("port"):
+                raise ControlError("destination did not report its listening port")
+            self.lab.set_incoming_port(int(addrs[0].text("port") or 0))
+        return str(self.lab.migrate_uri)
+
+    def recovery_addresses(self) -> RecoveryAddresses:
+        return RecoveryAddresses(f"tcp:127.0.0.1:{self.lab.incoming_port}", str(self.lab.migrate_uri))
+
+    def before_recover(self) -> None:
+        self.lab.restore_link()
 
 
 class Rig:
@@ -63,7 +95,7 @@ class Rig:
             s.read_only = read_only
         watcher = Watcher(sessions, interval, lab=True)
         controller = Controller(watcher)
-        controller.lab_link = lab
+        controller.wiring = LabWiring(lab)
         rig = cls(lab, src, dst, watcher, controller)
         rig.setup = (caps, params)
         if watch:
