@@ -38,18 +38,26 @@ async def _modes(app) -> tuple[str, ...]:
     return schema.migration_modes
 
 
+async def _dialog_offers(app, pilot, mode: str) -> bool:
+    """Open the start dialog; whether it offers ``mode`` (checked against the schema: a QEMU
+    without it gets no such choice)."""
+    modes = await _modes(app)
+    await open_start_dialog(app, pilot)
+    if mode in modes:
+        return True
+    if app.screen.query("#mode"):
+        with pytest.raises(Exception):  # noqa: B017 - Textual's own error for a value not offered
+            app.screen.query_one("#mode", Select).value = mode
+    else:
+        assert len(modes) < 2
+    return False
+
+
 async def test_cpr_transfer_from_the_start_dialog_hands_the_guest_to_a_new_qemu(need_qemu, tmp_path):
     async with plain_pair(CPR) as lab:
         app = app_on(lab, tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
-            modes = await _modes(app)
-            await open_start_dialog(app, pilot)
-            if cpr.TRANSFER not in modes:  # this QEMU has no such mode: the dialog offers none
-                if len(modes) < 2:
-                    assert not app.screen.query("#mode")
-                else:
-                    with pytest.raises(Exception):  # noqa: B017 - Textual's own error for a value not offered
-                        app.screen.query_one("#mode", Select).value = cpr.TRANSFER
+            if not await _dialog_offers(app, pilot, cpr.TRANSFER):
                 return
             select = app.screen.query_one("#mode", Select)
             assert select.value == cpr.NORMAL
@@ -86,12 +94,7 @@ async def test_cpr_exec_asks_first_then_the_source_qemu_execs_a_new_one_in_its_p
     async with plain_pair(CPR) as lab:
         app = app_on(lab, tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
-            modes = await _modes(app)
-            await open_start_dialog(app, pilot)
-            if cpr.EXEC not in modes:
-                if app.screen.query("#mode"):
-                    with pytest.raises(Exception):  # noqa: B017
-                        app.screen.query_one("#mode", Select).value = cpr.EXEC
+            if not await _dialog_offers(app, pilot, cpr.EXEC):
                 return
             app.screen.query_one("#mode", Select).value = cpr.EXEC
             await pilot.pause(0.2)
