@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qmigtui.cli import main as cli
+from qmigtui.cli import parsers
 from qmigtui.cli.config import load
 from qmigtui.desk.opening import open_endpoints
 from qmigtui.ui.app import MigrationApp
@@ -14,7 +15,7 @@ from tests.helpers import wait_for
 
 
 def args(*argv: str):
-    return cli._monitor_parser().parse_args(list(argv))
+    return parsers.monitor_parser().parse_args(list(argv))
 
 
 async def test_two_named_pairs_open_each_by_name(tmp_path):

@@ -10,11 +10,12 @@ import pytest
 
 from qmigtui import __version__
 from qmigtui.cli import main as cli
+from qmigtui.cli import parsers
 from qmigtui.cli.fleet import fleet_parser
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-PARSERS = {"": cli._monitor_parser, "lab": cli._lab_parser, "status": cli._status_parser,
-           "replay": cli._replay_parser, "export": cli._export_parser, "serve": cli._serve_parser,
+PARSERS = {"": parsers.monitor_parser, "lab": parsers.lab_parser, "status": parsers.status_parser,
+           "replay": parsers.replay_parser, "export": parsers.export_parser, "serve": parsers.serve_parser,
            "fleet": fleet_parser}
 
 
