@@ -172,7 +172,7 @@ class Advice:
     action: AdviceAction
     target: str = ""
     value: Any = None
-    amount: float = math.nan
+    amount: float | None = None  # (None: the action takes no number)
     uncertain: bool = False  # worked out from a dirty rate known only as a lower bound
 
 

@@ -358,3 +358,10 @@ def test_a_qemu_that_syncs_many_times_a_second_still_gets_a_verdict():
     assert "gathering" not in verdicts[20:]
     assert {"not-converging", "stalled"} & set(verdicts[20:])
     assert "converging" not in verdicts
+
+
+def test_a_forecast_equals_the_same_forecast_worked_out_again():
+    """Facts and remedies are values: unknown numbers (nan) do not make one unequal to itself."""
+    samples, _ = precopy(256 * MiB, 64 * MiB, 40 * MiB, 20 * MiB, seconds=40)
+    kw = dict(max_bandwidth=20 * MiB, commands=CMDS, measurements=((1.0, 40 * MiB),))
+    assert run_forecasts(samples, **kw)[-1][1] == run_forecasts(samples, **kw)[-1][1]
