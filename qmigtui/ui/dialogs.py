@@ -7,6 +7,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -98,8 +99,9 @@ class StartMigration(ModalScreen["StartChoice | None"]):
         with Vertical():
             if self.modes:
                 yield Label("Migration mode:", markup=False)
-                yield Select([(f"{m}: {cpr.MEANING.get(m, '(new in this QEMU)')}", m) for m in self.modes],
-                             value=self.mode, allow_blank=False, id="mode")
+                # a mode is a name from QEMU's schema: shown as text, never read as markup
+                yield Select([(Text(f"{m}: {cpr.MEANING.get(m, '(new in this QEMU)')}"), m)
+                              for m in self.modes], value=self.mode, allow_blank=False, id="mode")
             yield Label("Start a migration to:", markup=False)
             yield Input(self.default_uri, id="uri",  # the placeholder is a hint, never a value
                         placeholder="type the destination's address: tcp:HOST:PORT, unix:/path, "
