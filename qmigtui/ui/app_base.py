@@ -31,6 +31,7 @@ class AppBase(App[int]):
     messages: deque[tuple[str, str, str]]  # (time, severity, text) of warnings and errors
     notified: deque[tuple[str, str]]  # (severity, text) of every message, shown or not
     keys: dict[str, str]  # binding id -> key, as [keys] in config.toml remapped it
+    _serious_until = 0.0  # monotonic time a warning or error shown stays up to
 
     def key_name(self, binding: Binding) -> str:
         """The key in force as a person reads it: ``+``, ``]``, ``space``, ``ctrl+p`` (the
@@ -51,14 +52,15 @@ class AppBase(App[int]):
         does not hide a warning or error still showing; information stays at most INFO_S
         seconds; warnings and errors are kept in the message log (l) as well."""
         limit = {"information": INFO_S, "warning": WARNING_S}.get(severity, ERROR_S)
+        shown_for = min(timeout or limit, limit)
         self.notified.append((severity, message))
         if severity != "information":
             self.messages.append((time.strftime("%H:%M:%S"), severity, message))
-        elif any(n.severity != "information" and n.time_left > 0 for n in self._notifications):
+            self._serious_until = time.monotonic() + shown_for
+        elif time.monotonic() < self._serious_until:
             return
         self.clear_notifications()
-        super().notify(message, title=title, severity=severity,
-                       timeout=min(timeout or limit, limit), markup=markup)
+        super().notify(message, title=title, severity=severity, timeout=shown_for, markup=markup)
 
     def _set_topline(self, text: str) -> None:
         if text != self._topline_text:
