@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qmigtui.control import measure
 from qmigtui.control.ops import Controller
 from qmigtui.control.outcomes import ControlError
-from qmigtui.model.commands import CommandInfo, check, is_query
+from qmigtui.model.commands import JOB_COMMANDS, CommandInfo, check, is_query
 from qmigtui.model.text import clean
 from qmigtui.qmp.errors import QmpError
 
@@ -65,6 +66,27 @@ class Tools:
             return await self.controller.query(side, name, args or None)
         result = await self.controller.send(side, name, args or None)
         self.controller.watcher.poke(side, config=name.startswith("migrate-set"))
+        return result
+
+    @staticmethod
+    def needs_no_form(name: str) -> bool:
+        """A tool run with no arguments even where the schema lacks it (the migration threads
+        are read from /proc where QEMU runs on this host)."""
+        return name == "query-migrationthreads"
+
+    async def run_tool(self, side: str, name: str, args: dict[str, Any]) -> Any:
+        """One command as the Tools pane and the console send it: a dirty-rate measurement is
+        kept for the forecast (and returned in bytes/s), a job is followed to its end, any
+        other command of the schema is run."""
+        if name == "calc-dirty-rate":
+            r = await measure.dirty_rate(self.controller, int(args.get("calc-time", 1)), side,
+                                         str(args.get("mode", "page-sampling")),
+                                         int(args.get("sample-pages", 4096)))
+            return {"dirty-rate (bytes/s)": r.bytes_per_s, "window (s)": r.seconds, "mode": r.mode,
+                    "per vCPU (bytes/s)": list(r.vcpus)}
+        result = await self.run(side, name, args)
+        if name in JOB_COMMANDS:
+            return await self.follow_job(side, str(args.get("job-id")))
         return result
 
     async def follow_job(self, side: str, job_id: str, timeout: float = 300.0) -> dict[str, Any]:

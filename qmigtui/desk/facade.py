@@ -231,10 +231,6 @@ class Desk:
     async def measure_footprint(self) -> list[DirtyRate]:
         return await measure.footprint(self._controller)
 
-    async def measure_dirty_rate(self, seconds: int, side: str, mode: str, sample_pages: int
-                                 ) -> DirtyRate:
-        return await measure.dirty_rate(self._controller, seconds, side, mode, sample_pages)
-
     def raw_note(self, side: str, command: str, args: dict[str, Any]) -> str | None:
         """What sending this raw command does beyond itself (a domain under libvirt: tainted)."""
         sides = self._watcher.sides
@@ -246,6 +242,13 @@ class Desk:
 
     async def follow_job(self, side: str, job_id: str) -> dict[str, Any]:
         return await self._tools.follow_job(side, job_id)
+
+    async def run_tool(self, side: str, command: str, args: dict[str, Any]) -> Any:
+        """A command as the Tools pane and the console send it (control/tools.py run_tool)."""
+        return await self._tools.run_tool(side, command, args)
+
+    def needs_no_form(self, command: str) -> bool:
+        return self._tools.needs_no_form(command)
 
     # -- the lab ------------------------------------------------------------------
 

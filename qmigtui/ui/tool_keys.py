@@ -9,7 +9,6 @@ from typing import Any
 from qmigtui.desk.facade import ActionError
 from qmigtui.model.commands import (
     DANGEROUS,
-    JOB_COMMANDS,
     InputError,
     exec_commands,
     is_query,
@@ -38,8 +37,8 @@ class ToolKeys(AppBase):
             self.notify(f"no {message.side} endpoint", severity="warning")
             return
         info = self.desk.commands(message.side).get(message.command)
-        if info is None and message.command == "query-migrationthreads":
-            self.run_tool(message.side, message.command, {})  # read from /proc where QEMU runs here
+        if info is None and self.desk.needs_no_form(message.command):
+            self.run_tool(message.side, message.command, {})
             return
         if info is None:
             self.notify(f"{message.command}: not in the {message.side} QEMU's schema", severity="warning")
@@ -60,21 +59,9 @@ class ToolKeys(AppBase):
             return
         exact = json.dumps({"execute": command, "arguments": args} if args else {"execute": command})
 
-        async def go() -> Any:
-            if command == "calc-dirty-rate":
-                r = await desk.measure_dirty_rate(
-                    int(args.get("calc-time", 1)), side, str(args.get("mode", "page-sampling")),
-                    int(args.get("sample-pages", 4096)))
-                return {"dirty-rate (bytes/s)": r.bytes_per_s, "window (s)": r.seconds, "mode": r.mode,
-                        "per vCPU (bytes/s)": list(r.vcpus)}
-            result = await desk.run_command(side, command, args)
-            if command in JOB_COMMANDS:
-                return await desk.follow_job(side, str(args.get("job-id")))
-            return result
-
         async def worker() -> None:
             try:
-                result = await desk.once(f"tool:{side}:{command}", go())
+                result = await desk.once(f"tool:{side}:{command}", desk.run_tool(side, command, args))
             except ActionError as e:
                 self.notify(str(e), severity="error", timeout=10, markup=False)
                 if log is not None:
