@@ -28,6 +28,13 @@ from qemu.qmp.qmp_client import GreetingError, NegotiationError
 
 from qmigtui.model.commands import is_query
 from qmigtui.model.text import clean, clean_tree
+from qmigtui.qmp.connect_errors import (
+    OVERSIZE,
+    answer,
+    describe_connect_error,
+    describe_drop,
+    silent,
+)
 from qmigtui.qmp.endpoint import Endpoint
 from qmigtui.qmp.errors import (
     AnswerTooLarge,
@@ -38,7 +45,6 @@ from qmigtui.qmp.errors import (
     ReadOnlyRefused,
     Unreachable,
 )
-from qmigtui.qmp.holder import monitor_holders
 from qmigtui.qmp.poll_order import PollOrder
 from qmigtui.qmp.ssh_forward import ForwardError, SshForward, describe
 
@@ -51,14 +57,7 @@ Tap = Callable[[str, dict[str, Any]], None]
 StateListener = Callable[["ConnState", "str | None"], None]
 
 READ_LIMIT = 10 << 20  # qemu.qmp reads no message larger (its read buffer, as libvirt)
-OVERSIZE = "oversize"  # a drop's cause: a message over READ_LIMIT
 OVERSIZE_WAIT_S, OVERSIZE_MAX_S = 30.0, 600.0  # such a command is asked again after this, doubling
-
-SECOND_MONITOR_HINT = (
-    "another client (libvirt, say) may hold this monitor; give QEMU a second one with "
-    "-qmp unix:/run/qmigtui.sock,server=on,wait=off"
-)
-
 
 class ConnState(enum.StrEnum):
     """How a session stands with its QEMU (its value is the word shown)."""
@@ -402,7 +401,7 @@ class Session:
                     f"{self.greeting_timeout:g} s (its monitor is stuck or the machine very busy)",
                     Unreachable.NO_ANSWER) from None
             if client.transport_up:
-                raise EndpointError(_silent(ep, self.greeting_timeout), Unreachable.SILENT) from None
+                raise EndpointError(silent(ep, self.greeting_timeout), Unreachable.SILENT) from None
             raise EndpointError(f"{ep}: no answer within {self.greeting_timeout:g} s (host down, "
                                 "unreachable, or a firewall dropping the connection)",
                                 Unreachable.NO_ANSWER) from None
@@ -412,13 +411,13 @@ class Session:
                 raise EndpointError(f"{ep}: {said}", Unreachable.MISSING) from None
             if isinstance(e.exc, NegotiationError):
                 raise _HandshakeRefused(f"{ep}: QEMU refused the QMP handshake "
-                                        f"({_answer(client.last_inbound)})") from None
+                                        f"({answer(client.last_inbound)})") from None
             if isinstance(e.exc, GreetingError):  # a first message that is no greeting
-                raise _HandshakeRefused(_describe_connect_error(ep, e.exc)[0]) from None
-            raise EndpointError(*_describe_connect_error(ep, e.exc)) from None
+                raise _HandshakeRefused(describe_connect_error(ep, e.exc)[0]) from None
+            raise EndpointError(*describe_connect_error(ep, e.exc)) from None
         except OSError as e:
             await self._discard(client)
-            raise EndpointError(*_describe_connect_error(ep, e)) from None
+            raise EndpointError(*describe_connect_error(ep, e)) from None
         return client
 
     async def _discard(self, client: _Client, grace: float = 2.0) -> str | None:
@@ -438,7 +437,7 @@ class Session:
             task.cancel()
             return f"{self.name} did not let go of the connection"
         exc = task.exception()  # the root cause of a broken link comes back here
-        return _describe_drop(exc) if exc is not None else None
+        return describe_drop(exc) if exc is not None else None
 
     async def _supervise(self, client: _Client) -> None:
         while client.runstate is Runstate.RUNNING:
@@ -495,52 +494,8 @@ async def close_all(sessions: list[Session]) -> None:
         await session.close()
 
 
-def _silent(ep: Endpoint, waited: float) -> str:
-    """Connected, and no greeting: on a unix socket QEMU's one client is taken (named when it
-    can be found); over TCP whatever accepted may be a forwarder with no QEMU behind it."""
-    if ep.kind == "unix":
-        holders = monitor_holders(ep.path)
-        who = f"{', '.join(holders)} holds" if holders else "another client (libvirt, say) may hold"
-        return (f"{ep}: no QMP greeting within {waited:g} s; {who} this monitor; give QEMU a "
-                "second one with -qmp unix:/run/qmigtui.sock,server=on,wait=off")
-    return (f"{ep}: the connection was taken but no QMP greeting came within {waited:g} s: not "
-            "a QEMU monitor there (a proxy or forwarder with nothing behind it?), or its one "
-            "client is already connected")
-
-
 class _HandshakeRefused(Exception):
     """The greeting or the answer to qmp_capabilities was not what QMP says it is."""
-
-
-def _answer(msg: Message | None) -> str:
-    """QEMU's own words for a failed handshake: its error's desc, else what it sent."""
-    if msg is None:
-        return "no answer"
-    error = msg.get("error")
-    if isinstance(error, dict) and error.get("desc"):
-        return clean(str(error["desc"]), 200)
-    return clean(str(dict(msg)), 200)
-
-
-def _describe_connect_error(ep: Endpoint, exc: BaseException) -> tuple[str, Unreachable]:
-    if isinstance(exc, FileNotFoundError):
-        return f"{ep}: no such socket", Unreachable.MISSING
-    if isinstance(exc, PermissionError):
-        return (f"{ep}: permission denied (run as the user QEMU runs as, or as root)",
-                Unreachable.PERMISSION)
-    if isinstance(exc, ConnectionRefusedError):
-        return f"{ep}: connection refused (is QEMU running with this -qmp?)", Unreachable.REFUSED
-    if isinstance(exc, socket.gaierror):
-        return f"{ep}: no such host ({clean(exc.strerror or str(exc), 200)})", Unreachable.OTHER
-    if isinstance(exc, OSError):
-        return f"{ep}: {clean(exc.strerror or str(exc), 200)}", Unreachable.OTHER
-    if isinstance(exc, EOFError) and ep.kind == "ssh":
-        return (f"{ep}: closed before a QMP greeting: the remote socket is missing, not QEMU's, "
-                "or held by another client", Unreachable.NOT_QMP)
-    if isinstance(exc, EOFError):
-        return (f"{ep}: closed before a QMP greeting; not a QMP monitor, or {SECOND_MONITOR_HINT}",
-                Unreachable.NOT_QMP)
-    return f"{ep}: not a QMP monitor ({clean(str(exc) or type(exc).__name__, 200)})", Unreachable.NOT_QMP
 
 
 def _retrieved(task: asyncio.Future[Any]) -> None:
@@ -555,13 +510,4 @@ def _abort(client: _Client) -> None:
     if writer is not None:
         writer.transport.abort()
 
-
-def _describe_drop(exc: BaseException) -> str:
-    if isinstance(exc, asyncio.LimitOverrunError) or "exceed the limit" in str(exc):
-        return OVERSIZE
-    if isinstance(exc, EOFError):
-        return "QEMU closed the connection"
-    if isinstance(exc, OSError):
-        return f"connection lost: {clean(exc.strerror or str(exc), 200)}"
-    return f"protocol error: {clean(str(exc) or type(exc).__name__, 200)}"
 
