@@ -43,7 +43,7 @@ async def cpu_while_watching(interval: float, seconds: float) -> float:
 async def unwatched() -> float:
     rig = await Rig.start(CONVERGES, watch=False)
     try:
-        queue = rig.source.subscribe()
+        queue = rig.source.hub.subscribe()
         await rig.controller.start_migration()
         while True:  # nobody polls: only QEMU's own event says it is over
             event = await asyncio.wait_for(queue.get(), 120)

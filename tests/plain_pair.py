@@ -10,7 +10,7 @@ from typing import Any
 
 from qmigtui.lab.pair import Lab, LabConfig, wait_guest_ready
 from qmigtui.qmp.endpoint import parse_endpoint
-from qmigtui.qmp.session import Session
+from qmigtui.qmp.qmp_session import QmpSession
 
 STUCK = LabConfig(mem_mib=64, working_set_mib=32, dirty_rate_mib_s=40, relay=False)
 
@@ -28,7 +28,7 @@ async def plain_pair(config: LabConfig = STUCK, capabilities: dict[str, bool] | 
     over a session of our own that is closed again: the app then connects as a stranger."""
     lab = Lab(config).start()
     try:
-        sessions = [Session(parse_endpoint(path), name) for name, path in
+        sessions = [QmpSession(parse_endpoint(path), name) for name, path in
                     (("source", lab.source_socket), ("destination", lab.destination_socket))]
         for s in sessions:
             await s.connect()

@@ -81,8 +81,10 @@ def test_nothing_above_qmp_branches_on_the_kind_of_session():
                     found.append(f"{path.name}:{node.lineno}")
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "isinstance":
                 names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-                if names & {"LibvirtSession", "ReplaySession"}:
+                if names & {"LibvirtSession", "ReplaySession", "QmpSession"}:
                     found.append(f"{path.name}:{node.lineno}")
+            if isinstance(node, ast.ImportFrom) and node.module == "qmigtui.qmp.libvirt_session":
+                found.append(f"{path.name}:{node.lineno} picks libvirt itself (qmp.sessions does)")
     assert not found, found
 
 

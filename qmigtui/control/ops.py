@@ -50,7 +50,7 @@ class Controller:
         self.wiring: Wiring | None = None  # a pair whose addresses a relay decides (the lab's)
         self.source_uri: str | None = None  # what the source was started with, when seen
         if "source" in watcher.sides:
-            watcher.session("source").add_tap(self._saw_command)
+            watcher.session("source").hub.add_tap(self._saw_command)
 
     # -- plumbing ----------------------------------------------------------
 
@@ -58,7 +58,7 @@ class Controller:
     def peer_managed(self) -> bool:
         """The source's session prepares the destination and recovers with its own migrate
         call (its manager does: libvirt), so no step is sent to the destination from here."""
-        return self.watcher.sides["source"].session.manages_incoming
+        return self.watcher.sides["source"].session.traits.manages_incoming
 
     def has_side(self, name: str) -> bool:
         return name in self.watcher.sides
@@ -79,7 +79,7 @@ class Controller:
                 raw = await session.execute("query-migrate")
                 break
             except NotConnected as e:
-                if session.state is not ConnState.RECONNECTING or time.monotonic() > deadline:
+                if session.hub.state is not ConnState.RECONNECTING or time.monotonic() > deadline:
                     raise Unreachable(f"{side}: {e}") from None
                 await asyncio.sleep(0.2)
             except QmpError as e:

@@ -17,6 +17,7 @@ from qmigtui.model.records import parse_record
 from qmigtui.model.recovery import RecoveryAddresses
 from qmigtui.qmp.endpoint import parse_endpoint
 from qmigtui.qmp.errors import QmpError
+from qmigtui.qmp.qmp_session import QmpSession
 from qmigtui.qmp.session import ConnState, Session, close_all, connect_all
 from qmigtui.watch.watcher import Watcher
 
@@ -73,7 +74,7 @@ class Rig:
         called with each session before it connects.
         """
         lab = Lab(config).start()
-        sessions = [Session(parse_endpoint(path), name, timeout=10)
+        sessions: list[Session] = [QmpSession(parse_endpoint(path), name, timeout=10)
                     for name, path in (("source", lab.source_socket),
                                        ("destination", lab.destination_socket))]
         src, dst = sessions
@@ -92,7 +93,7 @@ class Rig:
             lab.stop()
             raise
         for s in sessions:  # read-only guards what the operator does; the set-up above is ours
-            s.read_only = read_only
+            s.hub.read_only = read_only
         watcher = Watcher(sessions, interval, lab=True)
         controller = Controller(watcher)
         controller.wiring = LabWiring(lab)
@@ -120,21 +121,22 @@ class Rig:
     async def reset(self, timeout: float = 30.0) -> None:
         """Both QEMUs afresh (whatever state they were in), set up as at the start."""
         self.lab.restore_link()
-        before = (self.source.connects, self.destination.connects)
+        before = (self.source.hub.connects, self.destination.hub.connects)
         for role in ("source", "destination"):
             self.lab.restart(role)
         deadline = time.monotonic() + timeout
-        while (self.source.connects, self.destination.connects) <= before or not (
-                self.source.state is ConnState.CONNECTED and self.destination.state is ConnState.CONNECTED):
+        hubs = (self.source.hub, self.destination.hub)
+        while tuple(h.connects for h in hubs) <= before or not all(
+                h.state is ConnState.CONNECTED for h in hubs):
             if time.monotonic() > deadline:
                 raise LabError("the restarted QEMUs did not come back in time")
             await asyncio.sleep(0.1)
-        read_only = self.source.read_only
-        self.source.read_only = self.destination.read_only = False
+        read_only = self.source.hub.read_only
+        self.source.hub.read_only = self.destination.hub.read_only = False
         try:
             await _set_up(self.lab, self.source, self.destination, *self.setup)
         finally:
-            self.source.read_only = self.destination.read_only = read_only
+            self.source.hub.read_only = self.destination.hub.read_only = read_only
         self.watcher.poke(config=True)
 
     async def close(self) -> None:

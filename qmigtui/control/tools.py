@@ -118,7 +118,7 @@ class Tools:
         as the lab does).
         """
         session = self.controller.watcher.session(side)
-        local = session.endpoint.is_loopback
+        local = session.traits.local
         schema = await self.controller.watcher.ensure_schema(side)
         if schema.has("query-migrationthreads"):
             reply = await self.controller.query(side, "query-migrationthreads")

@@ -160,8 +160,8 @@ class Desk:
     def manager_peer(self) -> str | None:
         """Where the source's manager (libvirt) sends the VM, for a VM whose manager prepares the
         destination itself (\"\" when none was given); None for QEMU watched over QMP."""
-        session = self._watcher.sides["source"].session
-        return (session.peer_uri or "") if session.manages_incoming else None
+        traits = self._watcher.sides["source"].session.traits
+        return (traits.peer_uri or "") if traits.manages_incoming else None
 
     async def start_migration(self, uri: str, exit_on_error: bool | None = None,
                               request: cpr.StartRequest | None = None) -> str:
@@ -265,12 +265,11 @@ class Desk:
             return str(self._rig.lab.migrate_uri)
         if not self.has_side("destination"):
             return ""
-        ends = [self._watcher.sides[n].session.endpoint for n in ("source", "destination")]
-        dst = ends[1]
-        if dst.kind in ("tcp", "ssh"):
-            return recovery.start_uri(dst.host)
-        local = all(e.kind == "unix" for e in ends)
-        return recovery.start_uri("127.0.0.1" if local else None)
+        ends = [self._watcher.sides[n].session.traits for n in ("source", "destination")]
+        if ends[1].host:
+            return recovery.start_uri(ends[1].host)
+        here = all(e.same_machine for e in ends)
+        return recovery.start_uri("127.0.0.1" if here else None)
 
     @property
     def lab_migrate_uri(self) -> str | None:

@@ -34,7 +34,7 @@ def _extras(record: str | Path | None, audit: str | Path | None, no_audit: bool 
 def _finish(backend: Backend) -> Desk:
     log = backend.audit
     if log is not None:
-        log.endpoints = {n: str(s.session.endpoint) for n, s in backend.watcher.sides.items()}
+        log.endpoints = {n: s.session.traits.address for n, s in backend.watcher.sides.items()}
         backend.controller.audit_hooks.append(log)
         backend.controller.guards.append(
             lambda: None if log.writable else f"{log.error} (start with --no-audit to act "

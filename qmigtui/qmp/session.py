@@ -1,478 +1,70 @@
-"""A QMP session to one QEMU: commands with timeouts, events, hooks, reconnect, read-only.
+"""What every kind of session offers the layers above: the one protocol they talk to.
 
-Built on ``qemu.qmp.QMPClient``. The session owns recovery: when the peer goes
-away or sends something malformed, qemu.qmp drops the link and refuses every
-call until ``disconnect()``; the session does that, keeps the reason, and
-reconnects with backoff.
+Three kinds implement it side by side, each a module of its own: QMP on a socket
+(qmp_session), a domain under libvirt (libvirt_session), and a recording played back
+(replay_session). Each holds a Hub (hub.py) for what they share. What a kind can and cannot
+do is data (``traits``, ``hub.missing``), so nothing above qmp/ asks which kind it has.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import enum
-import logging
-import os
-import socket
-import stat
-import struct
-import time
-from collections import deque
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
-from qemu.qmp import ConnectError, ExecInterruptedError, ExecuteError, QMPClient, StateError
-from qemu.qmp.message import Message
-from qemu.qmp.protocol import Runstate
-from qemu.qmp.qmp_client import GreetingError, NegotiationError
+from qmigtui.qmp.hub import ConnState, EventQueue, Hub, StateListener, Tap
 
-from qmigtui.model.commands import is_query
-from qmigtui.model.text import clean, clean_tree
-from qmigtui.qmp.connect_errors import (
-    OVERSIZE,
-    answer,
-    describe_connect_error,
-    describe_drop,
-    silent,
-)
-from qmigtui.qmp.endpoint import Endpoint
-from qmigtui.qmp.errors import (
-    AnswerTooLarge,
-    CommandRejected,
-    CommandTimeout,
-    EndpointError,
-    NotConnected,
-    ReadOnlyRefused,
-    Unreachable,
-)
-from qmigtui.qmp.poll_order import PollOrder
-from qmigtui.qmp.ssh_forward import ForwardError, SshForward, describe
-
-_qmp_log = logging.getLogger("qemu.qmp")
-_qmp_log.addHandler(logging.NullHandler())
-_qmp_log.propagate = False  # its warnings would scribble over the terminal UI
-
-# A tap sees every message: (kind, message) with kind in greeting/command/response/event.
-Tap = Callable[[str, dict[str, Any]], None]
-StateListener = Callable[["ConnState", "str | None"], None]
-
-READ_LIMIT = 10 << 20  # qemu.qmp reads no message larger (its read buffer, as libvirt)
-OVERSIZE_WAIT_S, OVERSIZE_MAX_S = 30.0, 600.0  # such a command is asked again after this, doubling
-
-class ConnState(enum.StrEnum):
-    """How a session stands with its QEMU (its value is the word shown)."""
-
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    RECONNECTING = "reconnecting"
-    GONE = "gone"
-    CLOSED = "closed"
+__all__ = ["ConnState", "EventQueue", "Hub", "Session", "StateListener", "Tap", "Traits",
+           "close_all", "connect_all"]
 
 
+@dataclass(frozen=True)
+class Traits:
+    """What a session is, as data for the layers above."""
+
+    address: str  # where it reaches QEMU, as shown and recorded
+    local: bool = True  # QEMU runs on this host, or behind an authenticated transport
+    host: str | None = None  # the network host QEMU runs on (a migration can be sent there)
+    same_machine: bool = False  # a Unix socket here: QEMU's process can be read from /proc
+    manages_incoming: bool = False  # a manager (libvirt) prepares the destination and recovery
+    peer_uri: str | None = None  # where such a manager sends the migration
+    via: str = ""  # what QEMU is reached through besides QMP, for the screen
+    live: bool = True  # False: a recording, whose clock is the recorded one
 
 
-class EventQueue:
-    """A bounded queue of events: the oldest are dropped (and counted) when a consumer lags."""
+@runtime_checkable
+class Session(Protocol):
+    """One QEMU (or what stands for it), kept connected."""
 
-    def __init__(self, maxlen: int = 2000):
-        self._items: deque[dict[str, Any]] = deque(maxlen=maxlen)
-        self._ready = asyncio.Event()
-        self.dropped = 0
-
-    def put(self, event: dict[str, Any]) -> None:
-        if len(self._items) == self._items.maxlen:
-            self.dropped += 1
-        self._items.append(event)
-        self._ready.set()
-
-    async def get(self) -> dict[str, Any]:
-        while not self._items:
-            self._ready.clear()
-            await self._ready.wait()
-        return self._items.popleft()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def clear(self) -> None:
-        """Forget what was not taken yet (a replay going back to its start)."""
-        self._items.clear()
-
-
-class _Client(QMPClient):
-    """QMPClient with a tap on every message and a flag for 'transport is up'."""
-
-    def __init__(self, name: str, tap: Callable[[str, Any], None]):
-        super().__init__(name)
-        self._tap = tap
-        self.transport_up = False
-        self.last_inbound: Message | None = None  # what the peer said last (the handshake's answer)
-
-    async def _event_dispatch(self, msg: Any) -> None:
-        """Events reach the session through the tap, into bounded queues, not qemu.qmp's own."""
-
-    async def _establish_session(self) -> None:
-        self.transport_up = True
-        await super()._establish_session()
-
-    def _cb_outbound(self, msg: Any) -> Any:
-        self._tap("command", msg)
-        return msg
-
-    def _cb_inbound(self, msg: Any) -> Any:
-        """Everything the peer sends is cleaned here, once, before anything else sees it."""
-        msg = Message(clean_tree(dict(msg)))
-        self.last_inbound = msg
-        kind = "event" if "event" in msg else "greeting" if "QMP" in msg else "response"
-        self._tap(kind, msg)
-        return msg
-
-
-class Session:
-    """One QMP endpoint, kept connected."""
-
-    # a session for a domain under a manager (libvirt) that prepares the destination and its
-    # recovery itself, sending migrations to ``peer_uri``; a QMP session does neither
-    manages_incoming = False
-    peer_uri: str | None = None
-    via = ""  # what the session reaches QEMU through besides QMP ("libvirt"), for the screen
-
-    def __init__(
-        self,
-        endpoint: Endpoint,
-        name: str = "source",
-        *,
-        read_only: bool = False,
-        timeout: float = 5.0,
-        greeting_timeout: float = 3.0,
-        reconnect: bool = True,
-        max_backoff: float = 5.0,
-    ):
-        self.endpoint = endpoint
-        self.name = name
-        self.read_only = read_only
-        self.timeout = timeout
-        self.greeting_timeout = greeting_timeout
-        self.reconnect = reconnect
-        self.max_backoff = max_backoff
-        self.state = ConnState.CONNECTING
-        self.last_error: str | None = None
-        self.greeting: dict[str, Any] = {}
-        self.connects = 0
-        self.hook_errors = 0
-        self.last_hook_error: str | None = None
-        self._client: _Client | None = None
-        self._supervisor: asyncio.Task[None] | None = None
-        self._taps: list[Tap] = []
-        self._state_listeners: list[StateListener] = []
-        self._queues: list[EventQueue] = []
-        self._closing = False
-        self._forward: SshForward | None = None  # ssh:// endpoints: the OpenSSH forwarder
-        self.polls = PollOrder()
-        self.overtaken = False  # the latest query-migrate answer was (see poll_order)
-        self.missing: list[str] = []  # what this way of watching cannot give, in words
-        self._last_command = ""  # the command whose answer a broken link was carrying
-        self._too_large: dict[str, tuple[float, float]] = {}  # command -> (not before, wait)
-
-    # -- observers -------------------------------------------------------
-
-    def add_tap(self, tap: Tap) -> None:
-        """Call ``tap(kind, message)`` for every greeting, command, response and event."""
-        self._taps.append(tap)
-
-    def on_state(self, listener: StateListener) -> None:
-        """Call ``listener(state, reason)`` on every change of connection state."""
-        self._state_listeners.append(listener)
-
-    def on_poll_hint(self, listener: Callable[[bool], None]) -> None:
-        """``listener(config)`` when fresh answers wait: query-migrate, or with ``config`` the
-        capabilities and parameters too (only a replay says so)."""
+    name: str
+    hub: Hub  # its state, observers and event queues (read-only is ``hub.read_only``)
+    traits: Traits
+    timeout: float
 
     def raw_note(self, command: str, arguments: dict[str, Any] | None = None) -> str | None:
         """What sending ``command`` as raw QMP does beyond the command itself (None: nothing)."""
-        return None
 
     def peer_pid(self) -> int | None:
-        """The process id of the QEMU at the other end of a Unix socket (None when unknown)."""
-        client = self._client
-        writer = getattr(client, "_writer", None) if client is not None else None
-        sock = writer.get_extra_info("socket") if writer is not None else None
-        if sock is None or sock.family != socket.AF_UNIX:
-            return None
-        try:
-            pid, _uid, _gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
-                                                                  struct.calcsize("3i")))
-        except OSError:
-            return None
-        return pid or None
+        """The process id of the QEMU at the other end (None when unknown)."""
 
     def now(self) -> tuple[float, float]:
         """(monotonic, unix) time on this session's clock; a replay answers in recorded time."""
-        return time.monotonic(), time.time()
 
     def response_time(self) -> tuple[float, float]:
         """When the answer last returned by ``execute`` was given (a replay: when recorded)."""
-        return self.now()
-
-    def subscribe(self, maxlen: int = 2000) -> EventQueue:
-        """A new bounded queue that receives every event from now on."""
-        queue = EventQueue(maxlen)
-        self._queues.append(queue)
-        return queue
-
-    @property
-    def qemu_version(self) -> str:
-        v = self.greeting.get("QMP", {}).get("version", {}).get("qemu", {})
-        try:
-            return f"{int(v['major'])}.{int(v['minor'])}.{int(v['micro'])}"
-        except (KeyError, TypeError, ValueError):
-            return "unknown"
-
-    # -- lifecycle -------------------------------------------------------
 
     async def connect(self) -> None:
         """First connection; raise EndpointError with a one-line reason when it fails."""
-        self._closing = False
-        self._set_state(ConnState.CONNECTING, None)
-        try:
-            client = await self._open()
-        except EndpointError as e:
-            self._set_state(ConnState.GONE, str(e))
-            raise
-        self._adopt(client)
 
     def drop(self) -> None:
-        """Let go of the monitor at once, without the loop (a hang-up): the socket is closed
-        and no reconnect follows, so QEMU's one monitor is free for the next client."""
-        self._closing = True
-        if self._client is not None:
-            _abort(self._client)
-        if self._forward is not None:
-            self._forward.stop()
+        """Let go at once, without the loop (a hang-up); no reconnect follows."""
 
     async def close(self) -> None:
-        """Disconnect and stop reconnecting."""
-        self._closing = True
-        await self._stop_supervisor()
-        if self._client is not None:
-            await self._discard(self._client)
-            self._client = None
-        if self._forward is not None:
-            self._forward.stop()
-            self._forward = None
-        self._set_state(ConnState.CLOSED, None)
-
-    async def _stop_supervisor(self) -> None:
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._supervisor
-            self._supervisor = None
+        """Disconnect and stop reconnecting (safe to repeat)."""
 
     async def execute(self, command: str, arguments: dict[str, Any] | None = None,
                       timeout: float | None = None) -> Any:
-        """Run one command and return QEMU's ``return`` value.
-
-        Raises ReadOnlyRefused (nothing sent), NotConnected, CommandTimeout, or
-        CommandRejected carrying QEMU's own ``desc``.
-        """
-        if self.read_only and not is_query(command, arguments):
-            raise ReadOnlyRefused(command)
-        if command in self._too_large and time.monotonic() < self._too_large[command][0]:
-            raise AnswerTooLarge(self._oversize(command))
-        client = self._client
-        if client is None or self.state is not ConnState.CONNECTED:
-            why = f" ({self.last_error})" if self.last_error else ""
-            raise NotConnected(f"{self.name} is {self.state.value}{why}")
-        limit = self.timeout if timeout is None else timeout
-        try:
-            return await asyncio.wait_for(client.execute(command, arguments), limit)
-        except ExecuteError as e:
-            raise CommandRejected(command, e.error_class, str(e)) from None
-        except TimeoutError:
-            raise CommandTimeout(f"{command}: no answer from {self.name} in {limit:g} s") from None
-        except (ExecInterruptedError, StateError, ConnectionError, EOFError):
-            raise NotConnected(f"{command}: lost the connection to {self.name}") from None
-
-    # -- internals -------------------------------------------------------
-
-    def _set_state(self, state: ConnState, reason: str | None) -> None:
-        changed = (state, reason) != (self.state, self.last_error)
-        self.state = state
-        if reason is not None or state is ConnState.CONNECTED:
-            self.last_error = reason
-        if changed:
-            for listener in list(self._state_listeners):
-                listener(state, reason)
-
-    def _tap(self, kind: str, msg: Any) -> None:
-        try:
-            data = dict(msg)
-        except (TypeError, ValueError):
-            data = {"raw": clean(str(msg), 200)}
-        if kind == "greeting":
-            self.greeting = data
-        elif kind == "command":
-            self.polls.sent(data)
-            self._last_command = str(data.get("execute", ""))
-        elif kind == "response":
-            overtaken = self.polls.answered(data)
-            if overtaken is not None:
-                self.overtaken = overtaken
-        elif kind == "event":
-            self.polls.event(data)
-            for queue in self._queues:
-                queue.put(data)
-        self._observe(kind, data)
-
-    def _observe(self, kind: str, data: dict[str, Any]) -> None:
-        """Show one message to the taps (the recorder, the controller, the watcher)."""
-        for tap in self._taps:
-            try:
-                tap(kind, data)
-            except Exception as e:  # a broken observer must not break the protocol
-                self.hook_errors += 1
-                self.last_hook_error = f"{type(e).__name__}: {e}"
-
-    def _adopt(self, client: _Client) -> None:
-        self._client = client
-        self.connects += 1
-        self._set_state(ConnState.CONNECTED, None)
-        self._supervisor = asyncio.create_task(self._supervise(client), name=f"qmp-{self.name}")
-
-    async def _address(self) -> str | tuple[str, int]:
-        """Where to connect: the endpoint's own address, or for ssh:// the local end of a
-        forward (started, or started again when ssh went away)."""
-        ep = self.endpoint
-        if ep.kind != "ssh":
-            return ep.address
-        if self._forward is None or not self._forward.alive:
-            self._forward = SshForward(ep.host, ep.path, ep.user, ep.port)
-            try:
-                return await self._forward.start(max(self.greeting_timeout, 1.0))
-            except ForwardError as e:
-                raise EndpointError(f"{ep}: {e}", Unreachable.OTHER) from None
-        return self._forward.local
-
-    async def _forward_said(self) -> str | None:
-        """Why an ssh forward gave no greeting (the remote socket), once ssh said it (it
-        writes that a moment after closing our end)."""
-        for _ in range(20):
-            said = describe(self._forward.errors(), "") if self._forward is not None else ""
-            if said.startswith("the remote socket"):
-                return said
-            await asyncio.sleep(0.05)
-        return None
-
-    async def _open(self) -> _Client:
-        """Connect once; a handshake that went wrong (a first message that is no greeting, or
-        qmp_capabilities answered with something else than success: each seen about once in a
-        thousand fresh lab QEMUs) is tried once more, then reported in QEMU's words."""
-        try:
-            return await self._open_once()
-        except _HandshakeRefused:
-            await asyncio.sleep(0.2)
-        try:
-            return await self._open_once()
-        except _HandshakeRefused as e:
-            raise EndpointError(str(e), Unreachable.NOT_QMP) from None
-
-    async def _open_once(self) -> _Client:
-        ep = self.endpoint
-        if ep.kind == "unix":
-            try:
-                st = os.stat(ep.path)
-            except FileNotFoundError:
-                raise EndpointError(f"{ep}: no such socket", Unreachable.MISSING) from None
-            except PermissionError:
-                raise EndpointError(f"{ep}: permission denied (run as the user QEMU runs as, "
-                                    "or as root)", Unreachable.PERMISSION) from None
-            if not stat.S_ISSOCK(st.st_mode):
-                raise EndpointError(f"{ep}: not a socket", Unreachable.NOT_A_SOCKET)
-        address = await self._address()
-        client = _Client(self.name, self._tap)
-        try:
-            await asyncio.wait_for(client.connect(address), self.greeting_timeout)
-        except TimeoutError:
-            await self._discard(client)
-            if client.last_inbound is not None and "QMP" in client.last_inbound:
-                raise EndpointError(
-                    f"{ep}: QEMU sent its QMP greeting, then did not answer qmp_capabilities within "
-                    f"{self.greeting_timeout:g} s (its monitor is stuck or the machine very busy)",
-                    Unreachable.NO_ANSWER) from None
-            if client.transport_up:
-                raise EndpointError(silent(ep, self.greeting_timeout), Unreachable.SILENT) from None
-            raise EndpointError(f"{ep}: no answer within {self.greeting_timeout:g} s (host down, "
-                                "unreachable, or a firewall dropping the connection)",
-                                Unreachable.NO_ANSWER) from None
-        except ConnectError as e:
-            await self._discard(client)
-            if ep.kind == "ssh" and (said := await self._forward_said()) is not None:
-                raise EndpointError(f"{ep}: {said}", Unreachable.MISSING) from None
-            if isinstance(e.exc, NegotiationError):
-                raise _HandshakeRefused(f"{ep}: QEMU refused the QMP handshake "
-                                        f"({answer(client.last_inbound)})") from None
-            if isinstance(e.exc, GreetingError):  # a first message that is no greeting
-                raise _HandshakeRefused(describe_connect_error(ep, e.exc)[0]) from None
-            raise EndpointError(*describe_connect_error(ep, e.exc)) from None
-        except OSError as e:
-            await self._discard(client)
-            raise EndpointError(*describe_connect_error(ep, e)) from None
-        return client
-
-    async def _discard(self, client: _Client, grace: float = 2.0) -> str | None:
-        """Disconnect a client; return the reason it had failed, if any.
-
-        A QEMU that stopped reading its monitor (stopped, wedged) would hold
-        qemu.qmp's final flush forever; after ``grace`` seconds the transport is
-        aborted, so closing never hangs.
-        """
-        task = asyncio.ensure_future(client.disconnect())
-        task.add_done_callback(_retrieved)  # read here, or never: not a stray traceback at exit
-        done, _ = await asyncio.wait({task}, timeout=grace)
-        if not done:
-            _abort(client)
-            done, _ = await asyncio.wait({task}, timeout=grace)
-        if not done:
-            task.cancel()
-            return f"{self.name} did not let go of the connection"
-        exc = task.exception()  # the root cause of a broken link comes back here
-        return describe_drop(exc) if exc is not None else None
-
-    async def _supervise(self, client: _Client) -> None:
-        while client.runstate is Runstate.RUNNING:
-            await client.runstate_changed()
-        if self._closing:
-            return
-        reason = await self._discard(client) or f"{self.name} closed the connection"
-        if reason == OVERSIZE:  # asked again only after a wait that doubles: no tight loop
-            command = self._last_command or "a command"
-            wait = min(2 * self._too_large.get(command, (0.0, OVERSIZE_WAIT_S / 2))[1], OVERSIZE_MAX_S)
-            self._too_large[command] = (time.monotonic() + wait, wait)
-            reason = self._oversize(command)
-        self._client = None
-        if not self.reconnect:
-            self._set_state(ConnState.GONE, reason)
-            return
-        self._set_state(ConnState.RECONNECTING, reason)
-        delay = 0.2
-        while not self._closing:
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.max_backoff)
-            try:
-                fresh = await self._open()
-            except EndpointError as e:
-                self._set_state(ConnState.GONE if e.kind.nobody_there else ConnState.RECONNECTING,
-                                str(e))
-                continue
-            self._adopt(fresh)
-            return
-
-
-    def _oversize(self, command: str) -> str:
-        wait = self._too_large[command][1]
-        return (f"{command}: QEMU's answer is larger than {READ_LIMIT >> 20} MiB, the most qmigtui "
-                f"reads, and broke the connection; asked again after {wait:g} s")
+        """Run one command and return its ``return`` value; raise ReadOnlyRefused (nothing
+        sent), NotConnected, CommandTimeout, or CommandRejected carrying QEMU's ``desc``."""
 
 
 async def connect_all(sessions: list[Session]) -> list[Session]:
@@ -492,22 +84,3 @@ async def close_all(sessions: list[Session]) -> None:
     """Close every session (each close is safe to repeat)."""
     for session in sessions:
         await session.close()
-
-
-class _HandshakeRefused(Exception):
-    """The greeting or the answer to qmp_capabilities was not what QMP says it is."""
-
-
-def _retrieved(task: asyncio.Future[Any]) -> None:
-    """Mark a finished task's exception as seen (asyncio prints unseen ones at exit)."""
-    if not task.cancelled():
-        task.exception()
-
-
-def _abort(client: _Client) -> None:
-    """Close a client's socket at once (qemu.qmp offers no public abort)."""
-    writer = getattr(client, "_writer", None)
-    if writer is not None:
-        writer.transport.abort()
-
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qmigtui.qmp.endpoint import Endpoint
+from qmigtui.qmp.qmp_session import QmpSession
 from qmigtui.qmp.session import Session
 
 
@@ -15,7 +16,7 @@ def session_for(endpoint: Endpoint, name: str, *, read_only: bool = False, monit
         peer_uri = peer.host if peer is not None and peer.kind == "libvirt" else None
         return LibvirtSession(endpoint.host, endpoint.path, name, read_only=read_only,
                               monitor=monitor, peer_uri=peer_uri)
-    return Session(endpoint, name, read_only=read_only, greeting_timeout=greeting_timeout)
+    return QmpSession(endpoint, name, read_only=read_only, greeting_timeout=greeting_timeout)
 
 
 def pair_problem(source: Endpoint, destination: Endpoint | None) -> str | None:

@@ -78,9 +78,9 @@ class Recorder:
 
     def attach(self, session: Session) -> None:
         name = session.name
-        self._sides[name] = {"endpoint": str(session.endpoint), "qemu": "", "schema": ""}
-        session.add_tap(lambda kind, msg: self._message(name, kind, msg))
-        session.on_state(lambda state, reason: self._state(name, state, reason))
+        self._sides[name] = {"endpoint": session.traits.address, "qemu": "", "schema": ""}
+        session.hub.add_tap(lambda kind, msg: self._message(name, kind, msg))
+        session.hub.on_state(lambda state, reason: self._state(name, state, reason))
 
     # -- taps ---------------------------------------------------------------
 

@@ -1,12 +1,9 @@
 """Replay a recording through sessions that look like live ones to everything above.
 
 A Player walks the recording on a Clock (recorded time, at a speed, pausable,
-able to jump ahead) and hands each entry to its side's ReplaySession: events go
-to the session's event queues, state lines change its connection state, and
-answers become what ``execute`` returns.  ``query-migrate`` answers come back
-in recorded order, each once it is due (the session hints the watcher to poll
-then), so the watcher's history is the one gathered live; other queries
-answer with their latest recorded reply.  A replay is read-only.
+able to jump ahead) and hands each entry to its side's ReplaySession
+(qmp/replay_session.py), which answers as that QEMU did, so the watcher's
+history is the one gathered live.  A replay is read-only.
 """
 
 from __future__ import annotations
@@ -14,188 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import time
-from collections import deque
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from qmigtui import DATA
-from qmigtui.qmp.endpoint import Endpoint, parse_endpoint
-from qmigtui.qmp.errors import CommandRejected, EndpointError, NotConnected, ReadOnlyRefused
-from qmigtui.qmp.poll_order import POLLED, PollOrder
-from qmigtui.qmp.session import ConnState, Session, is_query
+from qmigtui.qmp.replay_session import Clock, ReplaySession
 from qmigtui.record.format import Entry, Reader, RecordingError, last_time, status_events
 
 EXAMPLE = DATA / "examples" / "postcopy-recover.jsonl.gz"
-CONFIG = ("query-migrate-capabilities", "query-migrate-parameters")
-FIRST_ASKED = ("query-qmp-schema", *CONFIG)
-POLL_BACKLOG = 256  # answers kept for a lagging watcher (a jump skips them anyway)
 MAX_LAG = 2.0  # recorded seconds the clock may run ahead of what was delivered
 HANDOFF_WAIT = 0.5  # real seconds the player waits for the watcher to take a due answer
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 100.0, 1000.0)
-
-
-class Clock:
-    """Recorded time as real time goes by: ``speed`` recorded seconds per real second."""
-
-    def __init__(self, start: float, speed: float = 1.0):
-        self.speed = speed
-        self.paused = False
-        self.end = math.inf  # the clock stops here (the recording's last line)
-        self._rec = start
-        self._real = time.monotonic()
-
-    def now(self) -> float:
-        if self.paused:
-            return min(self._rec, self.end)
-        return min(self._rec + (time.monotonic() - self._real) * self.speed, self.end)
-
-    def rebase(self, rec: float) -> None:
-        """Recorded time is ``rec`` now (the player uses it to hold the clock back)."""
-        self._rec, self._real = rec, time.monotonic()
-
-    def set_speed(self, speed: float) -> None:
-        self.rebase(self.now())
-        self.speed = speed
-
-    def pause(self, paused: bool) -> None:
-        self.rebase(self.now())
-        self.paused = paused
-
-
-class ReplaySession(Session):
-    """One side of a recording, answering as that QEMU answered then."""
-
-    def __init__(self, name: str, endpoint: str, clock: Clock):
-        try:
-            ep = parse_endpoint(endpoint)
-        except EndpointError:
-            ep = Endpoint("unix", path=endpoint or name)
-        super().__init__(ep, name, read_only=True, reconnect=False)
-        self.clock = clock
-        self.replay_wall_offset = 0.0  # recorded wall minus recorded monotonic
-        self._answers: dict[str, tuple[Entry, Any]] = {}
-        # due query-migrate answers not yet returned, each with whether it was overtaken
-        self._polled: deque[tuple[Entry, Any, bool]] = deque(maxlen=POLL_BACKLOG)
-        self._last_polled: tuple[Entry, Any, bool] | None = None
-        self._current: tuple[float, float] | None = None
-        self._pending: dict[str, str] = {}
-        self._hints: list[Callable[[bool], None]] = []
-        self.drained = asyncio.Event()  # every due query-migrate answer was taken
-        self.drained.set()
-
-    # -- the Session interface -------------------------------------------------
-
-    async def connect(self) -> None:
-        self._set_state(ConnState.CONNECTED, None)
-
-    async def close(self) -> None:
-        self._set_state(ConnState.CLOSED, None)
-
-    def on_poll_hint(self, listener: Callable[[bool], None]) -> None:
-        self._hints.append(listener)
-
-    def now(self) -> tuple[float, float]:
-        t = self.clock.now()
-        return t, t + self.replay_wall_offset
-
-    def response_time(self) -> tuple[float, float]:
-        return self._current or self.now()
-
-    async def execute(self, command: str, arguments: dict[str, Any] | None = None,
-                      timeout: float | None = None) -> Any:
-        if not is_query(command, arguments):
-            raise ReadOnlyRefused(command)
-        if self.state is not ConnState.CONNECTED:
-            raise NotConnected(f"{self.name} is {self.state.value} (in the recording)")
-        if command == POLLED and (self._polled or self._last_polled):
-            if self._polled:
-                self._last_polled = self._polled.popleft()
-                if self._polled:
-                    self._hint()
-                else:
-                    self.drained.set()
-            assert self._last_polled is not None
-            entry, answer, self.overtaken = self._last_polled
-        elif command in self._answers:
-            entry, answer = self._answers[command]
-        else:
-            raise CommandRejected(command, "GenericError", f"{command} is not in the recording yet")
-        self._current = (entry.t, entry.wall)
-        if isinstance(answer, dict) and "error" in answer:
-            err = answer["error"] if isinstance(answer["error"], dict) else {}
-            raise CommandRejected(command, str(err.get("class", "GenericError")), str(err.get("desc", "")))
-        return answer.get("return") if isinstance(answer, dict) else None
-
-    # -- fed by the player --------------------------------------------------------
-
-    def feed(self, entry: Entry) -> None:
-        msg = entry.msg
-        if entry.kind == "greeting":
-            self.greeting = msg
-        elif entry.kind == "command":
-            self._pending[str(msg.get("id"))] = str(msg.get("execute", "?"))
-            self.polls.sent(msg)
-        elif entry.kind == "response":
-            command = self._pending.pop(str(msg.get("id")), None)
-            if command == POLLED:
-                self._polled.append((entry, msg, bool(self.polls.answered(msg))))
-                self.drained.clear()
-                self._hint()
-            elif command is not None:
-                asked_again = command in self._answers
-                self._answers[command] = (entry, msg)
-                if command in CONFIG or (command in FIRST_ASKED and not asked_again):
-                    self._hint(config=True)  # what the watcher reads on connecting, or re-reads
-        elif entry.kind == "event":
-            # answers from before the event that nobody took are stale now: a late poll must
-            # not take the status back behind what the event announced
-            self._polled.clear()
-            self.drained.set()
-            self._tap("event", msg)
-        elif entry.kind == "state":
-            state = msg.get("state")
-            if state == ConnState.CLOSED.value:
-                return  # the recorder's own end, not something QEMU did
-            with contextlib.suppress(ValueError):
-                self._set_state(ConnState(str(state)), msg.get("reason"))
-
-    def rewind(self) -> None:
-        """Back to the start of the recording: nothing answered, nothing pending."""
-        self._answers.clear()
-        self._polled.clear()
-        self._pending.clear()
-        self._last_polled = self._current = None
-        self.polls = PollOrder()
-        for queue in self._queues:
-            queue.clear()
-        self.drained.set()
-        self._set_state(ConnState.CONNECTED, None)
-
-    def skip_polls(self) -> None:
-        """After a jump: only the latest query-migrate answer is worth returning."""
-        while len(self._polled) > 1:
-            self._polled.popleft()
-
-    async def taken(self, timeout: float) -> None:
-        """Wait (a little) until the watcher took the due answers and events: it then sees
-        them in the recorded order, one published snapshot each, whatever the speed."""
-        if self.state is ConnState.CONNECTED and not self.drained.is_set():
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.drained.wait(), timeout)
-        for _ in range(200):
-            if not any(len(q) for q in self._queues):
-                break
-            await asyncio.sleep(0)
-        for _ in range(3):  # the watcher publishes on the next loop turns
-            await asyncio.sleep(0)
-
-    def _hint(self, config: bool = False) -> None:
-        for hint in self._hints:
-            hint(config)
-
-
-
 class Player:
     """Walks a recording in recorded time and feeds the ReplaySessions."""
 

@@ -16,7 +16,7 @@ import math
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -43,9 +43,9 @@ class Side:
     def __init__(self, session: Session, capacity: int):
         self.session = session
         self.history = History(capacity)
-        self.state = SideState(session.name, str(session.endpoint), session.state)
+        self.state = SideState(session.name, session.traits.address, session.hub.state)
         self.schema: Schema | None = None
-        self.queue: EventQueue = session.subscribe()
+        self.queue: EventQueue = session.hub.subscribe()
         self.poll_now = asyncio.Event()
         self.config_stale = True
         self.config_read = -math.inf  # monotonic time of the last read of the configuration
@@ -56,7 +56,7 @@ class Side:
 class Watcher:
     """Owns the sessions of one migration (source, and destination when given)."""
 
-    def __init__(self, sessions: list[Session], interval: float = 1.0, *,
+    def __init__(self, sessions: Sequence[Session], interval: float = 1.0, *,
                  history_capacity: int = 7200, max_events: int = 1000, lab: bool = False):
         if not sessions:
             raise ValueError("at least one endpoint is needed")
@@ -76,13 +76,13 @@ class Watcher:
         self._forecaster = Forecaster()
         self.snapshot = self._make_snapshot()
         for side in self.sides.values():
-            side.session.on_state(self._state_listener(side))
-            side.session.on_poll_hint(self._hint_listener(side.state.name))
-            side.session.add_tap(self._command_listener(side))
+            side.session.hub.on_state(self._state_listener(side))
+            side.session.hub.on_poll_hint(self._hint_listener(side.state.name))
+            side.session.hub.add_tap(self._command_listener(side))
 
     @property
     def read_only(self) -> bool:
-        return any(s.session.read_only for s in self.sides.values())
+        return any(s.session.hub.read_only for s in self.sides.values())
 
     def session(self, name: str) -> Session:
         return self.sides[name].session
@@ -114,7 +114,7 @@ class Watcher:
         self._generation += 1
         for name, side in self.sides.items():
             side.history = History(side.history.capacity)
-            side.state = SideState(name, str(side.session.endpoint), side.session.state)
+            side.state = SideState(name, side.session.traits.address, side.session.hub.state)
             side.config_stale, side.config_read = True, -math.inf
             side.ours.clear()
             side.last_answer = (math.nan, math.nan)
@@ -168,7 +168,7 @@ class Watcher:
     async def _poll_loop(self, side: Side) -> None:
         while not self._stopping:
             side.poll_now.clear()  # before polling: a hint that comes during the poll is kept
-            if side.session.state is ConnState.CONNECTED:
+            if side.session.hub.state is ConnState.CONNECTED:
                 await self._poll(side)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(side.poll_now.wait(), self._until_tick())
@@ -192,9 +192,9 @@ class Watcher:
                 s = side.schema
                 side.state = replace(side.state, kvm=await _kvm(session))
                 side.state = replace(
-                    side.state, qemu_version=session.qemu_version,
-                    via=session.via,
-                    limits=tuple(session.missing),
+                    side.state, qemu_version=session.hub.qemu_version,
+                    via=session.traits.via,
+                    limits=tuple(session.hub.missing),
                     supported_commands=frozenset(s.commands),
                     capability_features={c: s.capability_features(c) for c in s.capabilities},
                     parameter_features={p: s.parameter_features(p) for p in s.parameters},
@@ -227,7 +227,7 @@ class Watcher:
         if stamp == side.last_answer:  # a replay repeating an answer: nothing new to show
             return
         side.last_answer = stamp
-        if session.overtaken:
+        if session.hub.overtaken:
             # QEMU made this answer before the state an event announced meanwhile: shown, it
             # would step the state back; the event asked for another poll, which follows
             return

@@ -14,7 +14,7 @@ import pytest
 from qmigtui.control.ops import ControlError, Controller
 from qmigtui.model.recovery import RecoveryAddresses
 from qmigtui.qmp.endpoint import parse_endpoint
-from qmigtui.qmp.session import Session
+from qmigtui.qmp.qmp_session import QmpSession
 from qmigtui.watch.watcher import Watcher
 from tests.control.test_rules import expected
 from tests.fakeqmp import FakeQmp, watcher_reply
@@ -63,7 +63,7 @@ async def pair(tmp_path: Any, source: Side, destination: Side | None = None
             continue
         fake = await FakeQmp(str(tmp_path / f"{name}.sock"), script).start()
         fakes.append(fake)
-        session = Session(parse_endpoint(fake.path), name)
+        session = QmpSession(parse_endpoint(fake.path), name)
         await session.connect()
         sessions.append(session)
     watcher = Watcher(sessions, interval=0.1)

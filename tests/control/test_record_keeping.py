@@ -20,7 +20,7 @@ from qmigtui.control.ops import Controller
 from qmigtui.control.outcomes import ControlError, NoAnswer, NotAllowed, Refused
 from qmigtui.control.tools import Tools
 from qmigtui.qmp.endpoint import parse_endpoint
-from qmigtui.qmp.session import Session
+from qmigtui.qmp.qmp_session import QmpSession
 from qmigtui.record.recorder import Recorder
 from qmigtui.watch import watcher as watcher_module
 from qmigtui.watch.watcher import Watcher
@@ -61,7 +61,7 @@ class Settable:
 async def watched(tmp_path: Path, qemu: Settable, timeout: float = 5.0,
                   log: AuditLog | None = None) -> AsyncIterator[Controller]:
     fake = await FakeQmp(str(tmp_path / "qmp.sock"), qemu).start()
-    session = Session(parse_endpoint(fake.path), "source", timeout=timeout)
+    session = QmpSession(parse_endpoint(fake.path), "source", timeout=timeout)
     await session.connect()
     watcher = Watcher([session], interval=0.1)
     await watcher.start()
@@ -105,7 +105,7 @@ async def test_a_refusal_is_typed_with_qemus_own_words_and_audited(tmp_path):
 async def test_read_only_refuses_before_sending_in_one_wording(tmp_path):
     qemu = Settable()
     async with watched(tmp_path, qemu) as controller:
-        controller.watcher.session("source").read_only = True
+        controller.watcher.session("source").hub.read_only = True
         for change in (controller.set_parameter("source", "downtime-limit", "700"),
                        controller.set_capability("source", "xbzrle", True),
                        controller.set_dirty_limit(10)):
@@ -146,7 +146,7 @@ async def test_audit_log_and_recording_are_private_and_hide_secrets(tmp_path):
     recorder = Recorder(recording)
     qemu = Settable()
     fake = await FakeQmp(str(tmp_path / "qmp.sock"), qemu).start()
-    session = Session(parse_endpoint(fake.path), "source")
+    session = QmpSession(parse_endpoint(fake.path), "source")
     recorder.attach(session)
     await session.connect()
     watcher = Watcher([session], interval=0.1)
@@ -184,7 +184,7 @@ async def test_a_recording_on_a_full_disk_says_so(tmp_path):
     recorder = Recorder("/dev/full", append=True)
     qemu = Settable()
     fake = await FakeQmp(str(tmp_path / "qmp.sock"), qemu).start()
-    session = Session(parse_endpoint(fake.path), "source")
+    session = QmpSession(parse_endpoint(fake.path), "source")
     recorder.attach(session)
     try:
         await session.connect()

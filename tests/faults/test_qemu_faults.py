@@ -84,12 +84,12 @@ async def test_kill_9_at_each_phase_is_shown_and_nothing_gathered_is_lost(make_r
 async def test_qemu_restarted_on_the_same_socket_is_reconnected_and_said_so(make_rig):
     rig = await make_rig(QUICK, interval=0.2)
     states: list[tuple[str, str | None]] = []
-    rig.source.on_state(lambda st, why: states.append((st.value, why)))
+    rig.source.hub.on_state(lambda st, why: states.append((st.value, why)))
     rig.lab.kill("source")
     await wait_for(lambda: rig.watcher.snapshot.source.connection != "connected", 10, "lost")
     rig.lab.restart("source")
     await wait_for(lambda: rig.watcher.snapshot.source.connection == "connected"
-                   and rig.source.connects == 2, 20, "reconnected to the new QEMU")
+                   and rig.source.hub.connects == 2, 20, "reconnected to the new QEMU")
     assert any(st in ("reconnecting", "gone") and why for st, why in states)
     await wait_for(lambda: rig.watcher.snapshot.source.info is not None
                    and rig.watcher.snapshot.source.error is None, 10, "polling again")

@@ -106,7 +106,7 @@ async def test_destination_killed_mid_migration_fails_source_and_session_survive
     await wait_for(lambda: _is(rig.source, "failed"), 30, "source failed")
     info = parse_record("MigrationInfo", await rig.source.execute("query-migrate"))
     assert info.text("error-desc")
-    await wait_for(lambda: rig.destination.state in (ConnState.GONE, ConnState.RECONNECTING), 10,
+    await wait_for(lambda: rig.destination.hub.state in (ConnState.GONE, ConnState.RECONNECTING), 10,
                    "destination reported lost")
     snap = await wait_for(lambda: rig.watcher.snapshot.source.status == "failed"
                           and rig.watcher.snapshot, 10, "watcher saw failed")
@@ -122,7 +122,7 @@ async def test_read_only_refuses_every_mutating_migration_command_of_the_schema(
     from qmigtui.qmp.schema import load_schema
     schema = await load_schema(rig.source)
     sent: list[str] = []
-    rig.source.add_tap(lambda kind, msg: sent.append(msg.get("execute")) if kind == "command" else None)
+    rig.source.hub.add_tap(lambda kind, msg: sent.append(msg.get("execute")) if kind == "command" else None)
     mutating = [c for c in qapi_spec.COMMANDS if not c.startswith("query-") and schema.has(c)]
     assert "migrate" in mutating and "migrate-set-parameters" in mutating
     for command in mutating:
@@ -143,7 +143,7 @@ async def test_schema_of_this_qemu_knows_what_it_lacks(make_rig):
     assert "completed" in schema.statuses and "postcopy-paused" in schema.statuses
     assert schema.has("migrate-recover") and schema.has("query-migrate")
     assert "deprecated" in schema.parameter_features("compress-level")
-    if rig.source.qemu_version.startswith("7.2"):
+    if rig.source.hub.qemu_version.startswith("7.2"):
         assert "switchover-ack" not in schema.capabilities
         assert "dirty-limit" not in schema.capabilities
         assert schema.command_arg("migrate", "channels") is None

@@ -152,8 +152,8 @@ async def test_read_only_connection_degrades_and_changes_nothing(libvirt_hosts):
     session = LibvirtSession(src.uri, domain, "source", read_only=True, peer_uri=dst.uri)
     await session.connect()
     try:
-        assert session.state is ConnState.CONNECTED
-        assert any("QEMU's own events" in m for m in session.missing)
+        assert session.hub.state is ConnState.CONNECTED
+        assert any("QEMU's own events" in m for m in session.hub.missing)
         assert (await session.execute("query-migrate"))["status"] == "none"
         with pytest.raises(ReadOnlyRefused):
             await session.execute("migrate", {"uri": "tcp:127.0.0.1:1"})
@@ -248,7 +248,7 @@ async def test_a_remote_libvirt_over_qemu_ssh_through_a_real_sshd(libvirt_hosts,
         await session.connect()
         try:
             assert (await session.execute("query-migrate"))["status"] == "none"
-            assert session.qemu_version.count(".") == 2
+            assert session.hub.qemu_version.count(".") == 2
         finally:
             await session.close()
     finally:

@@ -12,8 +12,8 @@ from qmigtui.control import measure
 from qmigtui.control.outcomes import ControlError
 from qmigtui.control.tools import Tools
 from qmigtui.lab.pair import LabConfig
+from qmigtui.model.commands import is_query
 from qmigtui.qmp.errors import ReadOnlyRefused
-from qmigtui.qmp.session import is_query
 from qmigtui.ui.console_pane import ConsolePane
 from qmigtui.ui.tools_pane import ResultView, ToolsPane
 from tests.helpers import wait_for
@@ -69,7 +69,7 @@ async def test_snapshot_save_load_delete_are_followed_as_jobs_to_concluded(make_
     rig = await make_rig(LabConfig(mem_mib=64, working_set_mib=8, dirty_rate_mib_s=2, disk_mib=64))
     tools = Tools(rig.controller)
     seen: list[str] = []
-    rig.source.add_tap(lambda kind, msg: seen.append(msg["data"]["status"])
+    rig.source.hub.add_tap(lambda kind, msg: seen.append(msg["data"]["status"])
                        if kind == "event" and msg.get("event") == "JOB_STATUS_CHANGE" else None)
     for command, job in (("snapshot-save", "s1"), ("snapshot-load", "l1"), ("snapshot-delete", "d1")):
         args = {"job-id": job, "tag": "qmigtui-test", "devices": ["disk0"]}
@@ -87,7 +87,7 @@ async def test_snapshot_save_load_delete_are_followed_as_jobs_to_concluded(make_
 async def test_console_completes_from_the_schema_and_refuses_a_mistyped_argument(lab_app):
     async with lab_app() as (app, pilot, backend):
         sent: list[str] = []
-        backend.watcher.session("source").add_tap(
+        backend.watcher.session("source").hub.add_tap(
             lambda kind, msg: sent.append(msg["execute"]) if kind == "command"
             and not is_query(msg["execute"]) else None)
         await pilot.press("7")
@@ -116,7 +116,7 @@ async def test_console_asks_before_hmp_and_exec_and_read_only_lets_only_info_thr
     marker = tmp_path / "ran"
     async with lab_app() as (app, pilot, backend):
         sent: list[dict] = []
-        backend.watcher.session("source").add_tap(
+        backend.watcher.session("source").hub.add_tap(
             lambda kind, msg: sent.append(msg) if kind == "command"
             and msg["execute"] in ("human-monitor-command", "migrate") else None)
         await pilot.press("7")

@@ -52,7 +52,7 @@ async def test_status_pane_follows_a_real_migration_to_completed(lab_app):
 async def test_cancel_key_asks_then_cancels_and_a_second_press_sends_nothing(lab_app):
     async with lab_app(SLOW) as (app, pilot, backend):
         cancels: list[str] = []
-        backend.watcher.session("source").add_tap(
+        backend.watcher.session("source").hub.add_tap(
             lambda kind, msg: cancels.append(msg["execute"])
             if kind == "command" and msg["execute"] == "migrate_cancel" else None)
         await start_by_keys(app, pilot)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qmigtui.control import audit
-from qmigtui.qmp.session import is_query
+from qmigtui.model.commands import is_query
 from qmigtui.ui.config_panes import CapabilitiesPane, ParametersPane
 from tests.helpers import wait_for
 from tests.ui.test_app_on_lab import SLOW, start_by_keys
@@ -13,7 +13,7 @@ async def test_each_action_writes_one_audit_line_with_qemus_answer(lab_app):
     async with lab_app(SLOW) as (app, pilot, backend):
         wire: list[tuple[str, str]] = []  # mutating commands as they left for QEMU
         for name, side in backend.watcher.sides.items():
-            side.session.add_tap(lambda kind, msg, name=name: wire.append((name, msg["execute"]))
+            side.session.hub.add_tap(lambda kind, msg, name=name: wire.append((name, msg["execute"]))
                                  if kind == "command" and not is_query(msg["execute"], msg.get("arguments"))
                                  else None)
         log = backend.audit.path
@@ -52,4 +52,4 @@ async def test_each_action_writes_one_audit_line_with_qemus_answer(lab_app):
         assert refused["answer"].startswith("error: ") and "migration" in refused["answer"].lower()
         assert all(e["answer"] == "ok" for i, e in enumerate(entries) if i != 3)
         assert entries[0]["arguments"] == {"downtime-limit": 400}
-        assert entries[2]["endpoint"] == str(backend.watcher.session("source").endpoint)
+        assert entries[2]["endpoint"] == backend.watcher.session("source").traits.address

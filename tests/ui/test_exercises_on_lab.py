@@ -45,7 +45,7 @@ async def test_recover_passes_and_a_paused_postcopy_cannot_be_cancelled(lab_app)
     async with lab_app(exercise="recover") as (app, pilot, backend):
         await staged(app)
         sent: list[str] = []
-        backend.watcher.session("source").add_tap(
+        backend.watcher.session("source").hub.add_tap(
             lambda kind, msg: sent.append(msg["execute"]) if kind == "command" else None)
         await pilot.press("x")  # no cancel in postcopy: QEMU 10 refuses it, 7.2 lost the guest
         await pilot.pause(0.5)

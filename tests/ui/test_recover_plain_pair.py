@@ -65,7 +65,7 @@ async def test_a_postcopy_paused_on_a_plain_pair_recovers_with_the_prefilled_add
             assert listen.endswith(f":{port}") and "PORT" not in listen and "HOST" not in listen
             sent: list[tuple[str, dict]] = []
             for side in ("source", "destination"):
-                app.desk.backend.watcher.session(side).add_tap(
+                app.desk.backend.watcher.session(side).hub.add_tap(
                     lambda kind, msg, side=side: sent.append((side, msg))
                     if kind == "command" and msg["execute"] in ("migrate", "migrate-recover") else None)
             await pilot.press("enter")

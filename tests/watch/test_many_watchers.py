@@ -7,8 +7,8 @@ import time
 from typing import Any
 
 from qmigtui.qmp.endpoint import parse_endpoint
+from qmigtui.qmp.qmp_session import QmpSession
 from qmigtui.qmp.schema import load_schema
-from qmigtui.qmp.session import Session
 from qmigtui.watch import watcher as watching
 from qmigtui.watch.watcher import Watcher
 from tests.fakeqmp import FakeQmp, watcher_reply
@@ -30,7 +30,7 @@ async def test_a_fleet_draws_every_state_before_reading_schemas_and_shares_equal
     watchers = []
     try:
         for peer in peers:
-            session = Session(parse_endpoint(peer.path), "source")
+            session = QmpSession(parse_endpoint(peer.path), "source")
             await session.connect()
             w = Watcher([session], 1.0)
             await w.start()

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from qmigtui.qmp.endpoint import parse_endpoint
-from qmigtui.qmp.session import Session
+from qmigtui.qmp.qmp_session import QmpSession
 from qmigtui.watch.watcher import Watcher
 from tests.fakeqmp import FakeQmp, watcher_reply
 from tests.helpers import wait_for
@@ -41,7 +41,7 @@ class StaleAnswer:
 async def test_an_answer_older_than_an_announced_state_does_not_step_the_state_back(tmp_path):
     script = StaleAnswer()
     fake = await FakeQmp(str(tmp_path / "q.sock"), script).start()
-    session = Session(parse_endpoint(fake.path), "source")
+    session = QmpSession(parse_endpoint(fake.path), "source")
     await session.connect()
     watcher = Watcher([session], interval=0.2)
     seen: list[str] = []
@@ -75,7 +75,7 @@ async def test_both_sides_poll_on_one_clock_even_after_an_event_moved_one(tmp_pa
     scripts = {"source": Clocked(), "destination": Clocked()}
     fakes = {name: await FakeQmp(str(tmp_path / f"{name}.sock"), script).start()
              for name, script in scripts.items()}
-    sessions = [Session(parse_endpoint(fake.path), name) for name, fake in fakes.items()]
+    sessions = [QmpSession(parse_endpoint(fake.path), name) for name, fake in fakes.items()]
     for session in sessions:
         await session.connect()
     watcher = Watcher(sessions, interval=0.2)
