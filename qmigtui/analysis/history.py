@@ -13,13 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from qmigtui.model.records import Record
+from qmigtui.model.record_paths import InfoPath
+from qmigtui.model.records import InfoRecord, Record
 
 NAN = float("nan")
 
 # Series kept per sample: name -> dotted path in MigrationInfo (None: filled by the sampler;
 # several: the first one present).
-FIELDS: dict[str, str | tuple[str, ...] | None] = {
+FIELDS: dict[str, InfoPath | tuple[InfoPath, ...] | None] = {
     "t": None,  # monotonic seconds
     "wall": None,  # unix seconds
     "transferred": "ram.transferred",
@@ -56,7 +57,7 @@ class Sample:
     status: str
 
     @classmethod
-    def from_info(cls, t: float, wall: float, info: Record) -> Sample:
+    def from_info(cls, t: float, wall: float, info: InfoRecord) -> Sample:
         values = {"t": t, "wall": wall}
         for name, path in FIELDS.items():
             if path is not None:

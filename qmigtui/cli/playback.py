@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 from qmigtui.desk.opening import open_replay
 from qmigtui.model import units
+from qmigtui.model.record_paths import InfoPath
 from qmigtui.watch.snapshot import Snapshot
 
 
@@ -24,12 +25,14 @@ class Played(NamedTuple):
 def final_numbers(snap: Snapshot) -> dict[str, dict[str, Any]]:
     """Per side: status and the totals a migration ends with."""
     out: dict[str, dict[str, Any]] = {}
+    totals: tuple[tuple[str, InfoPath], ...] = (
+        ("transferred", "ram.transferred"), ("remaining", "ram.remaining"),
+        ("total-time", "total-time"), ("downtime", "downtime"))
     for side in snap.sides:
         info = side.info
         out[side.name] = {"status": side.status} | {
             key: info.number(path) if info is not None else None
-            for key, path in (("transferred", "ram.transferred"), ("remaining", "ram.remaining"),
-                              ("total-time", "total-time"), ("downtime", "downtime"))}
+            for key, path in totals}
     return out
 
 

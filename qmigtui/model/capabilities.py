@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from qmigtui.model.records import Record
+from qmigtui.model.records import CapabilityRecord
 
 DESCRIPTIONS: dict[str, str] = {
     "xbzrle": "Send only the changed bytes of pages resent often (needs xbzrle-cache-size).",
@@ -82,7 +82,7 @@ def check_change(capability: str, state: bool, current: Mapping[str, bool],
     return [p for p in problems if capability in p]
 
 
-def capabilities_of(statuses: Iterable[Record]) -> dict[str, bool]:
+def capabilities_of(statuses: Iterable[CapabilityRecord]) -> dict[str, bool]:
     """query-migrate-capabilities, parsed, as name -> on (entries without a name left out)."""
     out: dict[str, bool] = {}
     for status in statuses:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qmigtui.model.records import Record
+from qmigtui.model.records import InfoRecord
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def member_info(path: str) -> MemberInfo:
     return MemberInfo(unit, "", new=True)
 
 
-def remaining(info: Record) -> float | None:
+def remaining(info: InfoRecord) -> float | None:
     """What is left to send: QEMU 11.1's top-level ``remaining`` (RAM and device state, VFIO
     included) where it gives it, else the RAM's."""
     top = info.number("remaining")

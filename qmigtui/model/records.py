@@ -13,10 +13,20 @@ import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Literal, TypeVar, overload
 
 from qmigtui.model import qapi_extra, qapi_spec
+from qmigtui.model.record_paths import (
+    AddressPath,
+    CapabilityPath,
+    DirtyRatePath,
+    DirtyRateVcpuPath,
+    InfoPath,
+    ParametersPath,
+)
 from qmigtui.model.text import clean
+
+K = TypeVar("K", bound=str)  # the member paths of a record's struct (record_paths.py)
 
 STRUCTS: dict[str, Any] = {**qapi_spec.STRUCTS, **qapi_extra.STRUCTS}
 ENUMS: dict[str, Any] = {**qapi_spec.ENUMS, **qapi_extra.ENUMS}
@@ -100,12 +110,13 @@ class ParseError(ValueError):
 
 
 @dataclass(frozen=True)
-class Record:
+class Record(Generic[K]):
     """A parsed struct: checked members, plus what did not fit.
 
     Members read through typed getters (``info.text("status")``,
     ``info.number("ram.remaining")``): a member that is absent or of another type
-    reads as None, so nothing a peer sends reaches the caller with a wrong type.
+    reads as None, so nothing a peer sends reaches the caller with a wrong type. A record of
+    a struct the project reads is a ``Record[ItsPaths]``: mypy checks each path read.
     """
 
     type_name: str
@@ -129,42 +140,42 @@ class Record:
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
 
-    def text(self, key: str) -> str | None:
+    def text(self, key: K) -> str | None:
         """A string member, or None (absent, or not a string)."""
         value = self.path(key)
         return value if isinstance(value, str) else None
 
-    def number(self, key: str) -> float | None:
+    def number(self, key: K) -> float | None:
         """A number member (an int stays an int), or None; ``key`` may be dotted."""
         value = self.path(key)
         return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
-    def flag(self, key: str) -> bool | None:
+    def flag(self, key: K) -> bool | None:
         value = self.path(key)
         return value if isinstance(value, bool) else None
 
-    def child(self, key: str) -> Record | None:
+    def child(self, key: K) -> Record[Any] | None:
         """A nested struct member, or None."""
         value = self.path(key)
         return value if isinstance(value, Record) else None
 
-    def children(self, key: str) -> list[Record]:
+    def children(self, key: K) -> list[Record[Any]]:
         """A list-of-structs member (empty when absent)."""
         value = self.path(key)
         return [v for v in value if isinstance(v, Record)] if isinstance(value, list) else []
 
-    def numbers(self, key: str) -> list[float]:
+    def numbers(self, key: K) -> list[float]:
         """A list-of-numbers member (empty when absent; items of another type left out)."""
         value = self.path(key)
         return [v for v in value if isinstance(v, (int, float)) and not isinstance(v, bool)] \
             if isinstance(value, list) else []
 
-    def texts(self, key: str) -> list[str]:
+    def texts(self, key: K) -> list[str]:
         """A list-of-strings member (empty when absent)."""
         value = self.path(key)
         return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
-    def path(self, dotted: str) -> Any:
+    def path(self, dotted: K) -> Any:
         """``info.path("ram.transferred")``: a nested member, or None."""
         node: Any = self
         for part in dotted.split("."):
@@ -240,7 +251,29 @@ def parse_value(qtype: Any, value: Any, types: Types = SHIPPED) -> Any:
     raise ParseError(f"unknown type {qtype}")
 
 
-def parse_record(type_name: str, data: Any, types: Types = SHIPPED) -> Record:
+InfoRecord = Record[InfoPath]
+ParametersRecord = Record[ParametersPath]
+CapabilityRecord = Record[CapabilityPath]
+AddressRecord = Record[AddressPath]
+DirtyRateRecord = Record[DirtyRatePath]
+DirtyRateVcpuRecord = Record[DirtyRateVcpuPath]
+
+
+@overload
+def parse_record(type_name: Literal["MigrationInfo"], data: Any, types: Types = ...) -> InfoRecord: ...
+@overload
+def parse_record(type_name: Literal["MigrationParameters"], data: Any,
+                 types: Types = ...) -> ParametersRecord: ...
+@overload
+def parse_record(type_name: Literal["MigrationCapabilityStatus"], data: Any,
+                 types: Types = ...) -> CapabilityRecord: ...
+@overload
+def parse_record(type_name: Literal["SocketAddress"], data: Any, types: Types = ...) -> AddressRecord: ...
+@overload
+def parse_record(type_name: Literal["DirtyRateInfo"], data: Any, types: Types = ...) -> DirtyRateRecord: ...
+@overload
+def parse_record(type_name: str, data: Any, types: Types = ...) -> Record[Any]: ...
+def parse_record(type_name: str, data: Any, types: Types = SHIPPED) -> Record[Any]:
     """Parse a reply object into a Record of ``type_name``; never raises."""
     if not isinstance(data, dict):
         return Record(type_name, {}, {}, {"": f"expected an object ({type_name}), got {_kind(data)}"})
@@ -269,7 +302,11 @@ def parse_record(type_name: str, data: Any, types: Types = SHIPPED) -> Record:
     return Record(type_name, values, extra, errors, tuple(missing))
 
 
-def parse_list(type_name: str, data: Any) -> list[Record]:
+@overload
+def parse_list(type_name: Literal["MigrationCapabilityStatus"], data: Any) -> list[CapabilityRecord]: ...
+@overload
+def parse_list(type_name: str, data: Any) -> list[Record[Any]]: ...
+def parse_list(type_name: str, data: Any) -> list[Record[Any]]:
     """Parse a reply that is a list of ``type_name``; a non-list gives one error record."""
     if not isinstance(data, list):
         return [parse_record(type_name, data)]

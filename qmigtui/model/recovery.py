@@ -14,7 +14,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
-from qmigtui.model.records import Record
+from qmigtui.model.records import AddressRecord
 
 PLACEHOLDERS = ("DEST-HOST", "HOST", "PORT")
 WILDCARDS = ("0.0.0.0", "::", "[::]", "")
@@ -29,7 +29,7 @@ class RecoveryAddresses:
     connect: str = ""
 
 
-def address_uri(address: Record) -> str | None:
+def address_uri(address: AddressRecord) -> str | None:
     """A SocketAddress from query-migrate as a migration URI (tcp:HOST:PORT, unix:PATH, …)."""
     kind = address.text("type")
     if kind == "inet":
@@ -49,7 +49,7 @@ def _split_tcp(uri: str) -> tuple[str, str] | None:
     return (m.group(1), m.group(2)) if m else None
 
 
-def suggest(destination_addresses: list[Record], source_uri: str | None) -> RecoveryAddresses:
+def suggest(destination_addresses: list[AddressRecord], source_uri: str | None) -> RecoveryAddresses:
     """Prefill both steps from what is known: the destination's listening address (as QEMU
     reports it) and the URI the source was started with."""
     listen = next((u for u in map(address_uri, destination_addresses) if u), None)

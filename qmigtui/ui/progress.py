@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qmigtui.model.members import remaining as left_to_send
-from qmigtui.model.records import Record
+from qmigtui.model.records import InfoRecord
 from qmigtui.model.states import IN_POSTCOPY
 
 
@@ -28,7 +28,7 @@ class ProgressTracker:
     phase: tuple[str, int] = ("", 0)
     start_remaining: float = 0.0
 
-    def update(self, info: Record | None) -> Progress:
+    def update(self, info: InfoRecord | None) -> Progress:
         if info is None or info.child("ram") is None:
             return Progress(self.best, "")
         total, remaining = info.number("ram.total") or 0, left_to_send(info)

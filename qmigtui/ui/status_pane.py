@@ -16,7 +16,8 @@ from qmigtui.analysis.history import HistoryView
 from qmigtui.analysis.verdict import ENDED, Forecast, Verdict
 from qmigtui.model import units
 from qmigtui.model.members import latency_buckets, remaining
-from qmigtui.model.records import Record
+from qmigtui.model.record_paths import InfoPath
+from qmigtui.model.records import InfoRecord
 from qmigtui.model.states import IN_POSTCOPY, paused_on_purpose
 from qmigtui.ui.forecast_view import verdict_text
 from qmigtui.ui.forecast_words import default_key, eta_text, reasons, remedy_label
@@ -275,7 +276,7 @@ class StatusPane(Pane, VerticalScroll):
             lines.append(Text.assemble("  ", ("e", "bold reverse"), " why", style="dim"))
         return lines
 
-    def _rows(self, info: Record, history: HistoryView | None) -> list[tuple[str, str]]:
+    def _rows(self, info: InfoRecord, history: HistoryView | None) -> list[tuple[str, str]]:
         """Label and value of every number that matters, read through typed getters: a
         member of the wrong type (or absent) reads as missing, never as a crash."""
         rows: list[tuple[str, str]] = []
@@ -317,8 +318,10 @@ class StatusPane(Pane, VerticalScroll):
                 rows.append(("page requests", f"{asked:.0f}/s"))
         if num("cpu-throttle-percentage") is not None:
             rows.append(("cpu throttle", f"{num('cpu-throttle-percentage')} %"))
-        for key, label in (("dirty-limit-throttle-time-per-round", "dirty-limit/round"),
-                           ("dirty-limit-ring-full-time", "ring full")):
+        limits: tuple[tuple[InfoPath, str], ...] = (
+            ("dirty-limit-throttle-time-per-round", "dirty-limit/round"),
+            ("dirty-limit-ring-full-time", "ring full"))
+        for key, label in limits:
             if num(key) is not None:
                 rows.append((label, f"{num(key)} us"))
         requests = num("ram.postcopy-requests")

@@ -8,7 +8,7 @@ from typing import Any
 
 from qmigtui.analysis.history import HistoryView
 from qmigtui.analysis.verdict import Forecast
-from qmigtui.model.records import Record
+from qmigtui.model.records import InfoRecord, ParametersRecord
 from qmigtui.model.states import TERMINAL, Status
 from qmigtui.qmp.session import ConnState
 
@@ -59,9 +59,9 @@ class SideState:
     connection: ConnState  # connected / reconnecting / gone / connecting / closed
     reason: str | None = None
     qemu_version: str = ""
-    info: Record | None = None
+    info: InfoRecord | None = None
     capabilities: dict[str, bool] = field(default_factory=dict)
-    parameters: Record | None = None
+    parameters: ParametersRecord | None = None
     supported_commands: frozenset[str] = frozenset()
     capability_features: dict[str, tuple[str, ...]] = field(default_factory=dict)
     parameter_features: dict[str, tuple[str, ...]] = field(default_factory=dict)

@@ -22,7 +22,7 @@ from typing import Any
 
 from qmigtui.analysis.history import History, Sample
 from qmigtui.model.capabilities import capabilities_of
-from qmigtui.model.records import SHIPPED, Record, Types, parse_list, parse_record
+from qmigtui.model.records import SHIPPED, InfoRecord, Types, parse_list, parse_record
 from qmigtui.model.states import RECOVERING
 from qmigtui.qmp.errors import AnswerTooLarge, QmpError
 from qmigtui.qmp.schema import Schema, load_schema
@@ -370,7 +370,7 @@ async def _kvm(session: Session) -> bool | None:
     return bool(reply.get("enabled")) if isinstance(reply, dict) else None
 
 
-def _new_migration(history: History, info: Record) -> bool:
+def _new_migration(history: History, info: InfoRecord) -> bool:
     """Whether an answer after an ended (or not yet begun) state starts another migration: it
     is in setup, or its counters started again.  A destination that reported none in the
     middle of its incoming migration, with the counters going on, keeps its history."""
