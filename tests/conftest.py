@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from qmigtui.lab.pair import LabConfig, default_qemu, qemu_available
+from qmigtui.lab.binary import default_qemu, qemu_available
+from qmigtui.lab.pair import LabConfig
 
 QEMU_FIXTURES = {"need_qemu", "make_rig", "lab_app", "need_linux_guest", "bare_qemu", "libvirt_hosts"}
 
@@ -68,7 +69,7 @@ def bare_qemu(need_qemu: None, tmp_path: Path) -> Iterator[str]:
     """A real QEMU with no machine, only its QMP monitor on a unix socket; yields the path."""
     import time
 
-    from qmigtui.lab.pair import firmware_dirs
+    from qmigtui.lab.binary import firmware_dirs
     path = tmp_path / "bare-qmp.sock"
     qemu = subprocess.Popen([default_qemu(), *(a for d in firmware_dirs(default_qemu()) for a in ("-L", d)),
                              "-machine", "none", "-nodefaults", "-display", "none",

@@ -25,8 +25,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from qmigtui.lab.binary import default_qemu
 from qmigtui.lab.guest import write_image
-from qmigtui.lab.pair import default_qemu
 from qmigtui.qmp import children
 
 ROOT = Path(__file__).resolve().parents[1]

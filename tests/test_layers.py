@@ -94,3 +94,19 @@ def test_no_part_of_the_app_is_a_stub_for_another():
              for n in ast.walk(ast.parse(p.read_text()))
              if isinstance(n, ast.Raise) and "NotImplementedError" in ast.dump(n)]
     assert not stubs, stubs
+
+
+def test_no_module_over_400_lines_and_no_function_over_60():
+    """Small modules named for what they hold, small functions (generated tables aside)."""
+    big = []
+    for path in sorted((ROOT / "qmigtui").rglob("*.py")):
+        text = path.read_text()
+        if "do not edit" in text[:400]:
+            continue
+        if text.count("\n") > 400:
+            big.append(f"{path.relative_to(ROOT)}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno \
+                    and node.end_lineno - node.lineno + 1 > 60:
+                big.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert not big, big

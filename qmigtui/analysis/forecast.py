@@ -15,7 +15,8 @@ from dataclasses import replace
 
 from qmigtui.analysis.footprint import Footprint, simulate
 from qmigtui.analysis.history import HistoryView
-from qmigtui.analysis.run import PassStart, Run
+from qmigtui.analysis.postcopy_outlook import postcopy_forecast
+from qmigtui.analysis.run import FINISH_S, MIN_BANDWIDTH, MiB, PassStart, Run, round_up
 from qmigtui.analysis.stall import stalled_pass
 from qmigtui.analysis.verdict import (
     Advice,
@@ -34,16 +35,9 @@ FLAT = 0.9  # a pass start at 90 % or more of the previous one is no real headwa
 AGREE = 1.5  # two pass starts whose dirty rates differ by more than this do not agree
 SHORT_WINDOW_S = 2.0  # a measuring window no longer than this sees a rate, not a hot set
 BURST = 2.5  # dirty rates this many times apart: the guest writes in bursts
-MIN_BANDWIDTH = 1024.0  # bytes/s under which nothing is really moving
 STILL_S = 3.0  # seconds of samples without progress before that is called a stall
-MiB = 1 << 20
 ZERO_SHARE_MAX = 0.95  # at most this share of what is left counted as zero pages
 PAGE = 4096  # bytes of a target page (x86)
-POSTCOPY_WINDOW_S = 5.0  # seconds of postcopy its rate is taken over
-# a postcopy page fault that waits this long on average stalls the guest visibly (a fault
-# served over a healthy link takes tens to hundreds of microseconds)
-HURTING_FAULT_NS = 5_000_000
-FINISH_S = 0.4  # seconds from the last pass to "completed": device state, the last syncs
 
 
 def forecast(history: HistoryView | None, ctx: Context) -> Forecast:
@@ -74,7 +68,7 @@ def forecast(history: HistoryView | None, ctx: Context) -> Forecast:
         return Forecast(Verdict.GATHERING, Cause.GATHERING,
                         advice=(_cancel(),) if status != "setup" else ())
     if status.postcopy or status == "postcopy-device":
-        return _postcopy(run, ctx)
+        return postcopy_forecast(run, ctx)
     return _precopy(run, ctx)
 
 
@@ -155,16 +149,9 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
     if stuck or not outlook.converges:
         out = _not_converging(ctx, fp, bw, remaining, starts, throttle, facts, stuck, measured)
         return replace(out, wants_measurement=wants, wants_zero_scan=scan)
-    # unknown zero pages: any of what is left may be zero; a sample of 256 pages is ±6 %
-    low_send = (remaining * (1 - ZERO_SHARE_MAX) if math.isnan(zeros) else
-                remaining * (1 - min(ZERO_SHARE_MAX, zeros + 0.06))) if first_pass else to_send
-    high_send = remaining * (1 - max(0.0, zeros - 0.06)) if first_pass and math.isfinite(zeros) else remaining
-    low = simulate(low_send, elapsed, bw_high if bw_high > bw else bw * 1.1, threshold, fp.scaled(0.9))
-    # a one-second page-sampling reads whole MB/s from a sample: up to a quarter low
-    high = simulate(high_send, elapsed, bw_low if 0 < bw_low < bw else bw * 0.9, threshold,
-                    fp.scaled(1.3 if measured else 1.5))
     down = outlook.final_bytes / bw
     eta = outlook.seconds + down + FINISH_S
+    eta_low, eta_high = _eta_range(eta, facts, first_pass, elapsed, fp, measured)
     if first_pass:
         verdict = Verdict.FIRST_PASS
     elif _passes_agree(starts):
@@ -173,12 +160,29 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
         verdict = Verdict.ESTIMATING
     facts = replace(facts, passes_to_go=outlook.passes, switchover_in_s=outlook.seconds,
                     one_pass_only=verdict is Verdict.ESTIMATING)
-    return Forecast(verdict, Cause.SWITCHOVER_IN, facts, eta=eta,
-                    eta_low=min(eta, low.seconds + low.final_bytes / bw) if low.converges else eta,
-                    eta_high=(max(eta, high.seconds + high.final_bytes / bw + 2 * FINISH_S)
-                              if high.converges else math.inf),
+    return Forecast(verdict, Cause.SWITCHOVER_IN, facts, eta=eta, eta_low=eta_low, eta_high=eta_high,
                     switchover_in=outlook.seconds, downtime_ms=down * 1000, downtime_limit_ms=limit,
                     advice=(_cancel(),), wants_measurement=wants, wants_zero_scan=scan)
+
+
+def _eta_range(eta: float, facts: Facts, first_pass: bool, elapsed: float, fp: Footprint,
+               measured: bool) -> tuple[float, float]:
+    """The ETA's range: the migration again with what is left, the link and the dirty rate
+    at the ends of what the readings allow."""
+    remaining, zeros, bw = facts.remaining, facts.zeros_left, facts.bandwidth
+    bw_low, bw_high, threshold = facts.bandwidth_low, facts.bandwidth_high, facts.switchover_below
+    to_send = facts.to_send if math.isfinite(zeros) else remaining
+    # unknown zero pages: any of what is left may be zero; a sample of 256 pages is ±6 %
+    low_send = (remaining * (1 - ZERO_SHARE_MAX) if math.isnan(zeros) else
+                remaining * (1 - min(ZERO_SHARE_MAX, zeros + 0.06))) if first_pass else to_send
+    high_send = remaining * (1 - max(0.0, zeros - 0.06)) if first_pass and math.isfinite(zeros) else remaining
+    low = simulate(low_send, elapsed, bw_high if bw_high > bw else bw * 1.1, threshold, fp.scaled(0.9))
+    # a one-second page-sampling reads whole MB/s from a sample: up to a quarter low
+    high = simulate(high_send, elapsed, bw_low if 0 < bw_low < bw else bw * 0.9, threshold,
+                    fp.scaled(1.3 if measured else 1.5))
+    eta_low = min(eta, low.seconds + low.final_bytes / bw) if low.converges else eta
+    eta_high = max(eta, high.seconds + high.final_bytes / bw + 2 * FINISH_S) if high.converges else math.inf
+    return eta_low, eta_high
 
 
 def _zeros_left(run: Run, share: float) -> float:
@@ -280,7 +284,7 @@ def _remedies(ctx: Context, fp: Footprint, bw: float, need_ms: float, measured: 
     if need_ms > ctx.downtime_limit_ms:
         out.append(Advice(AdviceAction.SET_PARAMETER, "downtime-limit", f"{int(need_ms)}ms", need_ms))
     cap = ctx.max_bandwidth
-    target = _round_up(fp.rate * 1.5, MiB)
+    target = round_up(fp.rate * 1.5, MiB)
     if not math.isnan(cap) and cap > 0 and bw >= 0.8 * cap and target > cap:
         out.append(Advice(AdviceAction.SET_PARAMETER, "max-bandwidth", units.format_size_input(target),
                           float(target), uncertain=not measured))
@@ -291,12 +295,8 @@ def _remedies(ctx: Context, fp: Footprint, bw: float, need_ms: float, measured: 
     return tuple(out)
 
 
-def _round_up(value: float, step: float) -> int:
-    return int(math.ceil(value / step) * step)
-
-
 def _round_up_ms(ms: float) -> float:
-    return float(_round_up(ms, 100 if ms < 2000 else 500))
+    return float(round_up(ms, 100 if ms < 2000 else 500))
 
 
 def _cancel() -> Advice:
@@ -322,7 +322,7 @@ def preflight(ctx: Context) -> Forecast:
     threshold = cap * ctx.downtime_limit_ms / 1000
     if fp.rate < NOT_CONVERGING_RATIO * cap or fp.cap <= threshold:
         return Forecast(Verdict.PREFLIGHT, Cause.PREFLIGHT_CONVERGES, facts)
-    target = _round_up(fp.rate * 1.5, MiB)
+    target = round_up(fp.rate * 1.5, MiB)
     advice = [Advice(AdviceAction.SET_PARAMETER, "max-bandwidth", units.format_size_input(target),
                      float(target))]
     for cap_name in ("postcopy-ram", "auto-converge", "dirty-limit"):
@@ -332,59 +332,6 @@ def preflight(ctx: Context) -> Forecast:
 
 
 # -- postcopy -------------------------------------------------------------------------
-
-
-def _postcopy_rate(run: Run) -> float:
-    """Bytes/s that ``remaining`` falls at since the switch to postcopy (over the last few
-    seconds of it): the background stream and the pages the destination asked for, without
-    the precopy rate before the switch, which a window across it would mix in."""
-    t, rem = run.col("t"), run.col("remaining")
-    statuses = run.statuses
-    first = next((i for i in range(len(statuses) - 1, -1, -1)
-                  if not statuses[i].startswith("postcopy")), -1) + 1
-    if first >= len(t) - 1:  # announced by an event, not polled yet: no postcopy sample
-        return math.nan
-    k = first
-    while k < len(t) - 1 and t[-1] - t[k] > POSTCOPY_WINDOW_S:
-        k += 1
-    dt = t[-1] - t[k]
-    if dt < 0.5 or not (math.isfinite(rem[k]) and math.isfinite(rem[-1])):
-        return math.nan
-    return max(0.0, (rem[k] - rem[-1]) / dt)
-
-
-def _postcopy(run: Run, ctx: Context) -> Forecast:
-    bw, _, _ = run.bandwidth()
-    rate = _postcopy_rate(run)
-    cap = ctx.max_postcopy_bandwidth
-    if math.isnan(rate):  # just switched: the cap postcopy runs at, else the link's rate
-        rate = cap if cap > 0 else bw
-    remaining = run.last("remaining")
-    t, req = run.col("t"), run.col("postcopy_requests")
-    k = max(0, len(t) - 6)
-    dt = t[-1] - t[k]
-    req_rate = (req[-1] - req[k]) / dt if dt > 0 and not math.isnan(req[-1] - req[k]) else math.nan
-    hurts = ctx.fault_latency_ns >= HURTING_FAULT_NS  # False for nan
-    facts = Facts(remaining=remaining, postcopy_rate=rate,
-                  max_postcopy_bandwidth=cap if cap > 0 else math.nan, page_request_rate=req_rate,
-                  blocktime_ms=ctx.blocktime_ms, fault_wait_ns=ctx.fault_latency_ns)
-    if math.isnan(rate) or rate < MIN_BANDWIDTH or math.isnan(remaining):
-        return Forecast(Verdict.POSTCOPY, Cause.POSTCOPY_IDLE, facts, advice=(Advice(AdviceAction.PAUSE),))
-    eta = remaining / rate + FINISH_S
-    # no faster than half again the rate seen (page requests come on top of the cap, and the
-    # last pages go at once); the end keeps the finishing time: the range never shrinks to a point
-    fast = min(1.5 * rate, 1.5 * cap) if cap > 0 else 1.5 * rate
-    slow = 0.6 * rate
-    advice = (_more_postcopy_bandwidth(cap),) if hurts and cap > 0 else ()  # else healthy: nothing
-    return Forecast(Verdict.POSTCOPY, Cause.POSTCOPY_LEFT, facts, eta=eta,
-                    eta_low=min(eta, remaining / max(fast, rate)), eta_high=remaining / slow + 3 * FINISH_S,
-                    advice=advice, hurting=hurts)
-
-
-def _more_postcopy_bandwidth(cap: float) -> Advice:
-    target = _round_up(2 * cap, MiB)
-    return Advice(AdviceAction.SET_PARAMETER, "max-postcopy-bandwidth", units.format_size_input(target),
-                  float(target))
 
 
 def _paused(status: str, ctx: Context) -> Forecast:

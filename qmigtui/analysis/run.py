@@ -11,6 +11,13 @@ from qmigtui.analysis.history import HistoryView
 
 WINDOW_S = 5.0  # bandwidth is measured over this much of the latest history
 PAGE = 4096.0
+MiB = 1 << 20
+MIN_BANDWIDTH = 1024.0  # bytes/s under which nothing is really moving
+FINISH_S = 0.4  # seconds from the last pass to "completed": device state, the last syncs
+
+
+def round_up(value: float, step: float) -> int:
+    return int(math.ceil(value / step) * step)
 
 
 def _finite(v: float) -> bool:

@@ -11,6 +11,14 @@ from typing import NoReturn
 EXIT_USAGE = 2
 
 
+def fail(message: str) -> int:
+    """One line on standard error, exit status 2; what the user typed in it (a URI, a domain
+    name) is shown stripped of escapes and newlines, as anything untrusted is."""
+    from qmigtui.model.text import clean
+    print(f"qmigtui: {clean(message)}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (``qmigtui: …``) and exit status 2."""
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import functools
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from qmigtui.lab import linux_image
+from qmigtui.lab.binary import aux_ram_share, default_qemu, firmware_dirs, qemu_available
 from qmigtui.lab.guest import write_image
 from qmigtui.lab.linux_image import READY
+from qmigtui.lab.relay_control import send_relay_command
 from qmigtui.lab.workloads import DEFAULT as DEFAULT_WORKLOAD
 from qmigtui.lab.workloads import WORKLOADS
 from qmigtui.qmp import children
@@ -75,41 +75,6 @@ class LabConfig:
             raise LabError(f"--disk {self.disk_mib}: out of range 0..65536 MiB")
         if self.disk_mib and shutil.which("qemu-img") is None:
             raise LabError("--disk needs qemu-img: install qemu-utils")
-
-
-QEMU_ENV = "QMIGTUI_QEMU"  # the QEMU binary the lab (and so the tests) start
-
-
-def default_qemu() -> str:
-    """``$QMIGTUI_QEMU`` when set (another QEMU than the system's), else qemu-system-x86_64."""
-    return os.environ.get(QEMU_ENV) or "qemu-system-x86_64"
-
-
-def qemu_available(binary: str | None = None) -> bool:
-    return shutil.which(binary or default_qemu()) is not None
-
-
-@functools.cache
-def aux_ram_share(binary: str) -> bool:
-    """Whether this QEMU's pc machine has the aux-ram-share option (what cpr modes need)."""
-    try:
-        out = subprocess.run([binary, "-machine", "pc,help"], capture_output=True, text=True,
-                             timeout=20).stdout
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return "aux-ram-share" in out
-
-
-def firmware_dirs(binary: str) -> list[str]:
-    """``-L`` directories for a QEMU unpacked outside /usr (PREFIX/bin/qemu-…): its own
-    PREFIX/share/qemu and PREFIX/share/seabios, which it would not look in by itself."""
-    found = shutil.which(binary)
-    if found is None:
-        return []
-    prefix = Path(found).resolve().parent.parent
-    if prefix == Path("/usr"):
-        return []
-    return [str(d) for d in (prefix / "share" / "qemu", prefix / "share" / "seabios") if d.is_dir()]
 
 
 class Lab:
@@ -360,22 +325,6 @@ class Lab:
             if time.monotonic() > deadline:
                 raise LabError(f"the {role} QEMU did not open its QMP socket in {timeout:g} s")
             time.sleep(0.02)
-
-
-def send_relay_command(control_path: str, command: str, timeout: float = 2.0) -> str:
-    """Send one control command to a running relay and return its reply."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(timeout)
-        s.connect(control_path)
-        s.sendall(command.encode() + b"\n")
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    return data.decode(errors="replace").strip()
-
 
 
 def remove_stale_dirs() -> None:

@@ -144,24 +144,7 @@ def parse_input(name: str, text: str, live_type: str | None = None) -> Any:
         except json.JSONDecodeError as e:
             raise ValueError(f"{name}: not valid JSON ({e.msg} at column {e.colno})") from None
     if isinstance(qtype, list):
-        try:
-            value = json.loads(text or "[]")
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{name}: not valid JSON ({e.msg} at column {e.colno})") from None
-        try:
-            parsed = parse_value(qtype, value)
-        except ParseError as e:
-            raise ValueError(f"{name}: {e}") from None
-        for i, node in enumerate(parsed):
-            if not isinstance(node, Record):
-                continue
-            problems = node.all_errors() | {m: "missing" for m in node.missing}
-            if problems:
-                where, what = next(iter(problems.items()))
-                raise ValueError(f"{name}: item {i + 1}: {where}: {what}")
-        if name == "block-bitmap-mapping":
-            _check_bitmap_mapping(name, value)
-        return value
+        return _parse_list(name, qtype, text)
     if qtype == "bool":
         lowered = text.lower()
         if lowered in ("on", "true", "yes", "1"):
@@ -185,6 +168,28 @@ def parse_input(name: str, text: str, live_type: str | None = None) -> Any:
             raise ValueError(f"{name}: {value} is out of range {lo}..{hi}")
         return value
     raise ValueError(f"{name}: cannot edit values of type {qtype}")
+
+
+def _parse_list(name: str, qtype: list[Any], text: str) -> Any:
+    """A list parameter typed as JSON, each item checked against its struct."""
+    try:
+        value = json.loads(text or "[]")
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{name}: not valid JSON ({e.msg} at column {e.colno})") from None
+    try:
+        parsed = parse_value(qtype, value)
+    except ParseError as e:
+        raise ValueError(f"{name}: {e}") from None
+    for i, node in enumerate(parsed):
+        if not isinstance(node, Record):
+            continue
+        problems = node.all_errors() | {m: "missing" for m in node.missing}
+        if problems:
+            where, what = next(iter(problems.items()))
+            raise ValueError(f"{name}: item {i + 1}: {where}: {what}")
+    if name == "block-bitmap-mapping":
+        _check_bitmap_mapping(name, value)
+    return value
 
 
 def _parse_number(name: str, unit: str, text: str) -> int:

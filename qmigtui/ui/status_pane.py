@@ -225,7 +225,14 @@ class StatusPane(Pane, VerticalScroll):
         if forecast is not None and forecast.verdict not in ENDED and forecast.verdict is not Verdict.IDLE:
             lines.extend(self._forecast_lines(forecast))
         lines.extend(columns(self._rows(info, history), self.scrollable_content_region.width))
+        lines += self._notes(side, info, events)
+        return Text("\n").join([*lines, Text("")])
+
+    def _notes(self, side: SideState, info: InfoRecord, events: tuple[EventLine, ...]) -> list[Text]:
+        """What stops or slows the migration, in QEMU's words, and the members not known."""
         wide = self.scrollable_content_region.width
+        lines: list[Text] = []
+        status = side.status
         blocked = info.texts("blocked-reasons")
         if blocked:
             lines += hanging("blocked: ", "; ".join(blocked), "bold", wide)
@@ -253,7 +260,7 @@ class StatusPane(Pane, VerticalScroll):
         if info.extra:
             lines += hanging("other: ", ", ".join(f"{k}={v}" for k, v in info.extra.items()),
                              "dim", wide)
-        return Text("\n").join([*lines, Text("")])
+        return lines
 
     def _forecast_lines(self, f: Forecast) -> list[Text]:
         """Verdict, ETA and the first remedy (e: the reasoning, a: do the remedy)."""
@@ -284,20 +291,7 @@ class StatusPane(Pane, VerticalScroll):
         status = info.text("status") or "none"
         in_postcopy, ended = status in IN_POSTCOPY, status in ("completed", "cancelled", "failed")
         if info.child("ram") is not None:
-            rows += [("transferred", units.format_bytes(num("ram.transferred"))),
-                     ("remaining", units.format_bytes(remaining(info))),
-                     ("total", units.format_bytes(num("ram.total")))]
-            enough = history is not None and len(history) > 1
-            measured = history.throughput(last=3)[-1] if history is not None and enough else math.nan
-            mbps = num("ram.mbps")
-            rows.append(("throughput", units.format_rate(mbps * 1e6 / 8) if mbps is not None else "-"))
-            if not math.isnan(measured):
-                rows.append(("measured", _mib_s(measured)))
-            page = num("ram.page-size") or 4096
-            dirty_pages = num("ram.dirty-pages-rate")
-            if dirty_pages is not None and not in_postcopy and not ended:  # precopy's numbers
-                rows.append(("dirty rate", units.format_rate(dirty_pages * page)))
-                rows.append(("dirty pages", f"{units.format_count(dirty_pages)}/s"))
+            rows += _ram_rows(info, history, precopy=not in_postcopy and not ended)
         total_ms = num("total-time")
         if total_ms is None and ended and history is not None and len(history):
             last = history.latest("total_time")  # QEMU drops it after a cancel: the last one seen
@@ -324,16 +318,7 @@ class StatusPane(Pane, VerticalScroll):
         for key, label in limits:
             if num(key) is not None:
                 rows.append((label, f"{num(key)} us"))
-        requests = num("ram.postcopy-requests")
-        if info.child("ram") is not None and (requests or (info.text("status") or "").startswith("postcopy")):
-            rows.append(("pc requests", str(requests or 0)))
-        if num("postcopy-blocktime") is not None:
-            rows.append(("blocktime", units.format_ms(num("postcopy-blocktime"))))
-        if num("postcopy-latency") is not None:  # 10.1+: the mean wait of a page fault
-            rows.append(("fault wait", units.format_ns(num("postcopy-latency"))))
-        vcpus = info.numbers("postcopy-vcpu-latency")
-        if vcpus:
-            rows.append(("worst vCPU wait", units.format_ns(max(vcpus))))
+        rows += _postcopy_rows(info)
         addrs = info.children("socket-address")
         if addrs:
             addr = addrs[0]
@@ -343,3 +328,40 @@ class StatusPane(Pane, VerticalScroll):
         if info.child("xbzrle-cache") is not None:
             rows.append(("xbzrle miss", f"{(num('xbzrle-cache.cache-miss-rate') or 0) * 100:.1f} %"))
         return rows
+
+
+def _ram_rows(info: InfoRecord, history: HistoryView | None, precopy: bool) -> list[tuple[str, str]]:
+    """What was sent, what is left, and how fast; the dirty rate while precopy runs."""
+    num = info.number
+    rows = [("transferred", units.format_bytes(num("ram.transferred"))),
+            ("remaining", units.format_bytes(remaining(info))),
+            ("total", units.format_bytes(num("ram.total")))]
+    enough = history is not None and len(history) > 1
+    measured = history.throughput(last=3)[-1] if history is not None and enough else math.nan
+    mbps = num("ram.mbps")
+    rows.append(("throughput", units.format_rate(mbps * 1e6 / 8) if mbps is not None else "-"))
+    if not math.isnan(measured):
+        rows.append(("measured", _mib_s(measured)))
+    page = num("ram.page-size") or 4096
+    dirty_pages = num("ram.dirty-pages-rate")
+    if dirty_pages is not None and precopy:
+        rows.append(("dirty rate", units.format_rate(dirty_pages * page)))
+        rows.append(("dirty pages", f"{units.format_count(dirty_pages)}/s"))
+    return rows
+
+
+def _postcopy_rows(info: InfoRecord) -> list[tuple[str, str]]:
+    """Page requests, blocktime and fault waits: how much postcopy stalls the guest."""
+    num = info.number
+    rows: list[tuple[str, str]] = []
+    requests = num("ram.postcopy-requests")
+    if info.child("ram") is not None and (requests or (info.text("status") or "").startswith("postcopy")):
+        rows.append(("pc requests", str(requests or 0)))
+    if num("postcopy-blocktime") is not None:
+        rows.append(("blocktime", units.format_ms(num("postcopy-blocktime"))))
+    if num("postcopy-latency") is not None:  # 10.1+: the mean wait of a page fault
+        rows.append(("fault wait", units.format_ns(num("postcopy-latency"))))
+    vcpus = info.numbers("postcopy-vcpu-latency")
+    if vcpus:
+        rows.append(("worst vCPU wait", units.format_ns(max(vcpus))))
+    return rows

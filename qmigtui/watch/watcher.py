@@ -22,13 +22,13 @@ from typing import Any
 
 from qmigtui.analysis.history import History, Sample
 from qmigtui.model.capabilities import capabilities_of
-from qmigtui.model.records import SHIPPED, InfoRecord, Types, parse_list, parse_record
-from qmigtui.model.states import RECOVERING
+from qmigtui.model.records import SHIPPED, Types, parse_list, parse_record
 from qmigtui.qmp.errors import AnswerTooLarge, QmpError
 from qmigtui.qmp.schema import Schema, load_schema
 from qmigtui.qmp.session import ConnState, EventQueue, Session
 from qmigtui.watch.context import Forecaster
 from qmigtui.watch.snapshot import TERMINAL, DirtyRate, EventLine, SideState, Snapshot, ZeroShare
+from qmigtui.watch.turns import new_migration, pause_still_asked
 
 Listener = Callable[[Snapshot], None]
 SCHEMA_AFTER_S = 0.5  # with many watchers (a fleet): each one's first schema read after this
@@ -234,7 +234,7 @@ class Watcher:
         info = parse_record("MigrationInfo", raw, _types(side, "query-migrate", "MigrationInfo"))
         previous = side.state.status
         status = info.text("status")
-        if previous in TERMINAL and status not in TERMINAL and _new_migration(side.history, info):
+        if previous in TERMINAL and status not in TERMINAL and new_migration(side.history, info):
             side.history.clear()  # a new migration: a new history
             side.state = replace(side.state, passes=0)
         now, wall = stamp
@@ -242,7 +242,7 @@ class Watcher:
             side.history.append(Sample.from_info(now, wall, info))
         side.state = replace(side.state, info=info, error=None, polled=now,
                              problem=side.state.problem if side.schema is None else None,
-                             pause_asked=_pause_still_asked(side.state.pause_asked, status))
+                             pause_asked=pause_still_asked(side.state.pause_asked, status))
         self._publish()
 
     async def _read_config(self, side: Side) -> None:
@@ -295,7 +295,7 @@ class Watcher:
         values["status"] = status[:64]
         base = info if info is not None else parse_record("MigrationInfo", {})
         side.state = replace(side.state, info=replace(base, values=values),
-                             pause_asked=_pause_still_asked(side.state.pause_asked, status))
+                             pause_asked=pause_still_asked(side.state.pause_asked, status))
 
     def _command_listener(self, side: Side) -> Callable[[str, dict[str, Any]], None]:
         """A migrate-pause sent to this side (from any key, the console or a browser) makes its
@@ -368,24 +368,6 @@ async def _kvm(session: Session) -> bool | None:
     except QmpError:
         return None
     return bool(reply.get("enabled")) if isinstance(reply, dict) else None
-
-
-def _new_migration(history: History, info: InfoRecord) -> bool:
-    """Whether an answer after an ended (or not yet begun) state starts another migration: it
-    is in setup, or its counters started again.  A destination that reported none in the
-    middle of its incoming migration, with the counters going on, keeps its history."""
-    if not len(history):
-        return False
-    if info.text("status") == "setup":
-        return True
-    sent = info.number("ram.transferred")
-    return sent is None or sent < history.latest("transferred")
-
-
-def _pause_still_asked(asked: bool, status: str | None) -> bool:
-    """A migrate-pause stays the reason of a pause until a recovery starts or the migration
-    ends (a poll just after the command may still say postcopy-active)."""
-    return asked and status not in (*RECOVERING, *TERMINAL)
 
 
 def _qemu_time(raw: dict[str, Any]) -> float:

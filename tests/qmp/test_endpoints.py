@@ -193,7 +193,7 @@ async def test_status_prints_every_member_and_json(tmp_path):
 
 
 async def test_monitor_checks_a_reachable_endpoint_and_lets_it_go(tmp_path):
-    from qmigtui.cli.main import check_endpoints
+    from qmigtui.cli.status import check_endpoints
     fake = await FakeQmp(str(tmp_path / "q.sock")).start()
     try:
         await check_endpoints([("source", str(tmp_path / "q.sock"))], read_only=True)
