@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -33,7 +33,26 @@ def fleet_parser() -> argparse.ArgumentParser:
     return p
 
 
-def run_fleet(ns: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class FleetOptions:
+    """What the fleet view is started with, from ``qmigtui fleet`` or from several sources
+    given to ``qmigtui`` itself."""
+
+    sources: list[str]
+    interval: float | None = None
+    read_only: bool = False
+    config: str | None = None
+    theme: str | None = None
+    audit_log: str | None = None
+    no_audit: bool = False
+    dest_connect: str | None = None
+
+    @classmethod
+    def parse(cls, args: list[str]) -> FleetOptions:
+        return cls(**vars(fleet_parser().parse_args(args)))
+
+
+def run_fleet(ns: FleetOptions) -> int:
     from qmigtui.cli import config as configuration
     from qmigtui.cli.run_app import run
     from qmigtui.control.audit import AuditLog
@@ -46,7 +65,7 @@ def run_fleet(ns: argparse.Namespace) -> int:
     try:
         cfg = configuration.load(Path(ns.config) if ns.config else None)
         sources = expand(_libvirt_domains(ns.sources), cfg.connections)
-        if getattr(ns, "dest_connect", None):
+        if ns.dest_connect:
             sources = [replace(s, destination=f"libvirt:{ns.dest_connect}#{s.name}")
                        if s.source.startswith("libvirt:") and not s.destination else s for s in sources]
         for src in sources:

@@ -37,8 +37,8 @@ def _run_serve(ns: argparse.Namespace) -> int:
 
 
 def _fleet(args: list[str]) -> int:
-    from qmigtui.cli.fleet import fleet_parser, run_fleet
-    return run_fleet(fleet_parser().parse_args(args))
+    from qmigtui.cli.fleet import FleetOptions, run_fleet
+    return run_fleet(FleetOptions.parse(args))
 
 
 COMMANDS: dict[str, Callable[[list[str]], int]] = {  # qmigtui NAME ...; anything else: a source
@@ -165,11 +165,9 @@ def _run_monitor(ns: argparse.Namespace) -> int:
         if ns.dest or ns.record:
             return _fail("--dest and --record go with one source; for many, name their pairs "
                          "in the configuration")
-        from qmigtui.cli.fleet import run_fleet
-        return run_fleet(argparse.Namespace(sources=ns.source, interval=ns.interval,
-                                            read_only=ns.read_only, config=ns.config,
-                                            theme=ns.theme, audit_log=ns.audit_log,
-                                            no_audit=ns.no_audit))
+        from qmigtui.cli.fleet import FleetOptions, run_fleet
+        return run_fleet(FleetOptions(ns.source, ns.interval, ns.read_only, ns.config, ns.theme,
+                                      ns.audit_log, ns.no_audit))
     try:
         warnings = apply_config(ns)
     except ValueError as e:
