@@ -68,10 +68,10 @@ async def measure(rounds: int, size: tuple[int, int]) -> tuple[list[float], list
             await until(lambda: app.snapshot.source.status == "cancelled", 20, "cancelled")
             # a destination whose incoming migration was cancelled exits: bring a fresh one
             dst = app.desk.backend.watcher.session("destination")
-            before = dst.connects
+            before = dst.hub.connects
             await asyncio.sleep(0.3)  # the bench must not hold the loop while a state is drawn
             await asyncio.to_thread(app.desk.backend.rig.lab.restart, "destination")
-            await until(lambda d=dst, b=before: d.connects > b and app.snapshot.destination.connected,
+            await until(lambda d=dst, b=before: d.hub.connects > b and app.snapshot.destination.connected,
                         30, "the new destination")
             await asyncio.sleep(0.3)
         session = app.desk.backend.watcher.session("source")

@@ -116,7 +116,7 @@ async def test_capability_toggle_and_parameter_edit_reach_qemu(lab_app):
         params = app.query_one(ParametersPane)
         params.move_cursor(row=params.get_row_index("downtime-limit"))
         sent = []
-        src.add_tap(lambda kind, msg: sent.append(msg.get("execute")) if kind == "command" else None)
+        src.hub.add_tap(lambda kind, msg: sent.append(msg.get("execute")) if kind == "command" else None)
         await pilot.press("enter")
         await wait_for(lambda: app.screen.__class__.__name__ == "EditParameter", 5, "editor")
         await pilot.press("ctrl+a", "ctrl+k", *"9000s", "enter")  # out of range: refused inline
@@ -198,7 +198,7 @@ async def test_read_only_greys_out_every_action_and_sends_nothing(lab_app):
     async with lab_app(read_only=True) as (app, pilot, backend):
         src = backend.watcher.session("source")
         sent = []
-        src.add_tap(lambda kind, msg: sent.append(msg.get("execute")) if kind == "command" else None)
+        src.hub.add_tap(lambda kind, msg: sent.append(msg.get("execute")) if kind == "command" else None)
         for action in ("migrate", "postcopy", "pause", "recover", "continue", "cancel"):
             assert app.check_action(action, ()) is None
         await pilot.press("m", "x", "p", "z", "r", "n")
