@@ -110,3 +110,23 @@ def test_no_module_over_400_lines_and_no_function_over_60():
                     and node.end_lineno - node.lineno + 1 > 60:
                 big.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
     assert not big, big
+
+
+def test_each_key_is_declared_by_the_part_of_the_app_that_handles_it():
+    """No key list in one place and its handler in another: the class that binds a key
+    defines its action (Textual's own quit aside), and says when it applies."""
+    from textual.actions import parse as parse_action
+    from textual.app import App
+
+    from qmigtui.ui.app import MigrationApp
+    from qmigtui.ui.app_base import AppBase, declared
+    elsewhere = []
+    for cls in MigrationApp.__mro__:
+        if not issubclass(cls, AppBase):
+            continue
+        for binding in declared(cls):
+            action = parse_action(binding.action)[1]
+            if f"action_{action}" not in cls.__dict__ and not hasattr(App, f"action_{action}"):
+                elsewhere.append(f"{cls.__name__} binds {binding.key} to {action}")
+    assert not elsewhere, elsewhere
+    assert "check_action" not in MigrationApp.__dict__

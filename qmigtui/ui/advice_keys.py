@@ -6,9 +6,12 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from textual.binding import Binding
+
 from qmigtui.analysis.verdict import Advice, AdviceAction, Forecast, Verdict
 from qmigtui.desk.facade import Desk
 from qmigtui.model import parameters as parammodel
+from qmigtui.ui.app_base import actions_of
 from qmigtui.ui.dialogs import Confirm
 from qmigtui.ui.forecast_view import ForecastView
 from qmigtui.ui.forecast_words import explain, remedy_label, remedy_why
@@ -28,6 +31,18 @@ def sent_json(desk: Desk, advice: Advice) -> str:
 
 class AdviceKeys(MigrationKeys):
     """The forecast's keys: e (why), a (the first remedy), D (measure the dirty rate)."""
+
+    BINDINGS = [
+        Binding("a", "advice", "Advice", id="advice"),
+        Binding("e", "explain", "Why", id="explain"),
+        Binding("D", "measure", "Measure dirty rate", id="measure", show=False),
+    ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A remedy or a measurement changes the VM: not on a recording."""
+        if action in actions_of(AdviceKeys) and action != "explain":
+            return not (self.desk is not None and self.desk.player is not None)
+        return super().check_action(action, parameters)
 
     def action_explain(self) -> None:
         snap = self.snapshot

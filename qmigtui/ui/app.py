@@ -32,14 +32,12 @@ from qmigtui.ui.help_screen import HelpScreen
 from qmigtui.ui.keymap import key_scopes
 from qmigtui.ui.lab_keys import LabKeys
 from qmigtui.ui.panes import PANES
-from qmigtui.ui.rendering import MIGRATION_ACTIONS
 from qmigtui.ui.replay_keys import ReplayKeys
 from qmigtui.ui.tool_keys import ToolKeys
 from qmigtui.ui.topline import topline
 from qmigtui.watch.snapshot import TERMINAL, Snapshot
 
 BOTTOM_DEFAULT = next(p.SPEC.id for p in PANES if p.SPEC.bottom)
-REPLAY_ACTIONS = ("replay_pause", "replay_speed", "replay_jump", "replay_next")
 WIDE = (120, 36)
 HANGUP_GRACE = 0.8  # seconds a hung-up app may take to close its sessions before it just ends
 CRASH_GRACE = 2.0  # seconds a crashed app may take to close before it just ends
@@ -57,37 +55,16 @@ def _write_nowhere() -> None:
     os.close(devnull)
 
 
-class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
+class MigrationApp(LabKeys, ReplayKeys, AdviceKeys, ToolKeys, FleetKeys):
     """Watch and drive one migration (source, and destination when given)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "qmigtui"
     BINDINGS = [
-        Binding("m", "migrate", "Migrate", id="migrate"),
-        Binding("p", "postcopy", "Postcopy", id="postcopy"),
-        Binding("z", "pause", "Pause", id="pause"),
-        Binding("r", "recover", "Recover", id="recover"),
-        Binding("n", "continue", "Continue", id="continue"),
-        Binding("x", "cancel", "Cancel", id="cancel"),
-        Binding("a", "advice", "Advice", id="advice"),
-        Binding("e", "explain", "Why", id="explain"),
-        Binding("D", "measure", "Measure dirty rate", id="measure", show=False),
-        Binding("space", "replay_pause", "Pause replay", id="replay-pause"),
-        Binding("plus,equals_sign", "replay_speed(1)", "Faster", id="replay-faster", key_display="+"),
-        Binding("minus", "replay_speed(-1)", "Slower", id="replay-slower"),
-        Binding("g", "replay_jump", "Jump to", id="replay-jump"),
-        Binding("right_square_bracket", "replay_next", "Next state", id="replay-next"),
-        Binding("exclamation_mark", "lab_fault('cut')", "lab: cut the link", show=False, id="lab-cut"),
-        Binding("at", "lab_fault('restore')", "lab: restore the link", show=False, id="lab-restore"),
-        Binding("number_sign", "lab_fault('kill')", "lab: kill the destination", show=False,
-                id="lab-kill"),
-        Binding("dollar_sign", "lab_fault('guest')", "lab: new guest (working set, rate)", show=False,
-                id="lab-guest"),
         Binding("slash", "filter_events", "Filter", id="filter", show=False),
         *(Binding(p.SPEC.key, f"focus_pane('{p.SPEC.id}')", p.SPEC.title, show=False,
                   id=f"pane{p.SPEC.key}") for p in PANES),
         Binding("question_mark", "help", "Help", id="help", key_display="?"),
-        Binding("escape", "fleet", "Fleet", id="fleet", show=False),
         Binding("l", "messages", "Messages", id="messages", show=False),
         Binding("q", "request_quit", "Quit", id="quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="ctrl-c"),
@@ -98,7 +75,7 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
                  keys: Mapping[str, Any] | None = None):
         super().__init__()
         # [keys] of config.toml: binding id -> key; what cannot apply is told once mounted
-        self.keys, self.key_problems = keymap.resolve(keys or {}, key_scopes(self.BINDINGS))
+        self.keys, self.key_problems = keymap.resolve(keys or {}, key_scopes(self.all_bindings()))
         if self.keys:
             self.set_keymap(self.keys)
         self.fleet_factory, self.fleet, self._watched = fleet_factory, None, set()
@@ -270,25 +247,6 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
 
     # -- actions ----------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        desk = self.desk
-        replaying = desk is not None and desk.player is not None
-        if action == "lab_fault":
-            return desk is not None and desk.is_lab  # lab only
-        if action == "fleet":
-            return self.fleet is not None
-        if action in REPLAY_ACTIONS:
-            return replaying  # hidden unless replaying
-        if replaying and action in (*MIGRATION_ACTIONS, "advice", "measure"):
-            return False  # a recording cannot be acted on
-        if action in MIGRATION_ACTIONS:
-            if desk is None:
-                return None
-            if desk.can(action).ok:
-                return True
-            return False if self.has_class("-narrow") else None  # 80 columns: hide, do not grey
-        return True
-
     def action_focus_pane(self, pane_id: str) -> None:
         """Make a pane current (at 80x24 the only one shown); a bottom pane takes the bottom row
         of the wide layout until another pane is current."""
@@ -307,8 +265,8 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
 
     def help_sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         """The keys that do something now: the app's, then those of the pane with the focus."""
-        here = [(self.key_name(b), b.description) for b in self.BINDINGS
-                if isinstance(b, Binding) and b.description and self._applies(b)]
+        here = [(self.key_name(b), b.description) for b in self.all_bindings()
+                if b.description and self._applies(b)]
         here.append(("ctrl+p", "every action, by name (command palette)"))
         sections = [("Keys", here)]
         pane = next((p for p in self._panes() if isinstance(p, Widget) and p.id == self.current_pane), None)
@@ -373,8 +331,8 @@ class MigrationApp(AdviceKeys, LabKeys, ReplayKeys, ToolKeys, FleetKeys):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for binding in self.BINDINGS:
-            if isinstance(binding, Binding) and binding.action not in ("quit", "request_quit", "help"):
+        for binding in self.all_bindings():
+            if binding.action not in ("quit", "request_quit", "help"):
                 action = binding.action
                 key = self.key_name(binding)
                 yield SystemCommand(binding.description, f"key {key}",

@@ -3,12 +3,14 @@ reporting an action."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
+from textual.actions import parse as parse_action
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -19,6 +21,17 @@ from qmigtui.ui.dialogs import Confirm
 from qmigtui.watch.snapshot import Snapshot
 
 INFO_S, WARNING_S, ERROR_S = 5.0, 8.0, 10.0  # longest a toast stays, by severity
+
+
+def declared(cls: type) -> tuple[Binding, ...]:
+    """The bindings a class declares itself (not those it inherits)."""
+    return tuple(b for b in cls.__dict__.get("BINDINGS", ()) if isinstance(b, Binding))
+
+
+@functools.cache
+def actions_of(cls: type) -> frozenset[str]:
+    """The actions a part of the app binds keys to: it decides when they apply."""
+    return frozenset(parse_action(b.action)[1] for b in declared(cls))
 
 
 class AppBase(App[int]):
@@ -42,8 +55,20 @@ class AppBase(App[int]):
 
     def key_for(self, binding_id: str) -> str:
         """The key in force for the binding ``binding_id`` (for words that name a key)."""
-        found = next((b for b in self.BINDINGS if isinstance(b, Binding) and b.id == binding_id), None)
+        found = next((b for b in self.all_bindings() if b.id == binding_id), None)
         return self.key_name(found) if found is not None else binding_id
+
+    @classmethod
+    def all_bindings(cls) -> tuple[Binding, ...]:
+        """Every key of the app, each declared by the part that handles it, in the order
+        Textual merges them (the footer's)."""
+        return tuple(b for base in reversed(cls.__mro__) if issubclass(base, AppBase)
+                     for b in declared(base))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Each part of the app says when its own keys apply (overriding this, then asking
+        the next part); a key no part claims always applies."""
+        return True
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:

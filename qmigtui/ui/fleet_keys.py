@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual import work
+from textual.binding import Binding
 
 from qmigtui.desk.facade import Desk
 from qmigtui.desk.fleet import Fleet
@@ -17,6 +18,8 @@ FleetFactory = Callable[[], Fleet]
 
 class FleetKeys(Rendering):
     """Fleet mode: the fleet view is the first screen; each VM keeps its own desk."""
+
+    BINDINGS = [Binding("escape", "fleet", "Fleet", id="fleet", show=False)]
 
     fleet: Fleet | None
     fleet_factory: FleetFactory | None
@@ -52,6 +55,11 @@ class FleetKeys(Rendering):
             return
         self._watched.add(id(desk))
         self.attach(desk)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "fleet":
+            return self.fleet is not None
+        return super().check_action(action, parameters)
 
     def action_fleet(self) -> None:
         """Escape on a VM's desk: back to the fleet view."""

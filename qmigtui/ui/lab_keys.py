@@ -4,15 +4,31 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from textual.binding import Binding
+
 from qmigtui.desk.facade import ActionError, Desk
 from qmigtui.training.exercises import ExerciseResult
-from qmigtui.ui.app_base import AppBase
+from qmigtui.ui.app_base import AppBase, actions_of
 from qmigtui.ui.dialogs import AskText, Confirm
 from qmigtui.ui.status_pane import StatusPane
 
 
 class LabKeys(AppBase):
     """Lab mode: staging a scenario, showing an exercise's result, the fault keys."""
+
+    BINDINGS = [
+        Binding("exclamation_mark", "lab_fault('cut')", "lab: cut the link", show=False, id="lab-cut"),
+        Binding("at", "lab_fault('restore')", "lab: restore the link", show=False, id="lab-restore"),
+        Binding("number_sign", "lab_fault('kill')", "lab: kill the destination", show=False,
+                id="lab-kill"),
+        Binding("dollar_sign", "lab_fault('guest')", "lab: new guest (working set, rate)", show=False,
+                id="lab-guest"),
+    ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in actions_of(LabKeys):
+            return self.desk is not None and self.desk.is_lab  # a lab's only
+        return super().check_action(action, parameters)
 
     staged: bool
     exercise_result: ExerciseResult | None

@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+from textual.binding import Binding
+
 from qmigtui.model import cpr
 from qmigtui.model.recovery import RecoveryAddresses
-from qmigtui.ui.app_base import AppBase
+from qmigtui.ui.app_base import AppBase, actions_of
 from qmigtui.ui.dialogs import Confirm, RecoverPostcopy, StartChoice, StartMigration
 
 
 class MigrationKeys(AppBase):
     """The migration actions: m p z r n x, each asked for, re-checked and reported."""
+
+    BINDINGS = [
+        Binding("m", "migrate", "Migrate", id="migrate"),
+        Binding("p", "postcopy", "Postcopy", id="postcopy"),
+        Binding("z", "pause", "Pause", id="pause"),
+        Binding("r", "recover", "Recover", id="recover"),
+        Binding("n", "continue", "Continue", id="continue"),
+        Binding("x", "cancel", "Cancel", id="cancel"),
+    ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Allowed now (the desk's rules over the snapshot): shown; not allowed: greyed, or
+        hidden at 80 columns; a recording cannot be acted on."""
+        if action not in actions_of(MigrationKeys):
+            return super().check_action(action, parameters)
+        desk = self.desk
+        if desk is None:
+            return None
+        if desk.player is not None:
+            return False
+        if desk.can(action).ok:
+            return True
+        return False if self.has_class("-narrow") else None
 
     def action_migrate(self) -> None:
         if not self._explain("migrate"):

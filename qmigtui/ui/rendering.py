@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+from textual.actions import parse as parse_action
+
 from qmigtui.desk.facade import Desk
 from qmigtui.ui.app_base import AppBase
 from qmigtui.ui.console_pane import ConsolePane
@@ -13,7 +15,6 @@ from qmigtui.ui.status_pane import StatusPane
 from qmigtui.ui.topline import topline
 from qmigtui.watch.snapshot import Snapshot
 
-MIGRATION_ACTIONS = ("migrate", "postcopy", "pause", "recover", "continue", "cancel")
 MIN_FRAME = 0.05  # seconds between renders when snapshots come in a burst
 GATHER = 0.03  # seconds new numbers wait for the other side's answer to the same poll
 
@@ -84,10 +85,14 @@ class Rendering(AppBase):
         self._set_topline(topline(snap, self.desk))
         # the footer is rebuilt (a dozen widgets mounted anew) only when a key it shows comes,
         # goes or greys out, and after the new state is on screen
-        allowed = tuple(self.check_action(a, ()) for a in (*MIGRATION_ACTIONS, "advice", "measure"))
+        allowed = tuple(self.check_action(a, ()) for a in self._actions())
         if allowed != self._allowed:
             self._allowed = allowed
             self.call_after_refresh(self.refresh_bindings)
+
+    def _actions(self) -> list[str]:
+        """Every action a key is bound to (whether each applies may change with a snapshot)."""
+        return list(dict.fromkeys(parse_action(b.action)[1] for b in self.all_bindings()))
 
     def listen(self, desk: Desk) -> None:
         """Take this desk's snapshots while it is the one shown."""

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from textual.binding import Binding
+
 from qmigtui.desk.facade import ReplayControl
 from qmigtui.model import units
-from qmigtui.ui.app_base import AppBase
+from qmigtui.ui.app_base import AppBase, actions_of
 from qmigtui.ui.dialogs import AskText
 from qmigtui.ui.topline import topline
 
 
 class ReplayKeys(AppBase):
     """Replay keys: pause, speed, jump to a time, next state change."""
+
+    BINDINGS = [
+        Binding("space", "replay_pause", "Pause replay", id="replay-pause"),
+        Binding("plus,equals_sign", "replay_speed(1)", "Faster", id="replay-faster", key_display="+"),
+        Binding("minus", "replay_speed(-1)", "Slower", id="replay-slower"),
+        Binding("g", "replay_jump", "Jump to", id="replay-jump"),
+        Binding("right_square_bracket", "replay_next", "Next state", id="replay-next"),
+    ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in actions_of(ReplayKeys):
+            return self._player() is not None  # hidden unless replaying
+        return super().check_action(action, parameters)
 
     def _player(self) -> ReplayControl | None:
         return self.desk.player if self.desk is not None else None

@@ -16,7 +16,7 @@ from tests.helpers import wait_for
 
 
 def test_entries_that_cannot_apply_are_one_line_each_and_keep_their_default():
-    scopes = key_scopes(MigrationApp.BINDINGS)
+    scopes = key_scopes(MigrationApp.all_bindings())
     keys, problems = resolve({"migrate": "M", "teleport": "t", "cancel": "p", "pause": "ctrl+",
                               "explain": 7, "advice": "?"}, scopes)
     assert keys == {"migrate": "M"}
