@@ -36,6 +36,11 @@ def _run_serve(ns: argparse.Namespace) -> int:
     return 0
 
 
+def _autopilot(args: list[str]) -> int:
+    from qmigtui.cli.autopilot import run_autopilot
+    return run_autopilot(args)
+
+
 def _fleet(args: list[str]) -> int:
     from qmigtui.cli.fleet import FleetOptions, run_fleet
     return run_fleet(FleetOptions.parse(args))
@@ -48,6 +53,7 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {  # qmigtui NAME ...; anythin
     "export": lambda args: _run_export(parsers.export_parser().parse_args(args)),
     "serve": lambda args: _run_serve(parsers.serve_parser().parse_args(args)),
     "fleet": _fleet,
+    "autopilot": lambda args: _autopilot(args),
 }
 SUBCOMMANDS = tuple(COMMANDS)
 

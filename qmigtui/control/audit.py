@@ -19,6 +19,7 @@ from typing import Any
 
 from platformdirs import user_state_path
 
+from qmigtui.control.actor import ACTOR
 from qmigtui.model.redact import redact_args
 
 
@@ -75,7 +76,7 @@ class AuditLog:
     def __call__(self, side: str, command: str, args: dict[str, Any] | None, answer: str) -> None:
         self._append({
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "unix": round(time.time(), 3),
-            "user": self._user, "pid": os.getpid(), "side": side,
+            "user": self._user, "pid": os.getpid(), "by": ACTOR.get(), "side": side,
             "endpoint": self.endpoints.get(side, ""), "command": command,
             "arguments": redact_args(command, args or {}), "answer": answer})
 

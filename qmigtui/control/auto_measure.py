@@ -18,6 +18,7 @@ import math
 import time
 
 from qmigtui.control import measure
+from qmigtui.control.actor import ACTOR, MEASURING
 from qmigtui.control.ops import Controller
 from qmigtui.control.outcomes import ControlError
 from qmigtui.control.zero_scan import measure_zero_share
@@ -55,6 +56,7 @@ class AutoMeasure:
 
     async def _measure(self, scan: bool, rate: bool) -> None:
         """Both at once: QEMU measures the rate over its window while the pages are read."""
+        ACTOR.set(MEASURING)  # this task's: not the operator steering
         await asyncio.gather(self._scan() if scan else asyncio.sleep(0),
                              self._rate() if rate else asyncio.sleep(0))
 

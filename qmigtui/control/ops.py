@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from qmigtui.control import rules
+from qmigtui.control.actor import ACTOR
 from qmigtui.control.outcomes import ControlError, NoAnswer, NotAllowed, Refused, Unreachable
 from qmigtui.control.readback import outcome_of
 from qmigtui.control.rules import STARTABLE, Permission
@@ -49,6 +50,7 @@ class Controller:
         self._busy: set[str] = set()
         self.wiring: Wiring | None = None  # a pair whose addresses a relay decides (the lab's)
         self.source_uri: str | None = None  # what the source was started with, when seen
+        self.sent_hooks: list[Callable[[str, str], None]] = []  # (command, actor) once sent
         if "source" in watcher.sides:
             watcher.session("source").hub.add_tap(self._saw_command)
 
@@ -119,6 +121,8 @@ class Controller:
             self._audit(side, command, args, f"not done: {e}")
             raise Unreachable(f"{side}: {e}") from None
         self._audit(side, command, args, "ok")
+        for hook in self.sent_hooks:
+            hook(command, ACTOR.get())
         self.watcher.poke(side)
         return result
 

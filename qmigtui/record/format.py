@@ -22,13 +22,13 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 from qmigtui.model.text import clean_tree
 
 FORMAT = 1
 MAGIC = "qmigtui-recording"
-KINDS = ("greeting", "command", "response", "event", "state")
+KINDS = ("greeting", "command", "response", "event", "state", "decision")  # decision: an autopilot's
 MAX_LINE = 16 << 20  # characters of one recorded message (a query-qmp-schema answer is ~0.5 MiB)
 
 
@@ -48,14 +48,35 @@ class Entry:
     msg: dict[str, Any]
 
 
-def open_text(path: Path) -> IO[str]:
+class _ByteLines(Protocol):
+    def readline(self, limit: int = -1, /) -> bytes: ...
+    def close(self) -> None: ...
+
+
+class Lines:
+    """A recording's lines as text, read as bytes: a line is cut at ``limit`` bytes before
+    anything is decoded (a text stream's readline may hold far more than its limit while it
+    looks for the end of a line that never comes: a gigabyte of NULs)."""
+
+    def __init__(self, raw: _ByteLines):
+        self._raw = raw
+
+    def readline(self, limit: int = -1) -> str:
+        return self._raw.readline(limit).decode("utf-8", errors="replace")
+
+    def __enter__(self) -> Lines:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._raw.close()
+
+
+def open_text(path: Path) -> Lines:
     """Open a recording for reading, gzip or plain."""
     try:
         with path.open("rb") as f:
             gz = f.read(2) == b"\x1f\x8b"
-        if gz:
-            return gzip.open(path, "rt", encoding="utf-8", errors="replace")
-        return path.open("r", encoding="utf-8", errors="replace")
+        return Lines(gzip.open(path, "rb") if gz else path.open("rb"))
     except OSError as e:
         raise RecordingError(f"{path}: {e.strerror or e}") from None
 
@@ -116,7 +137,7 @@ class Reader:
                 f.readline(MAX_LINE)
                 while text := f.readline(MAX_LINE):
                     number += 1
-                    if len(text) >= MAX_LINE and not text.endswith("\n"):
+                    if not text.endswith("\n") and len(text.encode()) >= MAX_LINE:
                         raise RecordingError(f"{self.path}:{number}: a line longer than "
                                              f"{MAX_LINE // (1 << 20)} MiB; not a recording's")
                     if not text.strip() or MAGIC in text[:32]:

@@ -106,6 +106,11 @@ class Recorder:
     def _state(self, side: str, state: ConnState, reason: str | None) -> None:
         self._write(side, "state", {"state": state.value, "reason": reason})
 
+    def decision(self, msg: dict[str, Any]) -> None:
+        """An autopilot's decision, with its reasons and numbers as data."""
+        if self._sides:
+            self._write(next(iter(self._sides)), "decision", msg)
+
     def _write(self, side: str, kind: str, msg: dict[str, Any]) -> None:
         if self._closed:
             return
