@@ -41,9 +41,10 @@ STATUS = re.compile(r"SOURCE\s+([a-z][a-z-]*)")
 class Terminal:
     """A tmux server of its own with one window running the app."""
 
-    def __init__(self, workdir: Path, size: tuple[int, int], argv: list[str]):
+    def __init__(self, workdir: Path, size: tuple[int, int], argv: list[str],
+                 extra_env: tuple[str, ...] = ()):
         self.socket = str(workdir / "tmux.sock")
-        env = f"HOME={workdir} TERM=xterm-256color"
+        env = " ".join((f"HOME={workdir}", "TERM=xterm-256color", *extra_env))
         command = f"env {env} {sys.executable} -m qmigtui " + " ".join(argv)
         self.tmux("-f", "/dev/null", "new-session", "-d", "-s", "bench", "-x", str(size[0]),
                   "-y", str(size[1]), command)
@@ -107,10 +108,11 @@ class Terminal:
             time.sleep(0.1)
 
 
-def one_run(rounds: int, cpu_s: float, size: tuple[int, int]) -> tuple[list[float], int, float]:
+def one_run(rounds: int, cpu_s: float, size: tuple[int, int],
+            env: tuple[str, ...] = ()) -> tuple[list[float], int, float]:
     workdir = Path(tempfile.mkdtemp(prefix="qmigtui-bench-"))
     record = workdir / "run.jsonl"
-    term = Terminal(workdir, size, [*LAB, "--record", str(record)])
+    term = Terminal(workdir, size, [*LAB, "--record", str(record)], env)
     try:
         term.wait(r"SOURCE\s+none", 60)
         term.wait(r"DESTINATION\s+none", 60)
@@ -166,13 +168,15 @@ def main() -> None:
     ap.add_argument("--cpu-seconds", type=float, default=60.0)
     ap.add_argument("--repeat", type=int, default=1, help="runs; each figure is their median [low..high]")
     ap.add_argument("--size", default="120x40")
+    ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                    help="set in the app's environment (to compare, e.g. TEXTUAL_FPS=120)")
     args = ap.parse_args()
     if shutil.which("tmux") is None:
         sys.exit("bench/terminal.py: needs tmux (apt-get install tmux)")
     size = tuple(int(x) for x in args.size.split("x"))
     runs = []
     for n in range(args.repeat):
-        lat, missed, cpu = one_run(args.rounds, args.cpu_seconds, (size[0], size[1]))
+        lat, missed, cpu = one_run(args.rounds, args.cpu_seconds, (size[0], size[1]), tuple(args.env))
         ms = [x * 1000 for x in lat]
         runs.append((pct(ms, 50), pct(ms, 95), cpu * 100))
         print(f"run {n + 1}: {len(ms)} transitions ({missed} not shown on their own): "
