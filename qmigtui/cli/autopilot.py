@@ -11,6 +11,7 @@ import sys
 import time
 
 from qmigtui.cli.options import INTERVAL, Parser, fail
+from qmigtui.control.autopilot import Step
 
 LIMIT_S = 24 * 3600.0  # a migration followed longer than this is left to itself
 
@@ -38,19 +39,22 @@ def autopilot_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _line(step: object, started: float) -> str:
-    from qmigtui.control.autopilot import Step
-    assert isinstance(step, Step)
+def decision_line(step: Step) -> str:
+    """A step in one line: what, why, the numbers behind it, and what came of it."""
     d = step.decision
     what = d.act.value + (f" {d.target}={d.value}" if d.target else "")
     numbers = " ".join(f"{k}={v:.4g}" for k, v in d.numbers if math.isfinite(v))
     outcome = f"  -> {step.outcome}" if step.outcome else ""
-    return f"{time.monotonic() - started:7.1f}s  {what:<32} {d.why.value}  {numbers}{outcome}"
+    return f"{what:<32} {d.why.value}  {numbers}{outcome}"
+
+
+def _line(step: Step, started: float) -> str:
+    return f"{time.monotonic() - started:7.1f}s  {decision_line(step)}"
 
 
 async def _steer(ns: argparse.Namespace) -> int:
     from qmigtui.control.actor import ACTOR, AUTOPILOT
-    from qmigtui.control.autopilot import Autopilot, Step
+    from qmigtui.control.autopilot import Autopilot
     from qmigtui.desk.opening import open_endpoints
     from qmigtui.policy.catalog import make
     policy = make(ns.policy)

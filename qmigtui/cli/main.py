@@ -236,9 +236,16 @@ def _run_replay(ns: argparse.Namespace) -> int:
                 break
     except RecordingError as e:
         return _fail(str(e))
+    if ns.autopilot and not ns.headless:
+        return _fail("--autopilot on a replay goes with --headless (the app shows no plan yet)")
     if ns.headless:
         from qmigtui.cli.playback import play_headless
-        return play_headless(ns.file, ns.speed)
+        from qmigtui.policy.catalog import make
+        try:
+            policy = make(ns.autopilot) if ns.autopilot else None
+        except ValueError as e:
+            return _fail(str(e))
+        return play_headless(ns.file, ns.speed, policy)
     from qmigtui.cli.run_app import run_replay
     return run_replay(ns.file, speed=ns.speed, theme=ns.theme, keys=_user_keys())
 

@@ -119,6 +119,9 @@ def replay_parser() -> argparse.ArgumentParser:
                    help="recorded seconds per second, 0.01-10000 (default 1)")
     p.add_argument("--headless", action="store_true",
                    help="no app: play to the end and print each state change and the final numbers")
+    p.add_argument("--autopilot", metavar="POLICY",
+                   help="with --headless: print what POLICY (a name or a policy file) would have "
+                        "decided along the recording; nothing is sent")
     p.add_argument("--theme", default=None, help="colour theme")
     return p
 

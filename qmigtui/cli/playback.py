@@ -7,9 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from qmigtui.cli.autopilot import decision_line
+from qmigtui.control.autopilot import Autopilot
 from qmigtui.desk.opening import open_replay
 from qmigtui.model import units
 from qmigtui.model.record_paths import InfoPath
+from qmigtui.policy.presets import Preset
 from qmigtui.watch.snapshot import Snapshot
 
 
@@ -36,10 +39,11 @@ def final_numbers(snap: Snapshot) -> dict[str, dict[str, Any]]:
     return out
 
 
-async def play(path: str | Path, speed: float = 1000.0, quiet: bool = False
-               ) -> Played:
+async def play(path: str | Path, speed: float = 1000.0, quiet: bool = False,
+               policy: Preset | None = None) -> Played:
     """Play a recording to its end: the (side, status) changes, the final numbers, and what
-    went wrong on the way (a last line cut short, or a bad line)."""
+    went wrong on the way (a last line cut short, or a bad line); with ``policy``, what it
+    would have decided (printed; a replay sends nothing)."""
     desk = await open_replay(path, speed)
     changes: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
@@ -53,18 +57,25 @@ async def play(path: str | Path, speed: float = 1000.0, quiet: bool = False
                 if not quiet:
                     print(f"{player.position:8.1f}s  {side.name:<12} {side.status}", flush=True)
     desk.subscribe(on_snapshot)
+    pilot = None
+    if policy is not None:
+        pilot = Autopilot(desk.backend.controller, policy, dry_run=True, on_step=lambda step: print(
+            f"{player.position:8.1f}s  {policy.name:<12} {decision_line(step)}", flush=True))
+        pilot.engage()
     try:
         await player.ended.wait()
         for _ in range(50):  # let the watcher take the answers still due
             await asyncio.sleep(0.02)
         return Played(changes, final_numbers(desk.snapshot), player.warning, player.error is not None)
     finally:
+        if pilot is not None:
+            await pilot.disengage()
         await desk.close()
 
 
-def play_headless(path: str | Path, speed: float) -> int:
+def play_headless(path: str | Path, speed: float, policy: Preset | None = None) -> int:
     """Exit 0, or 2 when the recording turned out bad on the way (the line is named)."""
-    played = asyncio.run(play(path, speed))
+    played = asyncio.run(play(path, speed, policy=policy))
     for name, numbers in played.final.items():
         print(f"{name}: {numbers['status']}, transferred {units.format_bytes(numbers['transferred'])}, "
               f"total time {units.format_ms(numbers['total-time'])}, "
