@@ -191,12 +191,27 @@ def _run_monitor(ns: argparse.Namespace) -> int:
         asyncio.run(check_endpoints(endpoints, ns.read_only))
     except (QmpError, ValueError) as e:
         return _fail(str(e))
-    if (problem := _check_files(ns)) is not None:
+    if (problem := _check_files(ns)) is not None or (problem := _policy_problem(ns)) is not None:
         return _fail(problem)
     from qmigtui.cli.run_app import run_monitor
     return run_monitor(endpoints, interval=ns.interval, read_only=ns.read_only, theme=ns.theme,
                        record=ns.record, audit=ns.audit_log, append=ns.append,
-                       no_audit=ns.no_audit, monitor=ns.monitor, keys=ns.keys)
+                       no_audit=ns.no_audit, monitor=ns.monitor, keys=ns.keys,
+                       autopilot=ns.autopilot)
+
+
+def _policy_problem(ns: argparse.Namespace) -> str | None:
+    """Why --autopilot cannot be engaged (an unknown policy, a bad file, read-only), or None."""
+    if not getattr(ns, "autopilot", None):
+        return None
+    if ns.read_only:
+        return "--autopilot acts on the migration: not with --read-only"
+    from qmigtui.policy.catalog import make
+    try:
+        make(ns.autopilot)
+    except ValueError as e:
+        return str(e)
+    return None
 
 
 def _user_keys() -> dict[str, Any]:
@@ -312,7 +327,7 @@ def _run_lab(ns: argparse.Namespace) -> int:
         config.validate()
     except (ValueError, LabError) as e:
         return _fail(str(e))
-    if (problem := _check_files(ns)) is not None:
+    if (problem := _check_files(ns)) is not None or (problem := _policy_problem(ns)) is not None:
         return _fail(problem)
     if config.linux or ns.prepare:
         from qmigtui.lab import linux_image
@@ -326,11 +341,12 @@ def _run_lab(ns: argparse.Namespace) -> int:
     try:
         if ns.headless:
             from qmigtui.cli.lab_headless import run_headless
-            return asyncio.run(run_headless(config, ns.interval, record=ns.record, append=ns.append))
+            return asyncio.run(run_headless(config, ns.interval, record=ns.record, append=ns.append,
+                                            policy=ns.autopilot))
         from qmigtui.cli.run_app import run_lab
         return run_lab(config, interval=ns.interval, theme=ns.theme, record=ns.record,
                        audit=ns.audit_log, scenario=ns.scenario, exercise=ns.exercise,
                        read_only=ns.read_only, append=ns.append, no_audit=ns.no_audit,
-                       hints=not ns.no_hints, keys=_user_keys())
+                       hints=not ns.no_hints, keys=_user_keys(), autopilot=ns.autopilot)
     except LabError as e:
         return _fail(str(e))

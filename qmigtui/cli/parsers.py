@@ -38,8 +38,15 @@ def monitor_parser() -> argparse.ArgumentParser:
                    help="configuration file (default ~/.config/qmigtui/config.toml)")
     p.add_argument("--theme", default=None, help="colour theme")
     add_record_options(p)
+    add_autopilot_option(p)
     p.add_argument("--version", action="version", version=f"qmigtui {__version__}")
     return p
+
+
+def add_autopilot_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--autopilot", metavar="POLICY",
+                   help="engage this policy (a name, or a policy file) at the start: it steers "
+                        "the migration (A on the desk lets go); qmigtui autopilot --help lists them")
 
 
 def add_record_options(p: argparse.ArgumentParser) -> None:
@@ -87,6 +94,7 @@ def lab_parser() -> argparse.ArgumentParser:
                                 description="Start a real source and destination QEMU on this "
                                             "machine and watch a migration between them.")
     add_lab_options(p)
+    add_autopilot_option(p)
     p.add_argument("--headless", action="store_true",
                    help="no app: migrate once and print status lines")
     stage = p.add_mutually_exclusive_group()

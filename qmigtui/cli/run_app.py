@@ -30,18 +30,19 @@ def run(app: MigrationApp) -> int:
 def run_monitor(endpoints: list[tuple[str, str]], *, interval: float, read_only: bool,
                 theme: str | None, record: str | None = None, audit: str | None = None,
                 append: bool = False, no_audit: bool = False, monitor: bool = False,
-                keys: Mapping[str, Any] | None = None) -> int:
+                keys: Mapping[str, Any] | None = None, autopilot: str | None = None) -> int:
     title = " → ".join(text for _, text in endpoints)
     return run(MigrationApp(lambda: open_endpoints(endpoints, interval, read_only, record, audit,
                                                     no_audit=no_audit, append=append,
                                                     monitor=monitor),
-                             theme=theme, title=title, keys=keys))
+                             theme=theme, title=title, keys=keys, autopilot=autopilot))
 
 
 def run_lab(config: LabConfig, *, interval: float, theme: str | None, record: str | None = None,
             audit: str | None = None, scenario: str | None = None, exercise: str | None = None,
             read_only: bool = False, append: bool = False, no_audit: bool = False,
-            hints: bool = True, keys: Mapping[str, Any] | None = None) -> int:
+            hints: bool = True, keys: Mapping[str, Any] | None = None,
+            autopilot: str | None = None) -> int:
     title = (f"lab: {config.mem_mib} MiB guest, {config.working_set_mib:g} MiB working set "
              f"at {config.dirty_rate_mib_s:g} MiB/s")
     if config.linux:
@@ -51,7 +52,7 @@ def run_lab(config: LabConfig, *, interval: float, theme: str | None, record: st
     app = MigrationApp(lambda: open_lab(config, interval, read_only=read_only, record=record, audit=audit,
                                         scenario=scenario, exercise=exercise, append=append,
                                         no_audit=no_audit),
-                       theme=theme, title=title, hints=hints, keys=keys)
+                       theme=theme, title=title, hints=hints, keys=keys, autopilot=autopilot)
     code = run(app)
     if app.exercise_result is not None:
         print(f"exercise {exercise}: {'passed' if app.exercise_result.passed else 'failed'} - "

@@ -24,6 +24,7 @@ from qmigtui.control.rig import Rig
 from qmigtui.control.rules import CHANGE as CHANGE
 from qmigtui.control.rules import Permission
 from qmigtui.control.tools import Tools
+from qmigtui.desk.autopilot_desk import AutopilotDesk
 from qmigtui.lab.pair import LabError
 from qmigtui.lab.workloads import WORKLOADS
 from qmigtui.model import cpr, recovery
@@ -94,6 +95,7 @@ class Desk:
         self._controller = backend.controller
         self._rig = backend.rig
         self.exercise_run: ExerciseRun | None = None
+        self.autopilot = AutopilotDesk(backend.controller, backend.recorder)
 
     # -- reading ------------------------------------------------------------------
 
@@ -350,6 +352,7 @@ class Desk:
     async def close(self) -> None:
         """Stop watching, close the sessions, stop a lab, close the recording."""
         backend = self.backend
+        await self.autopilot.disengage()  # nothing more is sent once the desk closes
         try:
             if self._rig is not None:
                 await self._rig.close()

@@ -23,6 +23,7 @@ from qmigtui.desk.facade import Desk
 from qmigtui.training.exercises import ExerciseResult
 from qmigtui.ui import keymap, themes
 from qmigtui.ui.advice_keys import AdviceKeys
+from qmigtui.ui.autopilot_keys import AutopilotKeys
 from qmigtui.ui.config_panes import CapabilitiesPane, ParametersPane
 from qmigtui.ui.crash import crash_line, write_crash_log
 from qmigtui.ui.dialogs import AskText, Confirm, EditParameter
@@ -55,7 +56,7 @@ def _write_nowhere() -> None:
     os.close(devnull)
 
 
-class MigrationApp(LabKeys, ReplayKeys, AdviceKeys, ToolKeys, FleetKeys):
+class MigrationApp(LabKeys, ReplayKeys, AutopilotKeys, AdviceKeys, ToolKeys, FleetKeys):
     """Watch and drive one migration (source, and destination when given)."""
 
     CSS_PATH = "app.tcss"
@@ -72,8 +73,10 @@ class MigrationApp(LabKeys, ReplayKeys, AdviceKeys, ToolKeys, FleetKeys):
 
     def __init__(self, desk_factory: DeskFactory | None = None, *, theme: str | None = None,
                  title: str = "qmigtui", hints: bool = True, fleet_factory: FleetFactory | None = None,
-                 keys: Mapping[str, Any] | None = None):
+                 keys: Mapping[str, Any] | None = None, autopilot: str | None = None):
         super().__init__()
+        self.autopilot_policy = autopilot or self.autopilot_policy
+        self._engage_at_start = autopilot is not None  # the command line was the confirmation
         # [keys] of config.toml: binding id -> key; what cannot apply is told once mounted
         self.keys, self.key_problems = keymap.resolve(keys or {}, key_scopes(self.all_bindings()))
         if self.keys:
@@ -173,6 +176,12 @@ class MigrationApp(LabKeys, ReplayKeys, AdviceKeys, ToolKeys, FleetKeys):
     def attach(self, desk: Desk) -> None:
         """Render a desk (Rendering.attach), and stage its scenario when it has one."""
         super().attach(desk)
+        if self._engage_at_start and not desk.read_only:
+            self._engage_at_start = False
+            try:
+                self.engage_autopilot(desk.autopilot.policy(self.autopilot_policy))
+            except ValueError as e:
+                self.notify(str(e), severity="error")
         if desk.scenario is not None:
             self.run_worker(self._stage(desk), exit_on_error=False)
 

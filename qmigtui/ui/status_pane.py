@@ -138,6 +138,7 @@ class StatusPane(Pane, VerticalScroll):
         self.lab_note: Callable[[str], str] | None = None
         self.exercise_task: str | None = None  # shown above the source while an exercise runs
         self.hints = True  # the first remedy shown (off: --no-hints)
+        self.plan = ""  # the autopilot's latest decision, in words, under the source's forecast
         self._texts: list[Text] = []
         self._height = [0] * self.SIDES
         self._shown: Snapshot | None = None
@@ -224,6 +225,8 @@ class StatusPane(Pane, VerticalScroll):
                 ("  ", ""), (bar(progress.share, width), self._style(status, STATUS_STYLE)), words))
         if forecast is not None and forecast.verdict not in ENDED and forecast.verdict is not Verdict.IDLE:
             lines.extend(self._forecast_lines(forecast))
+        if self.plan and side.name == "source":
+            lines.append(Text(f"  {self.plan}", style="bold"))
         lines.extend(columns(self._rows(info, history), self.scrollable_content_region.width))
         lines += self._notes(side, info, events)
         return Text("\n").join([*lines, Text("")])

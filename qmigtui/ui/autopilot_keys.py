@@ -1,0 +1,78 @@
+"""The autopilot on a desk: A engages it (after showing its objectives and every act it may
+take: the one confirmation) and disengages it; each act it takes is told and kept in the
+message log (l); its latest decision is the status pane's plan line."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+from qmigtui.control.autopilot import Step
+from qmigtui.policy.decision import Act
+from qmigtui.policy.presets import Preset
+from qmigtui.ui.app_base import AppBase, actions_of
+from qmigtui.ui.autopilot_words import decision_text, objectives_text
+from qmigtui.ui.dialogs import Confirm
+from qmigtui.ui.status_pane import StatusPane
+
+
+class AutopilotKeys(AppBase):
+    BINDINGS = [Binding("A", "autopilot", "Autopilot", id="autopilot", show=False)]
+
+    autopilot_policy = "qmigtui"  # the policy A engages (--autopilot NAME|FILE chooses another)
+    _told_steps: set[int]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in actions_of(AutopilotKeys):
+            desk = self.desk
+            return desk is not None and desk.player is None and not desk.read_only
+        return super().check_action(action, parameters)
+
+    def action_autopilot(self) -> None:
+        desk = self.desk
+        if desk is None:
+            return
+        if (engaged := desk.autopilot.engaged) is not None:
+            async def off() -> None:
+                await desk.autopilot.disengage()
+                self._plan(f"autopilot {engaged.name}: disengaged")
+                self.notify(f"autopilot {engaged.name} disengaged: nothing more is sent by it")
+            self.run_worker(off(), exit_on_error=False)
+            return
+        try:
+            policy = desk.autopilot.policy(self.autopilot_policy)
+        except ValueError as e:
+            self.notify(str(e), severity="error")
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.engage_autopilot(policy)
+        self.push_screen(Confirm(f"Engage the autopilot ({policy.name})? It then acts without "
+                                 "asking, each act audited as the autopilot's; A again lets go.",
+                                 "\n".join(objectives_text(policy.objectives))), answer)
+
+    def engage_autopilot(self, policy: Preset) -> None:
+        """Engage ``policy`` on the desk shown (asked for already, or given on the command line)."""
+        desk = self.desk
+        if desk is None:
+            return
+        if not getattr(self, "_told_steps", None):
+            self._told_steps = set()
+        if id(desk) not in self._told_steps:
+            self._told_steps.add(id(desk))
+            desk.autopilot.on_step(lambda step: self._step(policy.name, step))
+        desk.autopilot.engage(policy)
+        self._plan(f"autopilot {policy.name}: engaged")
+        self.notify(f"autopilot {policy.name} engaged")
+
+    def _step(self, name: str, step: Step) -> None:
+        d = step.decision
+        text = f"autopilot {name} {decision_text(d)}"
+        self._plan(text)
+        if d.changes_vm or d.act is Act.STAND_DOWN:
+            failed = step.outcome not in (None, "ok")
+            self.notify(text + (f" ({step.outcome})" if failed else ""),
+                        severity="warning" if failed or d.act is Act.STAND_DOWN else "information")
+
+    def _plan(self, text: str) -> None:
+        self.query_one(StatusPane).plan = text
