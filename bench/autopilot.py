@@ -151,7 +151,8 @@ async def main() -> None:
                     help=f"only {', '.join(QUICK)}; qmigtui, nova, none")
     ap.add_argument("--only", help="one case by name")
     ap.add_argument("--policies", help=f"comma-separated, of {', '.join(POLICIES)}")
-    ap.add_argument("--scale", type=float, default=SCALE, help=f"the presets' timers x this (default {SCALE})")
+    ap.add_argument("--scale", type=float, default=SCALE,
+                    help=f"the presets' timers x this (default {SCALE})")
     args = ap.parse_args()
     cases = [c for c in CASES if (not args.only or c.name == args.only)
              and (not args.quick or c.name in QUICK)]
