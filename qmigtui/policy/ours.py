@@ -40,23 +40,17 @@ class Qmigtui(Preset):
         self.acted_pass = -1
         self.recoveries = 0
         self.recover_at = -math.inf
-        self.stood_down = False
         self.recent: list[float] = []  # what was left, the last three readings
 
     def setup(self) -> list[Decision]:
         cap = int(self.objectives.max_throttle)
         return [Decision(Act.SET_PARAMETER, Why.SETUP, "max-cpu-throttle", cap)] if cap else []
 
-    def decide(self, obs: Observation) -> Decision:
-        if self.stood_down:
-            return wait(Why.OPERATOR_ACTED)
-        if obs.changed_elsewhere:
-            self.stood_down = True
-            return Decision(Act.STAND_DOWN, Why.OPERATOR_ACTED)
+    def follow(self, obs: Observation) -> Decision:
         if obs.status.paused:
             return self._recover(obs)
         self.recoveries = 0
-        return super().decide(obs)
+        return super().follow(obs)
 
     def _recover(self, obs: Observation) -> Decision:
         if not obs.both_answer or obs.t < self.recover_at:

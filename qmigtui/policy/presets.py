@@ -22,6 +22,8 @@ class Preset:
         self.objectives = objectives
         self.started: float | None = None  # t of the first sample of the running migration
         self.finished = False  # a final act (postcopy, stop, abort) went out
+        self.stood_down = False
+        self._elsewhere: frozenset[str] | None = None  # changed by another client when engaged
         self._sent: dict[str, float] = {}
 
     def setup(self) -> list[Decision]:
@@ -29,6 +31,18 @@ class Preset:
         return []
 
     def decide(self, obs: Observation) -> Decision:
+        """Another client's change to a parameter or capability (after the first observation)
+        makes every policy stand down, for good; else the policy's own rules."""
+        if self._elsewhere is None:
+            self._elsewhere = obs.changed_elsewhere
+        if self.stood_down:
+            return wait(Why.OPERATOR_ACTED)
+        if obs.changed_elsewhere - self._elsewhere:
+            self.stood_down = True
+            return Decision(Act.STAND_DOWN, Why.OPERATOR_ACTED)
+        return self.follow(obs)
+
+    def follow(self, obs: Observation) -> Decision:
         if obs.status.ended:
             return wait(Why.ENDED)
         if not obs.status.running or obs.status == "setup":

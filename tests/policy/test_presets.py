@@ -139,3 +139,14 @@ def test_a_bad_policy_file_is_one_line(tmp_path, text, words):
     with pytest.raises(ValueError, match=words) as e:
         make(str(path))
     assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("name", sorted(POLICIES))
+def test_every_policy_stands_down_for_good_when_another_client_changes_a_setting(name):
+    from dataclasses import replace
+    policy = make(name)
+    before = replace(obs(0, 900e6), changed_elsewhere=frozenset({"xbzrle"}))  # before it engaged
+    assert policy.decide(before).act is not Act.STAND_DOWN
+    changed = replace(obs(1, 890e6), changed_elsewhere=frozenset({"xbzrle", "downtime-limit"}))
+    assert policy.decide(changed).act is Act.STAND_DOWN
+    assert all(policy.decide(obs(2 + t, 800e6)).why is Why.OPERATOR_ACTED for t in range(30))
