@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
 from qmigtui.cli.options import INTERVAL, Parser
+from qmigtui.cli.parsers import add_autopilot_option
+from qmigtui.desk.facade import Desk
+from qmigtui.desk.fleet import Source
 
 
 def fleet_parser() -> argparse.ArgumentParser:
@@ -30,6 +34,7 @@ def fleet_parser() -> argparse.ArgumentParser:
     p.add_argument("--theme", default=None, help="colour theme")
     p.add_argument("--audit-log", metavar="FILE", help="append every command sent to FILE")
     p.add_argument("--no-audit", action="store_true", help="keep no audit log")
+    add_autopilot_option(p)
     return p
 
 
@@ -46,6 +51,7 @@ class FleetOptions:
     audit_log: str | None = None
     no_audit: bool = False
     dest_connect: str | None = None
+    autopilot: str | None = None  # a policy engaged on every VM as it is opened
 
     @classmethod
     def parse(cls, args: list[str]) -> FleetOptions:
@@ -56,8 +62,8 @@ def run_fleet(ns: FleetOptions) -> int:
     from qmigtui.cli import config as configuration
     from qmigtui.cli.run_app import run
     from qmigtui.control.audit import AuditLog
-    from qmigtui.desk.fleet import Fleet, Source, expand
-    from qmigtui.desk.opening import open_endpoints
+    from qmigtui.desk.fleet import Fleet, expand
+    from qmigtui.policy.catalog import make
     from qmigtui.qmp.endpoint import parse_endpoint
     from qmigtui.qmp.errors import QmpError
     from qmigtui.ui.app import MigrationApp
@@ -74,6 +80,10 @@ def run_fleet(ns: FleetOptions) -> int:
                     parse_endpoint(text)
         if not ns.no_audit:
             AuditLog(ns.audit_log or cfg.audit_log)
+        if ns.autopilot:
+            if ns.read_only:
+                raise ValueError("--autopilot acts on the migrations: not with --read-only")
+            make(ns.autopilot)
     except (ValueError, OSError, QmpError) as e:
         print(f"qmigtui: {e}", file=sys.stderr)
         return 2
@@ -81,15 +91,28 @@ def run_fleet(ns: FleetOptions) -> int:
         print(f"qmigtui: {warning}", file=sys.stderr)
     interval = ns.interval or cfg.interval or 1.0
 
-    async def opener(src: Source):  # type: ignore[no-untyped-def]
-        endpoints = [("source", src.source)] + ([("destination", src.destination)]
-                                                if src.destination else [])
-        return await open_endpoints(endpoints, interval, ns.read_only or src.read_only, None,
-                                    ns.audit_log or cfg.audit_log, no_audit=ns.no_audit)
-
+    opener = fleet_opener(ns, interval, ns.audit_log or cfg.audit_log)
     app = MigrationApp(None, theme=ns.theme or cfg.theme, title=f"fleet: {len(sources)} VMs", keys=cfg.keys,
                        fleet_factory=partial(Fleet.of, sources, opener))
     return run(app)
+
+
+def fleet_opener(ns: FleetOptions, interval: float, audit: str | None
+                 ) -> Callable[[Source], Awaitable[Desk]]:
+    """How each VM of the fleet is opened: its endpoints watched, and with ``--autopilot``
+    a policy of its own engaged at once (not on a read-only one)."""
+    from qmigtui.desk.opening import open_endpoints
+    from qmigtui.policy.catalog import make
+
+    async def opener(src: Source) -> Desk:
+        endpoints = [("source", src.source)] + ([("destination", src.destination)]
+                                                if src.destination else [])
+        desk = await open_endpoints(endpoints, interval, ns.read_only or src.read_only, None,
+                                    audit, no_audit=ns.no_audit)
+        if ns.autopilot and not desk.read_only:
+            desk.autopilot.engage(make(ns.autopilot))
+        return desk
+    return opener
 
 
 def _libvirt_domains(texts: list[str]) -> list[str]:

@@ -173,7 +173,7 @@ def _run_monitor(ns: argparse.Namespace) -> int:
                          "in the configuration")
         from qmigtui.cli.fleet import FleetOptions, run_fleet
         return run_fleet(FleetOptions(ns.source, ns.interval, ns.read_only, ns.config, ns.theme,
-                                      ns.audit_log, ns.no_audit))
+                                      ns.audit_log, ns.no_audit, autopilot=ns.autopilot))
     try:
         warnings = apply_config(ns)
     except ValueError as e:

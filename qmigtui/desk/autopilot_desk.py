@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from qmigtui.control.autopilot import Autopilot, Step
+from qmigtui.control.autopilot import Autopilot
+from qmigtui.control.autopilot import Step as Step  # what the UI is told of each decision
 from qmigtui.control.ops import Controller
 from qmigtui.policy.catalog import make
 from qmigtui.policy.presets import Preset
@@ -19,6 +20,7 @@ class AutopilotDesk:
         self._pilot: Autopilot | None = None
         self._listeners: list[Callable[[Step], None]] = []
         self.steps: list[Step] = []
+        self.name = ""  # the policy engaged last
 
     @staticmethod
     def policy(name_or_file: str) -> Preset:
@@ -37,6 +39,7 @@ class AutopilotDesk:
         """Start steering (the caller asked first: engaging is the one confirmation)."""
         if self.engaged is not None:
             return
+        self.name = policy.name
         self._pilot = Autopilot(self._controller, policy, dry_run=dry_run, on_step=self._step)
         self._pilot.engage()
 

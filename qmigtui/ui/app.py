@@ -176,6 +176,7 @@ class MigrationApp(LabKeys, ReplayKeys, AutopilotKeys, AdviceKeys, ToolKeys, Fle
     def attach(self, desk: Desk) -> None:
         """Render a desk (Rendering.attach), and stage its scenario when it has one."""
         super().attach(desk)
+        self.follow_autopilot(desk)
         if self._engage_at_start and not desk.read_only:
             self._engage_at_start = False
             try:

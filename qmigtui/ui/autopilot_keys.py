@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-from qmigtui.control.autopilot import Step
+from qmigtui.desk.autopilot_desk import Step
+from qmigtui.desk.facade import Desk
 from qmigtui.policy.decision import Act
 from qmigtui.policy.presets import Preset
 from qmigtui.ui.app_base import AppBase, actions_of
@@ -56,16 +57,27 @@ class AutopilotKeys(AppBase):
         desk = self.desk
         if desk is None:
             return
-        if not getattr(self, "_told_steps", None):
-            self._told_steps = set()
-        if id(desk) not in self._told_steps:
-            self._told_steps.add(id(desk))
-            desk.autopilot.on_step(lambda step: self._step(policy.name, step))
+        self.follow_autopilot(desk)
         desk.autopilot.engage(policy)
         self._plan(f"autopilot {policy.name}: engaged")
         self.notify(f"autopilot {policy.name} engaged")
 
-    def _step(self, name: str, step: Step) -> None:
+    def follow_autopilot(self, desk: Desk) -> None:
+        """Tell and show the steps of this desk's autopilot (once per desk; a fleet's VM may
+        have had one engaged since it was opened)."""
+        if not getattr(self, "_told_steps", None):
+            self._told_steps = set()
+        if id(desk) in self._told_steps:
+            return
+        self._told_steps.add(id(desk))
+        desk.autopilot.on_step(lambda step: self._step(step) if self.desk is desk else None)
+        if (engaged := desk.autopilot.engaged) is not None:
+            last = desk.autopilot.steps[-1].decision if desk.autopilot.steps else None
+            self._plan(f"autopilot {engaged.name} {decision_text(last)}" if last else
+                       f"autopilot {engaged.name}: engaged")
+
+    def _step(self, step: Step) -> None:
+        name = self.desk.autopilot.name if self.desk is not None else ""
         d = step.decision
         text = f"autopilot {name} {decision_text(d)}"
         self._plan(text)
