@@ -9,6 +9,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from qmigtui.lab.pair import LabConfig
 from qmigtui.record.format import Reader
 from tests.plain_pair import free_port, plain_pair
@@ -16,6 +18,7 @@ from tests.plain_pair import free_port, plain_pair
 CONVERGES = LabConfig(mem_mib=64, working_set_mib=8, dirty_rate_mib_s=4, relay=False)
 
 
+@pytest.mark.once  # the command's own behaviour
 async def test_the_autopilot_starts_steers_records_and_exits_0_on_completion(need_qemu, tmp_path):
     async with plain_pair(CONVERGES) as lab:
         record, audit = tmp_path / "run.jsonl", tmp_path / "audit.jsonl"

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from qmigtui.control.audit import AuditLog, read
 from qmigtui.control.autopilot import Autopilot, Step
 from qmigtui.lab.pair import LabConfig
@@ -44,6 +46,7 @@ async def test_a_migration_that_never_converges_completes_under_the_autopilot(ma
     assert ("migrate-set-parameters", "autopilot") in by and ("migrate", "operator") in by
 
 
+@pytest.mark.once  # the runner's own rules: nothing of the QEMU version in them
 async def test_a_dry_run_sends_nothing_and_an_operator_makes_it_stand_down(make_rig, tmp_path):
     rig = await make_rig(STUCK)
     log = AuditLog(tmp_path / "audit.jsonl")
