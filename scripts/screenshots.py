@@ -136,6 +136,35 @@ async def fleet_shot() -> None:
             await rig.close()
 
 
+async def autopilot_shot() -> None:
+    """The autopilot on a migration that will not converge: the one confirmation, then the
+    plan line after it acted."""
+    policy = Path("/tmp") / "qmigtui-screenshots-policy.toml"
+    policy.write_text('policy = "qmigtui"\n[objectives]\nmax-downtime = "1s"\nlink = "1G"\n'
+                      'postcopy = true\n')
+    audit = Path("/tmp") / "qmigtui-screenshots-audit.log"
+    app = MigrationApp(lambda: open_lab(STUCK, 0.5, audit=audit, capabilities={"postcopy-ram": True}),
+                       theme=themes.DEFAULT, title="lab: a migration that will not converge")
+    app.autopilot_policy = str(policy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(lambda: app.desk is not None and app.snapshot is not None
+                    and app.snapshot.source.capabilities, 60, "the lab")
+        await pilot.press("A")
+        await pilot.pause(0.5)
+        save(app, "autopilot-confirm-120x40")
+        await pilot.press("y")
+        await app.desk.backend.controller.start_migration()
+        await until(lambda: any(s.decision.changes_vm for s in app.desk.autopilot.steps), 90,
+                    "an act of the autopilot")
+        await asyncio.sleep(1.5)
+        await pilot.pause()
+        save(app, "autopilot-120x40")
+        await app.action_quit()
+    if app.desk is not None:
+        app.desk.let_go()
+
+
 if __name__ == "__main__":
     asyncio.run(main())
+    asyncio.run(autopilot_shot())
     asyncio.run(fleet_shot())
