@@ -37,7 +37,9 @@ async def test_rescue_by_a_big_downtime_limit_fails(lab_app):
         await pilot.press(*"migrate-set-parameters downtime-limit=5000", "enter")
         await wait_for(lambda: app.screen.__class__.__name__ == "Confirm", 5, "the console asks")
         await pilot.press("y")
-        assert not await verdict(app)
+        passed = await verdict(app)
+        run = app.desk.exercise_run
+        assert not passed, (app.exercise_result.why, run.sent if run is not None else None)
         assert "5000" in app.exercise_result.why
 
 
