@@ -84,12 +84,12 @@ browser:
 # QEMU's version in them). In CI a QEMU of the matrix that does not run here fails the run.
 test: $(STAMP) host qemu qemus linux-guest sshd libvirt browser lint
 	@echo "== the whole suite, on the system's $$(qemu-system-x86_64 --version 2>/dev/null | head -1 || echo 'no system QEMU')"
-	$(VENV)/bin/pytest -q -p no:cacheprovider
+	$(VENV)/bin/pytest -q -p no:cacheprovider --durations=10
 	@system=$(SYSTEM_QEMU); for v in $(QEMUS); do [ "$$v" = "$$system" ] && continue; \
 	  q=$(CURDIR)/.cache/qemu-$$v/qemu-system-x86_64; \
 	  if $$q --version >/dev/null 2>&1; then \
 	    echo "== the QEMU-driven tests again, on QEMU $$v: $$($$q --version | head -1)"; \
-	    QMIGTUI_QEMU=$$q $(VENV)/bin/pytest -q -p no:cacheprovider -m "qemu and not once" || exit 1; \
+	    QMIGTUI_QEMU=$$q $(VENV)/bin/pytest -q -p no:cacheprovider --durations=10 -m "qemu and not once" || exit 1; \
 	  elif [ "$$CI" = true ]; then echo "QEMU $$v does not run here (make qemus): CI must test it"; exit 1; \
 	  else echo "== QEMU $$v does not run here: its pass is left out"; fi; \
 	done

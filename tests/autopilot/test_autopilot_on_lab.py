@@ -18,7 +18,7 @@ from tests.helpers import wait_for
 
 MiB = 1 << 20
 # 64 MiB rewritten at 40 MiB/s over an 8 MiB/s cap: never converges with no policy
-STUCK = LabConfig(mem_mib=128, working_set_mib=32, dirty_rate_mib_s=40, bandwidth=8 * MiB)
+STUCK = LabConfig(mem_mib=64, working_set_mib=32, dirty_rate_mib_s=40, bandwidth=8 * MiB)
 
 
 async def test_a_migration_that_never_converges_completes_under_the_autopilot(make_rig, tmp_path):

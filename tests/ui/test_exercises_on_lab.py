@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.widgets import Input
+
 from qmigtui.training.exercises import EXERCISES
 from tests.helpers import wait_for
 
@@ -34,7 +36,9 @@ async def test_rescue_by_a_big_downtime_limit_fails(lab_app):
     async with lab_app(exercise="rescue") as (app, pilot, _):
         await staged(app)
         await pilot.press("7")
-        await pilot.press(*"migrate-set-parameters downtime-limit=5000", "enter")
+        # typed at once: key by key took seconds, in which a starved stuck guest once converged
+        app.query_one("ConsolePane Input", Input).value = "migrate-set-parameters downtime-limit=5000"
+        await pilot.press("enter")
         await wait_for(lambda: app.screen.__class__.__name__ == "Confirm", 5, "the console asks")
         await pilot.press("y")
         passed = await verdict(app)
