@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from qmigtui.control import measure  # noqa: E402
 from qmigtui.desk.opening import open_lab  # noqa: E402
 from qmigtui.lab.pair import LabConfig  # noqa: E402
 from qmigtui.training.scenarios import break_postcopy  # noqa: E402
@@ -53,7 +54,7 @@ async def main() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await until(lambda: app.desk is not None and app.snapshot is not None
                     and app.snapshot.source.capabilities, 60, "the lab")
-        await app.desk.backend.controller.measure_footprint((1, 2, 8))
+        await measure.footprint(app.desk.backend.controller, (1, 2, 8))
         await app.desk.backend.controller.start_migration()
         await until(lambda: app.snapshot.forecast is not None
                     and app.snapshot.forecast.verdict == "not-converging", 90, "the verdict")

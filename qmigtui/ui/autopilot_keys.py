@@ -73,13 +73,13 @@ class AutopilotKeys(AppBase):
         desk.autopilot.on_step(lambda step: self._step(step) if self.desk is desk else None)
         if (engaged := desk.autopilot.engaged) is not None:
             last = desk.autopilot.steps[-1].decision if desk.autopilot.steps else None
-            self._plan(f"autopilot {engaged.name} {decision_text(last)}" if last else
+            self._plan(f"autopilot {engaged.name}: {decision_text(last)}" if last else
                        f"autopilot {engaged.name}: engaged")
 
     def _step(self, step: Step) -> None:
         name = self.desk.autopilot.name if self.desk is not None else ""
         d = step.decision
-        text = f"autopilot {name} {decision_text(d)}"
+        text = f"autopilot {name}: {decision_text(d)}"
         self._plan(text)
         if d.changes_vm or d.act is Act.STAND_DOWN:
             failed = step.outcome not in (None, "ok")

@@ -24,7 +24,7 @@ WHY = {
     Why.POSTCOPY_IN_TIME: "postcopy finishes in time",
     Why.STOP_AND_COPY: "a stop-and-copy finishes it",
     Why.PAST_DEADLINE: "past the deadline",
-    Why.NOTHING_HELPS: "nothing within the objectives helps: it waits",
+    Why.NOTHING_HELPS: "waits: nothing within the objectives helps",
     Why.POSTCOPY_PAUSED: "the postcopy is paused: recovering it",
     Why.BACK_OFF: "tries the recovery again later",
     Why.LADDER_STEP: "its ladder's next step",
@@ -49,6 +49,10 @@ ACT = {
 
 
 def decision_text(d: Decision) -> str:
+    """``sets downtime-limit to 400 ms: what the hot set needs to switch over``; a wait is its
+    reason alone."""
+    if d.act is Act.WAIT:
+        return WHY[d.why]
     what = ACT[d.act]
     if d.act is Act.SET_PARAMETER and isinstance(d.value, (int, float)):
         unit = "ms" if d.target == "downtime-limit" else "%" if "throttle" in d.target else "bytes/s"

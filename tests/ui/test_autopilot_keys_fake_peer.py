@@ -33,7 +33,7 @@ async def test_a_engages_after_one_confirmation_and_again_lets_go(tmp_path):
             await pilot.press("y")
             await wait_for(lambda: app.desk.autopilot.engaged is not None, 5, "engaged")
             status = app.query_one(StatusPane)
-            await wait_for(lambda: "autopilot qmigtui waits: no migration runs" in status.plan, 5,
+            await wait_for(lambda: "autopilot qmigtui: no migration runs" in status.plan, 5,
                            "the plan")
             await pilot.press("A")
             await wait_for(lambda: app.desk.autopilot.engaged is None, 5, "let go")
