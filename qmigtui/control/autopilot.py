@@ -70,10 +70,13 @@ class Autopilot:
         self.controller.sent_hooks.append(self._sent)
         self._task = asyncio.create_task(self._run(), name="autopilot")
 
-    async def disengage(self) -> None:
+    def _let_go(self) -> None:
         self.engaged = False
         with contextlib.suppress(ValueError):
             self.controller.sent_hooks.remove(self._sent)
+
+    async def disengage(self) -> None:
+        self._let_go()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -109,7 +112,7 @@ class Autopilot:
             if self.stood_down is not None:
                 self._record(Step(self._now(), Decision(Act.STAND_DOWN, Why.OPERATOR_ACTED,
                                                         self.stood_down)))
-                self.engaged = False
+                self._let_go()
                 return
             snap = self._latest
             if snap is None or snap.seq == seen:
@@ -119,7 +122,7 @@ class Autopilot:
             decision = self.policy.decide(obs)
             await self._take(obs.t, decision)
             if decision.act is Act.STAND_DOWN:
-                self.engaged = False
+                self._let_go()
 
     async def _take(self, t: float, decision: Decision) -> None:
         if not decision.changes_vm:
