@@ -91,6 +91,7 @@ async def type_in(app, pilot, line: str) -> None:
     await pilot.press("enter")
 
 
+@pytest.mark.once  # the console's own checks (the schema it completes from is tried below)
 async def test_console_completes_from_the_schema_and_refuses_a_mistyped_argument(lab_app):
     async with lab_app() as (app, pilot, backend):
         sent: list[str] = []
@@ -119,6 +120,7 @@ async def test_console_completes_from_the_schema_and_refuses_a_mistyped_argument
         assert box.value == "migrate-set-parameters downtime-limit=500"
 
 
+@pytest.mark.once  # what the console asks before sending
 async def test_console_asks_before_hmp_and_exec_and_read_only_lets_only_info_through(lab_app, tmp_path):
     marker = tmp_path / "ran"
     async with lab_app() as (app, pilot, backend):

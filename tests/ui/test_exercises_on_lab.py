@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input
 
 from qmigtui.training.exercises import EXERCISES
 from tests.helpers import wait_for
+
+# the trainee's flows and our judge: the QEMU behaviour they stage (postcopy, a broken link,
+# a pause before switchover) is tried on every QEMU by tests/lab/test_scenarios.py
+pytestmark = pytest.mark.once
 
 
 async def staged(app) -> None:
