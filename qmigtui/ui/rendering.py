@@ -3,6 +3,7 @@ keeps a state change immediate and a burst of numbers to one frame every MIN_FRA
 
 from __future__ import annotations
 
+import functools
 import time
 
 from textual.actions import parse as parse_action
@@ -90,9 +91,10 @@ class Rendering(AppBase):
             self._allowed = allowed
             self.call_after_refresh(self.refresh_bindings)
 
-    def _actions(self) -> list[str]:
-        """Every action a key is bound to (whether each applies may change with a snapshot)."""
-        return list(dict.fromkeys(parse_action(b.action)[1] for b in self.all_bindings()))
+    def _actions(self) -> tuple[str, ...]:
+        """Every action a key is bound to (whether each applies may change with a snapshot);
+        worked out once per app class, not on every frame."""
+        return _bound_actions(type(self))
 
     def listen(self, desk: Desk) -> None:
         """Take this desk's snapshots while it is the one shown."""
@@ -100,3 +102,8 @@ class Rendering(AppBase):
 
     def _panes(self) -> list[Pane]:
         return [pane for pane in self.query(".pane").results() if isinstance(pane, Pane)]
+
+
+@functools.cache
+def _bound_actions(app: type[AppBase]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(parse_action(b.action)[1] for b in app.all_bindings()))
