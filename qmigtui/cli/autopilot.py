@@ -12,6 +12,7 @@ import time
 
 from qmigtui.cli.options import INTERVAL, Parser, fail
 from qmigtui.control.autopilot import Step
+from qmigtui.policy.presets import Preset
 
 LIMIT_S = 24 * 3600.0  # a migration followed longer than this is left to itself
 
@@ -54,7 +55,6 @@ def _line(step: Step, started: float) -> str:
 
 async def _steer(ns: argparse.Namespace) -> int:
     from qmigtui.control.actor import ACTOR, AUTOPILOT
-    from qmigtui.control.autopilot import Autopilot
     from qmigtui.desk.opening import open_endpoints
     from qmigtui.policy.catalog import make
     policy = make(ns.policy)
@@ -62,21 +62,16 @@ async def _steer(ns: argparse.Namespace) -> int:
     desk = await open_endpoints(endpoints, ns.interval, ns.read_only, ns.record, ns.audit_log,
                                 no_audit=ns.no_audit)
     backend, started = desk.backend, time.monotonic()
-
-    def said(step: Step) -> None:
-        print(_line(step, started), flush=True)
-        if backend.recorder is not None:
-            backend.recorder.decision(step.as_data())
-    pilot = Autopilot(backend.controller, policy, dry_run=ns.dry_run or ns.read_only, on_step=said)
+    desk.autopilot.on_step(lambda step: print(_line(step, started), flush=True))  # and recorded
     try:
         status = backend.controller.status("source")
         if ns.uri is None and not desk.snapshot.source.status.running:
             return fail(f"no migration runs on {ns.source} (status {status}); give --uri to start one")
         print(f"policy {policy.name}: {', '.join(f'{k}={v}' for k, v in _objectives(policy))}",
               flush=True)
-        pilot.engage()
+        desk.autopilot.engage(policy, dry_run=ns.dry_run or ns.read_only)
         if ns.uri is not None:
-            await pilot.prepare()
+            await desk.autopilot.prepare()
             token = ACTOR.set(AUTOPILOT)  # started by the autopilot, and audited so
             try:
                 await backend.controller.start_migration(ns.uri)
@@ -91,15 +86,12 @@ async def _steer(ns: argparse.Namespace) -> int:
         print(f"{time.monotonic() - started:7.1f}s  {status}", flush=True)
         return 0 if status == "completed" else 1
     finally:
-        await pilot.disengage()
-        await desk.close()
+        await desk.close()  # the autopilot lets go first
 
 
-def _objectives(policy: object) -> list[tuple[str, object]]:
+def _objectives(policy: Preset) -> list[tuple[str, object]]:
     from dataclasses import fields
-    obj = getattr(policy, "objectives", None)
-    if obj is None:
-        return []
+    obj = policy.objectives
     return [(f.name, ",".join(sorted(a.value for a in v)) if isinstance(v := getattr(obj, f.name), frozenset)
              else v) for f in fields(obj)]
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from qmigtui.cli.autopilot import decision_line
-from qmigtui.control.autopilot import Autopilot
 from qmigtui.desk.opening import open_replay
 from qmigtui.model import units
 from qmigtui.model.record_paths import InfoPath
@@ -57,19 +56,16 @@ async def play(path: str | Path, speed: float = 1000.0, quiet: bool = False,
                 if not quiet:
                     print(f"{player.position:8.1f}s  {side.name:<12} {side.status}", flush=True)
     desk.subscribe(on_snapshot)
-    pilot = None
     if policy is not None:
-        pilot = Autopilot(desk.backend.controller, policy, dry_run=True, on_step=lambda step: print(
+        desk.autopilot.on_step(lambda step: print(
             f"{player.position:8.1f}s  {policy.name:<12} {decision_line(step)}", flush=True))
-        pilot.engage()
+        desk.autopilot.engage(policy, dry_run=True)
     try:
         await player.ended.wait()
         for _ in range(50):  # let the watcher take the answers still due
             await asyncio.sleep(0.02)
         return Played(changes, final_numbers(desk.snapshot), player.warning, player.error is not None)
     finally:
-        if pilot is not None:
-            await pilot.disengage()
         await desk.close()
 
 

@@ -43,6 +43,11 @@ class AutopilotDesk:
         self._pilot = Autopilot(self._controller, policy, dry_run=dry_run, on_step=self._step)
         self._pilot.engage()
 
+    async def prepare(self) -> None:
+        """What the engaged policy sets before a migration starts."""
+        if self._pilot is not None:
+            await self._pilot.prepare()
+
     async def disengage(self) -> None:
         pilot, self._pilot = self._pilot, None
         if pilot is not None:
