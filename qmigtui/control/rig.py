@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from qmigtui.control.actor import ACTOR, OPERATOR
 from qmigtui.control.ops import Controller
 from qmigtui.control.outcomes import ControlError
 from qmigtui.control.wiring import Query, Send
@@ -24,7 +25,9 @@ from qmigtui.watch.watcher import Watcher
 
 class LabWiring:
     """The lab's link: the source sends to the relay, which forwards to the destination's
-    listening port (picked by QEMU); recovery mends the link first."""
+    listening port (picked by QEMU). The operator's recovery mends the link first (the
+    trainer's cut, then recover); the autopilot's does not: it must wait for the link to come
+    back, as it would on a real network."""
 
     def __init__(self, lab: Lab):
         self.lab = lab
@@ -47,7 +50,8 @@ class LabWiring:
         return RecoveryAddresses(f"tcp:127.0.0.1:{self.lab.incoming_port}", str(self.lab.migrate_uri))
 
     def before_recover(self) -> None:
-        self.lab.restore_link()
+        if ACTOR.get() == OPERATOR:
+            self.lab.restore_link()
 
 
 class Rig:

@@ -3,7 +3,8 @@
 Runs as its own process (``python -m qmigtui.lab.relay CONTROL_SOCKET``), prints
 ``PORT <n>`` once it listens, and takes one-line commands on a Unix control
 socket: ``target HOST PORT``, ``cut``, ``restore``, ``status``.
-A cut resets every relayed connection and refuses new ones until restored.
+A cut resets every relayed connection and stops listening until restored, so a connection
+tried meanwhile is refused by the kernel, as by a host whose network is down.
 """
 
 from __future__ import annotations
@@ -21,11 +22,19 @@ CHUNK = 1 << 18
 class Relay:
     """Forwards each accepted connection to the target, unless the link is cut."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.target: tuple[str, int] | None = None
         self.cut = False
         self.links: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
         self.relayed = 0
+        self.address = (host, port)
+        self.server: asyncio.Server | None = None
+
+    async def listen(self) -> int:
+        """Listen on the relay's address (the same port again after a cut); return the port."""
+        self.server = await asyncio.start_server(self.handle, *self.address, reuse_address=True)
+        self.address = self.address[0], self.server.sockets[0].getsockname()[1]
+        return self.address[1]
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self.cut or self.target is None:
@@ -58,6 +67,9 @@ class Relay:
 
     def do_cut(self) -> None:
         self.cut = True
+        if self.server is not None:
+            self.server.close()
+            self.server = None
         for a, b in list(self.links):
             _reset(a)
             _reset(b)
@@ -71,6 +83,8 @@ class Relay:
             self.do_cut()
         elif line == ["restore"]:
             self.cut = False
+            if self.server is None:
+                await self.listen()
         elif line == ["status"]:
             reply = f"{'cut' if self.cut else 'up'} links={len(self.links)} bytes={self.relayed}"
         else:
@@ -90,12 +104,12 @@ def _reset(writer: asyncio.StreamWriter) -> None:
 
 
 async def serve(control_path: str, host: str = "127.0.0.1", port: int = 0) -> None:
-    relay = Relay()
-    server = await asyncio.start_server(relay.handle, host, port)
+    relay = Relay(host, port)
+    port = await relay.listen()
     control = await asyncio.start_unix_server(relay.control, control_path)
-    print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
-    async with server, control:
-        await asyncio.gather(server.serve_forever(), control.serve_forever())
+    print(f"PORT {port}", flush=True)
+    async with control:
+        await control.serve_forever()
 
 
 if __name__ == "__main__":

@@ -68,3 +68,41 @@ async def test_a_dry_run_sends_nothing_and_an_operator_makes_it_stand_down(make_
     sent = [e for e in read(tmp_path / "audit.jsonl") if "command" in e]
     assert {e["by"] for e in sent} == {"operator"}
     await asyncio.sleep(0)
+
+
+# postcopy held to 3 MiB/s, so the guest's 48 MiB take long enough to cut the link midway
+SLOW_POSTCOPY = {"max-postcopy-bandwidth": 3 * MiB}
+
+
+async def test_a_cut_link_pauses_a_postcopy_and_the_autopilot_recovers_it_when_the_link_returns(
+        make_rig, tmp_path):
+    rig = await make_rig(LabConfig(mem_mib=64, working_set_mib=48, dirty_rate_mib_s=40,
+                                   bandwidth=8 * MiB),
+                         capabilities={"postcopy-ram": True}, parameters=SLOW_POSTCOPY)
+    log = AuditLog(tmp_path / "audit.jsonl")
+    rig.controller.audit_hooks.append(log)
+    snap = lambda: rig.watcher.snapshot  # noqa: E731
+    await rig.controller.start_migration()
+    await wait_for(lambda: snap().source.status == "active", 30, "precopy")
+    await rig.controller.start_postcopy()  # the operator's, before the autopilot is engaged
+    await wait_for(lambda: snap().source.status == "postcopy-active", 30, "postcopy")
+    steps: list[Step] = []
+    pilot = Autopilot(rig.controller, make("qmigtui", Objectives()), on_step=steps.append)
+    pilot.engage()
+    try:
+        rig.lab.cut_link()
+        await wait_for(lambda: snap().source.status.paused and snap().destination.status.paused,
+                       30, "both sides paused")
+        # the link is still down: the autopilot tries, the source stays paused, it backs off
+        await wait_for(lambda: sum(s.decision.act is Act.RECOVER for s in steps) >= 2, 30,
+                       "two recovery attempts while the link is down")
+        assert snap().source.status.paused
+        assert any(s.decision.why is Why.BACK_OFF for s in steps)
+        rig.lab.restore_link()  # the network comes back on its own
+        await wait_for(lambda: snap().source.status.ended, 180, "the end")
+    finally:
+        await pilot.disengage()
+    assert snap().source.status == "completed", [s.decision for s in steps]
+    assert pilot.engaged is False and pilot.stood_down is None
+    sent = [(e["command"], e["by"]) for e in read(tmp_path / "audit.jsonl") if "command" in e]
+    assert ("migrate-recover", "autopilot") in sent and ("migrate-start-postcopy", "operator") in sent
