@@ -86,8 +86,9 @@ class Autopilot:
     async def prepare(self) -> None:
         """What the policy sets before a migration starts (Proxmox's capabilities, our
         throttle cap), sent as the autopilot."""
-        for decision in self.policy.setup():
-            await self._take(self.controller.watcher.snapshot.source.polled, decision)
+        snap = self.controller.watcher.snapshot
+        for decision in self.policy.setup(Observation.of(snap)):
+            await self._take(snap.source.polled, decision)
 
     # -- running -----------------------------------------------------------------
 
@@ -126,7 +127,7 @@ class Autopilot:
 
     async def _take(self, t: float, decision: Decision) -> None:
         if not decision.changes_vm:
-            if decision != self._last:  # a wait said once, until something changes
+            if self._last is None or decision.gist != self._last.gist:  # a wait said once
                 self._record(Step(t, decision))
             self._last = decision
             return

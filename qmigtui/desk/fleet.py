@@ -63,11 +63,12 @@ class FleetRow:
     eta: float | None  # seconds
     urgency: int
     total_time: float | None = None  # ms, of a migration that is over
+    autopilot: str = ""  # the policy steering it, when one is engaged
 
     def matches(self, text: str) -> bool:
         text = text.lower()
         return any(text in field_.lower() for field_ in (self.name, self.route, self.state,
-                                                         self.verdict))
+                                                         self.verdict, self.autopilot))
 
 
 def row_of(member: Member) -> FleetRow:
@@ -99,7 +100,8 @@ def row_of(member: Member) -> FleetRow:
     return FleetRow(src.name, route, status, progress, throughput, verdict,
                     f.eta if f is not None and status in RUNNING else None,
                     _urgency(status, f.verdict if f is not None else None),
-                    info.number("total-time") if info is not None and status == "completed" else None)
+                    info.number("total-time") if info is not None and status == "completed" else None,
+                    member.desk.autopilot.name if member.desk.autopilot.engaged is not None else "")
 
 
 def _urgency(status: str, verdict: Verdict | None) -> int:

@@ -66,6 +66,11 @@ class Decision:
     def changes_vm(self) -> bool:
         return self.act in CHANGES
 
+    @property
+    def gist(self) -> tuple[Act, Why, str, int | float | bool | None]:
+        """The decision without its numbers: a wait whose ETA moved is the same wait."""
+        return self.act, self.why, self.target, self.value
+
 
 def wait(why: Why, **numbers: float) -> Decision:
     return Decision(Act.WAIT, why, numbers=tuple(numbers.items()))

@@ -32,6 +32,11 @@ class Observation:
     both_answer: bool = True  # both monitors connected (a recovery needs them)
     forecast: Forecast | None = None
     changed_elsewhere: frozenset[str] = frozenset()  # set by another client since we looked
+    parameters: frozenset[str] | None = None  # what the source reports, so can set (None: not read)
+
+    def can_set(self, name: str) -> bool:
+        """The source takes this parameter (a libvirt domain takes only libvirt's few)."""
+        return self.parameters is None or name in self.parameters
 
     @classmethod
     def of(cls, snap: Snapshot) -> Observation:
@@ -59,4 +64,5 @@ class Observation:
             auto_converge=src.capabilities.get("auto-converge", False),
             both_answer=src.connected and (dst is None or dst.connected),
             forecast=snap.forecast,
-            changed_elsewhere=src.changed_elsewhere | (dst.changed_elsewhere if dst else frozenset()))
+            changed_elsewhere=src.changed_elsewhere | (dst.changed_elsewhere if dst else frozenset()),
+            parameters=frozenset(params.values) if params is not None else None)

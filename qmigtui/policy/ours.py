@@ -42,9 +42,10 @@ class Qmigtui(Preset):
         self.recover_at = -math.inf
         self.recent: list[float] = []  # what was left, the last three readings
 
-    def setup(self) -> list[Decision]:
+    def setup(self, obs: Observation) -> list[Decision]:
         cap = int(self.objectives.max_throttle)
-        return [Decision(Act.SET_PARAMETER, Why.SETUP, "max-cpu-throttle", cap)] if cap else []
+        return ([Decision(Act.SET_PARAMETER, Why.SETUP, "max-cpu-throttle", cap)]
+                if cap and obs.can_set("max-cpu-throttle") else [])
 
     def follow(self, obs: Observation) -> Decision:
         if obs.status.paused:

@@ -26,7 +26,7 @@ class Preset:
         self._elsewhere: frozenset[str] | None = None  # changed by another client when engaged
         self._sent: dict[str, float] = {}
 
-    def setup(self) -> list[Decision]:
+    def setup(self, obs: Observation) -> list[Decision]:
         """What the policy sets before the migration starts (nothing by default)."""
         return []
 
@@ -202,7 +202,7 @@ class Proxmox(Preset):
         self.last = math.nan
         self.ms = self.START_MS
 
-    def setup(self) -> list[Decision]:
+    def setup(self, obs: Observation) -> list[Decision]:
         return [Decision(Act.SET_CAPABILITY, Why.SETUP, "auto-converge", True),
                 Decision(Act.SET_CAPABILITY, Why.SETUP, "xbzrle", True)]
 

@@ -22,8 +22,8 @@ from qmigtui.model import units
 from qmigtui.model.text import clean
 
 # (header, width; 0: what is left)
-COLUMNS = (("VM", 16), ("source → destination", 0), ("state", 15), ("progress", 9),
-           ("throughput", 11), ("verdict", 15), ("ETA", 9))
+COLUMNS = (("VM", 16), ("source → destination", 0), ("state", 15), ("pilot", 8),
+           ("progress", 9), ("throughput", 11), ("verdict", 15), ("ETA", 9))
 
 
 def cells(row: FleetRow) -> tuple[str, ...]:
@@ -31,7 +31,8 @@ def cells(row: FleetRow) -> tuple[str, ...]:
     progress = f"{row.progress * 100:5.1f} %" if row.progress is not None else "-"
     rate = units.format_rate(row.throughput) if row.throughput is not None else "-"
     eta = units.format_ms(row.eta * 1000) if row.eta is not None else "-"
-    return tuple(clean(v, 200) for v in (row.name, row.route, row.state, progress, rate,
+    pilot = row.autopilot or "-"
+    return tuple(clean(v, 200) for v in (row.name, row.route, row.state, pilot, progress, rate,
                                          row.verdict, eta))
 
 

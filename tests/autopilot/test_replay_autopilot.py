@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 
@@ -30,3 +31,11 @@ def test_a_bad_policy_or_no_headless_is_one_line():
                         (("--autopilot", "nova"), "goes with --headless")):
         done = _replay(*args)
         assert done.returncode == 2 and words in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_a_wait_is_said_once_until_its_reason_changes():
+    done = _replay("--headless", "--speed", "100", "--autopilot", "qmigtui")
+    assert done.returncode == 0, done.stderr
+    reasons = [line.split()[3] for line in done.stdout.splitlines() if " qmigtui " in line
+               and line.split()[2] == "wait"]
+    assert "on-track" in reasons and all(a != b for a, b in itertools.pairwise(reasons)), reasons

@@ -298,3 +298,34 @@ def test_leaving_while_libvirt_migrates_does_not_wait_for_the_migration(libvirt_
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["active"] or done.stdout.split() == ["setup"]
     assert time.monotonic() - t0 < 15, "128 MiB at 4 MiB/s would take 30 s"
+
+
+async def test_the_autopilot_steers_a_domain_through_libvirts_calls(libvirt_hosts, tmp_path):
+    from qmigtui.control.audit import AuditLog, read
+    from qmigtui.control.autopilot import Autopilot, Step
+    from qmigtui.policy.catalog import make
+    from qmigtui.policy.objectives import Objectives
+
+    src, dst = libvirt_hosts
+    domain = src.create("db1", working_set_mib=48, dirty_rate_mib_s=40)  # never converges at 8
+    async with _watching(src, dst, domain) as (watcher, controller):
+        log = AuditLog(tmp_path / "audit.jsonl")
+        controller.audit_hooks.append(log)
+        steps: list[Step] = []
+        await _started(watcher, controller, {"max-bandwidth": 8 * MIB})  # the operator's
+        pilot = Autopilot(controller, make("qmigtui", Objectives(max_downtime_ms=1000,
+                                                                 link_bytes_per_s=1 << 30)),
+                          on_step=steps.append)
+        pilot.engage()
+        try:
+            await pilot.prepare()
+            await wait_for(lambda: _status(watcher, "destination") == "completed"
+                           or _status(watcher, "source") in ("failed", "cancelled"), 180, "the end")
+        finally:
+            await pilot.disengage()
+            print(*steps, sep="\n")  # shown when the test fails
+    acted = [s for s in steps if s.decision.changes_vm and s.outcome == "ok"]
+    assert any(s.decision.target == "max-bandwidth" for s in acted), steps
+    sent = [e for e in read(tmp_path / "audit.jsonl") if "command" in e and e["by"] == "autopilot"]
+    assert sent and all(e.get("via", "libvirt") == "libvirt" for e in sent), sent
+    assert "custom-monitor" not in src.domain_log(domain)  # libvirt's calls, no raw QMP

@@ -106,3 +106,12 @@ def test_an_operator_change_makes_it_stand_down_for_good():
     d = policy.decide(obs(1, stuck, changed=frozenset({"downtime-limit"})))
     assert (d.act, d.why) == (Act.STAND_DOWN, Why.OPERATOR_ACTED)
     assert all(policy.decide(obs(t, stuck)).act is Act.WAIT for t in range(2, 30))
+
+
+def test_the_throttle_cap_is_set_up_only_where_the_source_takes_it():
+    ours = make("qmigtui", Objectives(max_throttle=40))
+    qemu = Observation(0.0, Status("none"), parameters=frozenset({"max-cpu-throttle", "downtime-limit"}))
+    libvirt = Observation(0.0, Status("none"), parameters=frozenset({"max-bandwidth", "downtime-limit"}))
+    assert [(d.target, d.value) for d in ours.setup(qemu)] == [("max-cpu-throttle", 40)]
+    assert ours.setup(libvirt) == []
+    assert ours.setup(Observation(0.0, Status("none"))) != []  # not read yet: QEMU's default

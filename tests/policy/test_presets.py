@@ -96,7 +96,7 @@ def test_ovirt_postcopy_policy_goes_150_200_then_postcopy():
 
 def test_proxmox_sets_its_capabilities_first_and_doubles_the_downtime_every_sixth_rise():
     proxmox = make("proxmox")
-    assert [(d.act, d.target, d.value) for d in proxmox.setup()] == [
+    assert [(d.act, d.target, d.value) for d in proxmox.setup(Observation(0.0, Status("none")))] == [
         (Act.SET_CAPABILITY, "auto-converge", True), (Act.SET_CAPABILITY, "xbzrle", True)]
     trace = [obs(t, 100e6 + 1e6 * t) for t in range(20)]  # rising every reading
     values = [v for _, a, _, v in acts(run(proxmox, trace)) if a is Act.SET_PARAMETER]
