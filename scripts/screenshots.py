@@ -101,7 +101,7 @@ async def main() -> None:
 
 
 async def fleet_shot() -> None:
-    """Four lab pairs in four states, watched as a fleet."""
+    """Four lab pairs in four states, watched as a fleet, one of them under the autopilot."""
     from functools import partial
 
     from qmigtui.control.rig import Rig
@@ -122,8 +122,11 @@ async def fleet_shot() -> None:
             sources.append(Source(name, rig.lab.source_socket, rig.lab.destination_socket))
 
         async def opener(src: Source):  # type: ignore[no-untyped-def]
-            return await open_endpoints([("source", src.source), ("destination", src.destination or "")],
+            desk = await open_endpoints([("source", src.source), ("destination", src.destination or "")],
                                         1.0, False, None, Path("/tmp") / "qmigtui-screenshots-audit.log")
+            if src.name == "cache-3":
+                desk.autopilot.engage(desk.autopilot.policy("qmigtui"))
+            return desk
         app = MigrationApp(None, theme=themes.DEFAULT, title="fleet: 4 VMs",
                            fleet_factory=partial(Fleet.of, sources, opener))
         async with app.run_test(size=(120, 40)) as pilot:
@@ -166,6 +169,6 @@ async def autopilot_shot() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
-    asyncio.run(autopilot_shot())
-    asyncio.run(fleet_shot())
+    shots = {"main": main, "autopilot": autopilot_shot, "fleet": fleet_shot}
+    for name in sys.argv[1:] or list(shots):  # e.g. `scripts/screenshots.py fleet`
+        asyncio.run(shots[name]())
