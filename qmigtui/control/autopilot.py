@@ -83,9 +83,14 @@ class Autopilot:
                 await self._task
             self._task = None
 
-    async def prepare(self) -> None:
+    async def prepare(self, timeout: float = 5.0) -> None:
         """What the policy sets before a migration starts (Proxmox's capabilities, our
-        throttle cap), sent as the autopilot."""
+        throttle cap and link), sent as the autopilot, once the source's parameters are read
+        (a policy sets up from them)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.controller.watcher.snapshot.source.parameters is None and \
+                asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
         snap = self.controller.watcher.snapshot
         for decision in self.policy.setup(Observation.of(snap)):
             await self._take(snap.source.polled, decision)

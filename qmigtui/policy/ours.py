@@ -1,6 +1,9 @@
 """qmigtui's own policy: it acts on the forecast's facts, not on timers.
 
-While the forecast finishes within the objectives it waits. When the migration is confirmed
+Where the objectives name a link with room above the migration's cap, it uses the link from
+the start (or as soon as it follows a migration that runs at its cap): sending faster is the
+cheapest way to finish sooner, and less is dirtied meanwhile. While the forecast finishes
+within the objectives it waits. When the migration is confirmed
 in trouble (not converging, stalled, or finishing past the deadline, twice in a row), and
 once the last act had time to show (a cooldown, and a new pass), it takes the cheapest act
 the model says helps: more bandwidth where the link has room above the cap; the
@@ -44,8 +47,18 @@ class Qmigtui(Preset):
 
     def setup(self, obs: Observation) -> list[Decision]:
         cap = int(self.objectives.max_throttle)
-        return ([Decision(Act.SET_PARAMETER, Why.SETUP, "max-cpu-throttle", cap)]
-                if cap and obs.can_set("max-cpu-throttle") else [])
+        throttle = ([Decision(Act.SET_PARAMETER, Why.SETUP, "max-cpu-throttle", cap)]
+                    if cap and obs.can_set("max-cpu-throttle") else [])
+        link = self._room(obs)
+        return throttle + ([link] if link is not None else [])
+
+    def _room(self, obs: Observation) -> Decision | None:
+        """The cap raised to the link, where the objectives say it has room above the cap."""
+        link, cap = self.objectives.link_bytes_per_s, obs.max_bandwidth
+        if not link or not cap or not math.isfinite(cap) or cap >= 0.9 * link or \
+                not obs.can_set("max-bandwidth") or not self.objectives.allows(Act.SET_PARAMETER):
+            return None
+        return set_parameter("max-bandwidth", int(link), Why.MORE_BANDWIDTH, cap=cap, link=link)
 
     def follow(self, obs: Observation) -> Decision:
         if obs.status.paused:
@@ -69,6 +82,10 @@ class Qmigtui(Preset):
         late = f.eta is not None and f.eta > left_s
         if f.verdict not in TROUBLE and not late:
             self.trouble = 0
+            room = self._room(obs) if obs.bandwidth >= 0.8 * obs.max_bandwidth else None
+            if room is not None and obs.t - self.acted_at >= COOLDOWN_S:
+                self.acted_at, self.acted_pass = obs.t, obs.passes
+                return room  # a migration followed at its cap: the link has room
             return wait(Why.ON_TRACK, eta_s=f.eta if f.eta is not None else math.nan, left_s=left_s)
         self.trouble += 1
         if self.trouble < CONFIRM:
@@ -91,15 +108,9 @@ class Qmigtui(Preset):
         return wait(Why.NOTHING_HELPS)
 
     def _bandwidth(self, obs: Observation, _left_s: float) -> Decision | None:
-        link, cap = self.objectives.link_bytes_per_s, obs.max_bandwidth
-        if not link or not cap or not math.isfinite(cap) or cap >= 0.9 * link:
-            return None  # no room known, or not capped: the link is the limit
-        if not obs.bandwidth >= 0.8 * cap:
-            return None  # the cap does not bind: more would not be used
-        if not self.objectives.allows(Act.SET_PARAMETER):
-            return None
-        return set_parameter("max-bandwidth", int(min(link, 2 * cap)), Why.MORE_BANDWIDTH,
-                             cap=cap, link=link)
+        if not obs.bandwidth >= 0.8 * obs.max_bandwidth:
+            return None  # the cap does not bind (or there is none): more would not be used
+        return self._room(obs)
 
     def _downtime(self, obs: Observation, _left_s: float) -> Decision | None:
         """The downtime-limit the forecast's remedy names, else the hot set over the link."""

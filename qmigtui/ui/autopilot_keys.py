@@ -13,6 +13,7 @@ from qmigtui.policy.presets import Preset
 from qmigtui.ui.app_base import AppBase, actions_of
 from qmigtui.ui.autopilot_words import decision_text, objectives_text
 from qmigtui.ui.dialogs import Confirm
+from qmigtui.ui.events_pane import EventsPane
 from qmigtui.ui.status_pane import StatusPane
 
 
@@ -83,8 +84,9 @@ class AutopilotKeys(AppBase):
         self._plan(text)
         if d.changes_vm or d.act is Act.STAND_DOWN:
             failed = step.outcome not in (None, "ok")
-            self.notify(text + (f" ({step.outcome})" if failed else ""),
-                        severity="warning" if failed or d.act is Act.STAND_DOWN else "information")
+            told = text + (f" ({step.outcome})" if failed else "")
+            self.notify(told, severity="warning" if failed or d.act is Act.STAND_DOWN else "information")
+            self.query_one(EventsPane).note(told)  # every act kept on screen, with its reason
 
     def _plan(self, text: str) -> None:
         self.query_one(StatusPane).plan = text

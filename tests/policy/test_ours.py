@@ -64,7 +64,26 @@ def test_more_bandwidth_first_where_the_link_has_room_above_the_cap():
     capped = dict(cap=40 * MB, bandwidth=40 * MB)
     policy.decide(obs(0, stuck, **capped))
     d = policy.decide(obs(1, stuck, **capped))
-    assert (d.act, d.target, d.value) == (Act.SET_PARAMETER, "max-bandwidth", 80_000_000)
+    assert (d.act, d.target, d.value) == (Act.SET_PARAMETER, "max-bandwidth", 1_000_000_000)
+
+
+def test_the_link_is_used_from_the_start_where_the_objectives_say_it_has_room():
+    ours = make("qmigtui", Objectives(link_bytes_per_s=1e9, max_throttle=0))
+    start = Observation(0.0, Status("none"), max_bandwidth=40 * MB)
+    assert [(d.target, d.value) for d in ours.setup(start)] == [("max-bandwidth", 1_000_000_000)]
+    assert make("qmigtui", Objectives(max_throttle=0)).setup(start) == []  # no link named
+    uncapped = Observation(0.0, Status("none"), max_bandwidth=0.0)
+    assert ours.setup(uncapped) == []
+
+
+def test_a_migration_followed_at_its_cap_gets_the_link_even_on_track():
+    policy = make("qmigtui", Objectives(link_bytes_per_s=1e9))
+    fine = forecast(Verdict.CONVERGING, eta=30)
+    assert policy.decide(obs(0, fine, cap=40 * MB, bandwidth=20 * MB)).why is Why.ON_TRACK
+    d = policy.decide(obs(1, fine, cap=40 * MB, bandwidth=39 * MB))
+    assert (d.target, d.value) == ("max-bandwidth", 1_000_000_000)
+    # once raised, nothing more: the cap no longer binds
+    assert policy.decide(obs(9, fine, cap=1e9, bandwidth=200 * MB)).why is Why.ON_TRACK
 
 
 def test_postcopy_where_allowed_at_a_local_minimum_of_what_is_left():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from qmigtui.desk.opening import open_endpoints
 from qmigtui.ui.app import MigrationApp
+from qmigtui.ui.events_pane import EventsPane
 from qmigtui.ui.status_pane import StatusPane
 from tests.control.test_record_keeping import Settable
 from tests.fakeqmp import FakeQmp
@@ -58,6 +59,26 @@ async def test_the_command_line_engages_it_and_read_only_offers_none(tmp_path):
             assert app.check_action("autopilot", ()) is False
             await pilot.press("A")
             assert app.screen.__class__.__name__ != "Confirm"
+            await app.action_quit()
+    finally:
+        await fake.stop()
+
+
+async def test_what_the_autopilot_does_stays_in_the_events_pane_with_its_reason(tmp_path):
+    fake = await FakeQmp(str(tmp_path / "qmp.sock"), Settable()).start()
+    try:
+        app = _app(fake, tmp_path, autopilot="qmigtui")
+        async with app.run_test(size=(120, 40)):
+            await wait_for(lambda: app.desk is not None and app.desk.autopilot.engaged is not None,
+                           10, "engaged at the start")
+            await app.desk.backend.controller.set_parameter("source", "downtime-limit", "250")
+            await wait_for(lambda: app.desk.autopilot.engaged is None, 5, "standing down")
+            events = app.query_one(EventsPane)
+            lines = lambda: ["".join(seg.text for seg in strip) for strip in events.lines]  # noqa: E731
+            await wait_for(lambda: any(" ours autopilot qmigtui: stands down" in line
+                                       for line in lines()), 5, "the act in the events pane")
+            events.set_filter("stands down")  # kept for a new filter too
+            assert [line for line in lines() if "ours" in line], lines()
             await app.action_quit()
     finally:
         await fake.stop()
