@@ -1,5 +1,6 @@
 """Debian's headless Chromium driven over the DevTools protocol (aiohttp's websocket client):
-open a page, read what reaches its terminal, type keys into it, take a screenshot.
+open a page, read what reaches its terminal, type keys into it, take a screenshot, and read
+the errors the page's scripts met (``window.__qmigtui.errors``).
 
 The page draws its terminal on a canvas (xterm.js), which has no text to read, so a script
 installed before the page's own taps every websocket the page opens: the bytes the app sent
@@ -26,7 +27,15 @@ from typing import Any
 import aiohttp
 
 TAP = """
-window.__qmigtui = {url: "", received: "", sent: []};
+window.__qmigtui = {url: "", received: "", sent: [], errors: []};
+window.addEventListener("error", (e) => window.__qmigtui.errors.push(String(e.message)));
+(() => {
+  const logError = console.error.bind(console);
+  console.error = (...args) => {
+    window.__qmigtui.errors.push(args.map(String).join(" "));
+    logError(...args);
+  };
+})();
 (() => {
   const Native = window.WebSocket;
   const decoder = new TextDecoder();

@@ -54,8 +54,8 @@ def _line(step: Step, started: float) -> str:
 
 
 async def _steer(ns: argparse.Namespace) -> int:
-    from qmigtui.control.actor import ACTOR, AUTOPILOT
     from qmigtui.desk.opening import open_endpoints
+    from qmigtui.model.actor import ACTOR, AUTOPILOT
     from qmigtui.policy.catalog import make
     policy = make(ns.policy)
     endpoints = [("source", ns.source)] + ([("destination", ns.dest)] if ns.dest else [])

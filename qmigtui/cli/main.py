@@ -41,6 +41,11 @@ def _autopilot(args: list[str]) -> int:
     return run_autopilot(args)
 
 
+def _report(args: list[str]) -> int:
+    from qmigtui.cli.report import run_report
+    return run_report(args)
+
+
 def _fleet(args: list[str]) -> int:
     from qmigtui.cli.fleet import FleetOptions, run_fleet
     return run_fleet(FleetOptions.parse(args))
@@ -54,6 +59,7 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {  # qmigtui NAME ...; anythin
     "serve": lambda args: _run_serve(parsers.serve_parser().parse_args(args)),
     "fleet": _fleet,
     "autopilot": lambda args: _autopilot(args),
+    "report": _report,
 }
 SUBCOMMANDS = tuple(COMMANDS)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from platformdirs import user_state_path
 
-from qmigtui.control.actor import ACTOR
+from qmigtui.model.actor import ACTOR
 from qmigtui.model.redact import redact_args
 
 

@@ -18,10 +18,10 @@ import math
 import time
 
 from qmigtui.control import measure
-from qmigtui.control.actor import ACTOR, MEASURING
 from qmigtui.control.ops import Controller
 from qmigtui.control.outcomes import ControlError
 from qmigtui.control.zero_scan import measure_zero_share
+from qmigtui.model.actor import ACTOR, MEASURING
 from qmigtui.qmp.errors import QmpError
 from qmigtui.watch.snapshot import Snapshot
 

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from qmigtui.control.actor import ACTOR, AUTOPILOT, OPERATOR
 from qmigtui.control.ops import Controller
 from qmigtui.control.outcomes import ControlError
+from qmigtui.model.actor import ACTOR, AUTOPILOT, OPERATOR
 from qmigtui.model.commands import is_query
 from qmigtui.policy.decision import Act, Decision, Why
 from qmigtui.policy.observation import Observation

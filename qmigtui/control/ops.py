@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 from qmigtui.control import rules
-from qmigtui.control.actor import ACTOR
 from qmigtui.control.outcomes import ControlError, NoAnswer, NotAllowed, Refused, Unreachable
 from qmigtui.control.readback import outcome_of
 from qmigtui.control.rules import STARTABLE, Permission
@@ -23,6 +22,7 @@ from qmigtui.control.wiring import Wiring
 from qmigtui.model import capabilities as capmodel
 from qmigtui.model import cpr, recovery
 from qmigtui.model import parameters as parammodel
+from qmigtui.model.actor import ACTOR
 from qmigtui.model.records import parse_list, parse_record
 from qmigtui.model.recovery import RecoveryAddresses
 from qmigtui.model.states import (

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from qmigtui.control.actor import ACTOR, OPERATOR
 from qmigtui.control.ops import Controller
 from qmigtui.control.outcomes import ControlError
 from qmigtui.control.wiring import Query, Send
 from qmigtui.lab.pair import Lab, LabConfig, LabError
+from qmigtui.model.actor import ACTOR, OPERATOR
 from qmigtui.model.records import parse_record
 from qmigtui.model.recovery import RecoveryAddresses
 from qmigtui.qmp.endpoint import parse_endpoint

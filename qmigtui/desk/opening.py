@@ -40,6 +40,8 @@ def _finish(backend: Backend) -> Desk:
             lambda: None if log.writable else f"{log.error} (start with --no-audit to act "
                                               "without an audit log)")
         _ = log.writable  # the session's first line, now: a disk that is full is said at once
+    if backend.recorder is not None:  # what was sent, and by whom, kept in the recording too
+        backend.controller.audit_hooks.append(backend.recorder.sent)
     backend.closers.append(AutoMeasure(backend.controller).close)
     return Desk(backend)
 

@@ -28,7 +28,8 @@ from qmigtui.model.text import clean_tree
 
 FORMAT = 1
 MAGIC = "qmigtui-recording"
-KINDS = ("greeting", "command", "response", "event", "state", "decision")  # decision: an autopilot's
+# decision: an autopilot's; sent: a command that changes a VM as audited, with who sent it
+KINDS = ("greeting", "command", "response", "event", "state", "decision", "sent")
 MAX_LINE = 16 << 20  # characters of one recorded message (a query-qmp-schema answer is ~0.5 MiB)
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from qmigtui import __version__
-from qmigtui.model.redact import redact_message
+from qmigtui.model.actor import ACTOR
+from qmigtui.model.redact import redact_args, redact_message
 from qmigtui.qmp.schema import Schema
 from qmigtui.qmp.session import ConnState, Session
 from qmigtui.record.format import FORMAT, MAGIC, dumps
@@ -105,6 +106,13 @@ class Recorder:
 
     def _state(self, side: str, state: ConnState, reason: str | None) -> None:
         self._write(side, "state", {"state": state.value, "reason": reason})
+
+    def sent(self, side: str, command: str, args: dict[str, Any] | None, answer: str) -> None:
+        """A command that changes a VM, as audited: who sent it (operator, autopilot) and
+        QEMU's answer (an audit hook of the controller, called in the sender's context)."""
+        if side in self._sides:
+            self._write(side, "sent", {"command": command, "arguments": redact_args(command, args or {}),
+                                       "answer": answer, "by": ACTOR.get()})
 
     def decision(self, msg: dict[str, Any]) -> None:
         """An autopilot's decision, with its reasons and numbers as data."""

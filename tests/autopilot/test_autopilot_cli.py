@@ -35,6 +35,9 @@ async def test_the_autopilot_starts_steers_records_and_exits_0_on_completion(nee
     decisions = [e.msg for e in Reader(record).entries() if e.kind == "decision"]
     assert decisions and decisions[0]["act"] in ("wait", "set-parameter")
     assert any(d["target"] == "downtime-limit" and d["outcome"] == "ok" for d in decisions)
+    recorded = [e.msg for e in Reader(record).entries() if e.kind == "sent"]  # as audited
+    assert ("migrate-set-parameters", "autopilot", "ok") in {
+        (m["command"], m["by"], m["answer"]) for m in recorded}, recorded
     sent = [json.loads(x) for x in audit.read_text().splitlines() if '"command"' in x]
     steering = {e["by"] for e in sent if e["command"] != "calc-dirty-rate"}
     assert steering == {"autopilot"}, sent  # it started the migration too
