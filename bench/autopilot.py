@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from qmigtui.control.autopilot import Autopilot, Step
 from qmigtui.control.rig import Rig
 from qmigtui.lab.pair import LabConfig
+from qmigtui.model.records import parse_record
 from qmigtui.policy.catalog import POLICIES, make
 from qmigtui.policy.objectives import Objectives
 
@@ -102,9 +103,10 @@ async def one(case: Case, policy: str, objectives: Objectives) -> Result:
         if not src.status.ended:
             await pilot.disengage()
             await rig.controller.cancel()
-        info = src.info
-        num = info.number if info is not None else (lambda _k: None)
-        return Result(case.name, policy, src.status == "completed",
+        # the final numbers asked afresh: the snapshot may hold the poll from before the end
+        info = parse_record("MigrationInfo", await rig.source.execute("query-migrate"))
+        num = info.number
+        return Result(case.name, policy, info.text("status") == "completed",
                       (num("total-time") or math.nan) / 1000, float(num("downtime") or math.nan),
                       throttle, throttled, float(num("ram.transferred") or math.nan),
                       [f"{s.decision.act.value}{':' + s.decision.target if s.decision.target else ''}"

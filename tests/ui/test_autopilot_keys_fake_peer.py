@@ -19,6 +19,11 @@ def _app(fake: FakeQmp, tmp_path, read_only: bool = False, autopilot: str | None
                                                audit=tmp_path / "audit.log"), autopilot=autopilot)
 
 
+async def _engaged_at_start(app: MigrationApp) -> None:
+    await wait_for(lambda: app.desk is not None and app.desk.autopilot.engaged is not None, 10,
+                   "engaged at the start")
+
+
 async def test_a_engages_after_one_confirmation_and_again_lets_go(tmp_path):
     fake = await FakeQmp(str(tmp_path / "qmp.sock"), Settable()).start()
     try:
@@ -49,8 +54,7 @@ async def test_the_command_line_engages_it_and_read_only_offers_none(tmp_path):
     try:
         app = _app(fake, tmp_path, autopilot="nova")
         async with app.run_test(size=(120, 40)):
-            await wait_for(lambda: app.desk is not None and app.desk.autopilot.engaged is not None,
-                           10, "engaged at the start")
+            await _engaged_at_start(app)
             assert app.desk.autopilot.engaged.name == "nova"
             await app.action_quit()
         app = _app(fake, tmp_path, read_only=True)
@@ -69,8 +73,7 @@ async def test_what_the_autopilot_does_stays_in_the_events_pane_with_its_reason(
     try:
         app = _app(fake, tmp_path, autopilot="qmigtui")
         async with app.run_test(size=(120, 40)):
-            await wait_for(lambda: app.desk is not None and app.desk.autopilot.engaged is not None,
-                           10, "engaged at the start")
+            await _engaged_at_start(app)
             await app.desk.backend.controller.set_parameter("source", "downtime-limit", "250")
             await wait_for(lambda: app.desk.autopilot.engaged is None, 5, "standing down")
             events = app.query_one(EventsPane)
