@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup host qemu qemus linux-guest sshd libvirt browser test lint demo bench screenshots clean
+.PHONY: setup host qemu qemus linux-guest sshd libvirt browser prometheus test lint demo bench screenshots clean
 
 $(STAMP): pyproject.toml | host
 	$(PYTHON) -m venv $(VENV)
@@ -79,10 +79,15 @@ lint: $(STAMP)
 browser:
 	$(call apt_missing,chromium,)
 
+# Prometheus and promtool for the exporter's tests (the server is started by the tests on
+# loopback, never as a service).
+prometheus:
+	$(call apt_missing,prometheus,--no-install-recommends)
+
 # The whole suite on the system's QEMU, then every QEMU-driven test again on each other QEMU of
 # the matrix but those marked once (our own exit paths, libvirt's own checks: nothing of the
 # QEMU's version in them). In CI a QEMU of the matrix that does not run here fails the run.
-test: $(STAMP) host qemu qemus linux-guest sshd libvirt browser lint
+test: $(STAMP) host qemu qemus linux-guest sshd libvirt browser prometheus lint
 	@echo "== the whole suite, on the system's $$(qemu-system-x86_64 --version 2>/dev/null | head -1 || echo 'no system QEMU')"
 	$(VENV)/bin/pytest -q -p no:cacheprovider --durations=10
 	@system=$(SYSTEM_QEMU); for v in $(QEMUS); do [ "$$v" = "$$system" ] && continue; \

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
+from qmigtui.cli.config import Config
 from qmigtui.cli.options import INTERVAL, Parser
 from qmigtui.cli.parsers import add_autopilot_option
 from qmigtui.desk.facade import Desk
@@ -58,26 +59,35 @@ class FleetOptions:
         return cls(**vars(fleet_parser().parse_args(args)))
 
 
-def run_fleet(ns: FleetOptions) -> int:
+def resolve_sources(ns: FleetOptions) -> tuple[list[Source], Config]:
+    """The sources the operator named, each endpoint checked, and the configuration; ValueError,
+    OSError or QmpError with one line."""
     from qmigtui.cli import config as configuration
+    from qmigtui.desk.fleet import expand
+    from qmigtui.qmp.endpoint import parse_endpoint
+
+    cfg = configuration.load(Path(ns.config) if ns.config else None)
+    sources = expand(_libvirt_domains(ns.sources), cfg.connections)
+    if ns.dest_connect:
+        sources = [replace(s, destination=f"libvirt:{ns.dest_connect}#{s.name}")
+                   if s.source.startswith("libvirt:") and not s.destination else s for s in sources]
+    for src in sources:
+        for text in (src.source, src.destination):
+            if text:
+                parse_endpoint(text)
+    return sources, cfg
+
+
+def run_fleet(ns: FleetOptions) -> int:
     from qmigtui.cli.run_app import run
     from qmigtui.control.audit import AuditLog
-    from qmigtui.desk.fleet import Fleet, expand
+    from qmigtui.desk.fleet import Fleet
     from qmigtui.policy.catalog import make
-    from qmigtui.qmp.endpoint import parse_endpoint
     from qmigtui.qmp.errors import QmpError
     from qmigtui.ui.app import MigrationApp
 
     try:
-        cfg = configuration.load(Path(ns.config) if ns.config else None)
-        sources = expand(_libvirt_domains(ns.sources), cfg.connections)
-        if ns.dest_connect:
-            sources = [replace(s, destination=f"libvirt:{ns.dest_connect}#{s.name}")
-                       if s.source.startswith("libvirt:") and not s.destination else s for s in sources]
-        for src in sources:
-            for text in (src.source, src.destination):
-                if text:
-                    parse_endpoint(text)
+        sources, cfg = resolve_sources(ns)
         if not ns.no_audit:
             AuditLog(ns.audit_log or cfg.audit_log)
         if ns.autopilot:

@@ -46,6 +46,11 @@ def _report(args: list[str]) -> int:
     return run_report(args)
 
 
+def _exporter(args: list[str]) -> int:
+    from qmigtui.cli.exporter import run_exporter
+    return run_exporter(args)
+
+
 def _fleet(args: list[str]) -> int:
     from qmigtui.cli.fleet import FleetOptions, run_fleet
     return run_fleet(FleetOptions.parse(args))
@@ -60,6 +65,7 @@ COMMANDS: dict[str, Callable[[list[str]], int]] = {  # qmigtui NAME ...; anythin
     "fleet": _fleet,
     "autopilot": lambda args: _autopilot(args),
     "report": _report,
+    "exporter": _exporter,
 }
 SUBCOMMANDS = tuple(COMMANDS)
 
