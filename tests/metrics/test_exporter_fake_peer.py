@@ -88,7 +88,8 @@ async def test_the_exposition_is_valid_and_keeps_a_finished_migration(tmp_path):
                                  text=True, timeout=30)
         assert checked.returncode == 0, checked.stdout + checked.stderr
         assert 'qmigtui_migration_status="active",side="source",vm="web-1"} 1.0' in text
-        assert 'qmigtui_endpoint_up{endpoint="' + str(tmp_path / "none.qmp") + '",side="source",vm="gone-2"} 0.0' in text
+        gone = str(tmp_path / "none.qmp")
+        assert f'qmigtui_endpoint_up{{endpoint="{gone}",side="source",vm="gone-2"}} 0.0' in text
         assert "qmigtui_migration_data_remaining_bytes{" in text
         assert 'qmigtui_migration_postcopy_fault_latency_seconds_bucket{' in text
         assert 'le="+Inf",side="source",vm="web-1"} 9.0' in text
