@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from qmigtui.cli.fleet import FleetOptions, fleet_opener, resolve_sources
 from qmigtui.cli.options import INTERVAL, Parser
+from qmigtui.desk.facade import Desk
 from qmigtui.desk.fleet import Source
+
+if TYPE_CHECKING:
+    from qmigtui.metrics.exporter import Exporter
 
 
 def exporter_parser() -> Parser:
@@ -77,3 +83,34 @@ async def _serve(options: FleetOptions, sources: list[Source], listen: str, hold
         exporter.close()
         await fleet.close()
     return 0
+
+
+def start_metrics(listen: str | None) -> Exporter | None:
+    """``--metrics`` on the app or the fleet view: the exporter serving before the app starts
+    (so a bad address or a port taken is one line); a warning when not on loopback."""
+    from qmigtui.metrics.exporter import Exporter, is_loopback, parse_listen
+    if not listen:
+        return None
+    host, _port = parse_listen(listen)
+    if not is_loopback(host):
+        print(f"qmigtui: serving metrics on {host}, not loopback: anyone who reaches it reads "
+              "every watched migration (names, addresses, numbers)", file=sys.stderr)
+    exporter = Exporter()
+    try:
+        exporter.serve(listen)
+    except OSError as e:
+        raise ValueError(f"--metrics {listen}: cannot serve there ({e.strerror or e})") from None
+    return exporter
+
+
+def metered(open_desk: Callable[[], Awaitable[Desk]], exporter: Exporter | None, vm: str,
+            endpoints: dict[str, str]) -> Callable[[], Awaitable[Desk]]:
+    """The app's one desk, its snapshots and autopilot's acts fed to the exporter."""
+    if exporter is None:
+        return open_desk
+
+    async def opened() -> Desk:
+        desk = await open_desk()
+        exporter.desk(vm, desk, endpoints)
+        return desk
+    return opened

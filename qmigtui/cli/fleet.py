@@ -6,12 +6,11 @@ import argparse
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from functools import partial
 from pathlib import Path
 
 from qmigtui.cli.config import Config
 from qmigtui.cli.options import INTERVAL, Parser
-from qmigtui.cli.parsers import add_autopilot_option
+from qmigtui.cli.parsers import add_autopilot_option, add_metrics_option
 from qmigtui.desk.facade import Desk
 from qmigtui.desk.fleet import Source
 
@@ -36,6 +35,7 @@ def fleet_parser() -> argparse.ArgumentParser:
     p.add_argument("--audit-log", metavar="FILE", help="append every command sent to FILE")
     p.add_argument("--no-audit", action="store_true", help="keep no audit log")
     add_autopilot_option(p)
+    add_metrics_option(p)
     return p
 
 
@@ -53,6 +53,7 @@ class FleetOptions:
     no_audit: bool = False
     dest_connect: str | None = None
     autopilot: str | None = None  # a policy engaged on every VM as it is opened
+    metrics: str | None = None  # ADDRESS:PORT to serve the fleet's metrics on
 
     @classmethod
     def parse(cls, args: list[str]) -> FleetOptions:
@@ -79,6 +80,7 @@ def resolve_sources(ns: FleetOptions) -> tuple[list[Source], Config]:
 
 
 def run_fleet(ns: FleetOptions) -> int:
+    from qmigtui.cli.exporter import start_metrics
     from qmigtui.cli.run_app import run
     from qmigtui.control.audit import AuditLog
     from qmigtui.desk.fleet import Fleet
@@ -101,10 +103,24 @@ def run_fleet(ns: FleetOptions) -> int:
         print(f"qmigtui: {warning}", file=sys.stderr)
     interval = ns.interval or cfg.interval or 1.0
 
-    opener = fleet_opener(ns, interval, ns.audit_log or cfg.audit_log)
+    try:
+        metrics = start_metrics(ns.metrics)
+    except ValueError as e:
+        print(f"qmigtui: {e}", file=sys.stderr)
+        return 2
+
+    def fleet() -> Fleet:
+        made = Fleet.of(sources, fleet_opener(ns, interval, ns.audit_log or cfg.audit_log))
+        if metrics is not None:
+            metrics.follow(made)
+        return made
     app = MigrationApp(None, theme=ns.theme or cfg.theme, title=f"fleet: {len(sources)} VMs", keys=cfg.keys,
-                       fleet_factory=partial(Fleet.of, sources, opener))
-    return run(app)
+                       fleet_factory=fleet)
+    try:
+        return run(app)
+    finally:
+        if metrics is not None:
+            metrics.close()
 
 
 def fleet_opener(ns: FleetOptions, interval: float, audit: str | None

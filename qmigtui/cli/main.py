@@ -205,11 +205,16 @@ def _run_monitor(ns: argparse.Namespace) -> int:
         return _fail(str(e))
     if (problem := _check_files(ns)) is not None or (problem := _policy_problem(ns)) is not None:
         return _fail(problem)
+    from qmigtui.cli.exporter import start_metrics
     from qmigtui.cli.run_app import run_monitor
+    try:
+        metrics = start_metrics(ns.metrics)
+    except ValueError as e:
+        return _fail(str(e))
     return run_monitor(endpoints, interval=ns.interval, read_only=ns.read_only, theme=ns.theme,
                        record=ns.record, audit=ns.audit_log, append=ns.append,
                        no_audit=ns.no_audit, monitor=ns.monitor, keys=ns.keys,
-                       autopilot=ns.autopilot)
+                       autopilot=ns.autopilot, metrics=metrics)
 
 
 def _policy_problem(ns: argparse.Namespace) -> str | None:
@@ -355,10 +360,13 @@ def _run_lab(ns: argparse.Namespace) -> int:
             from qmigtui.cli.lab_headless import run_headless
             return asyncio.run(run_headless(config, ns.interval, record=ns.record, append=ns.append,
                                             policy=ns.autopilot))
+        from qmigtui.cli.exporter import start_metrics
         from qmigtui.cli.run_app import run_lab
+        metrics = start_metrics(ns.metrics)
         return run_lab(config, interval=ns.interval, theme=ns.theme, record=ns.record,
                        audit=ns.audit_log, scenario=ns.scenario, exercise=ns.exercise,
                        read_only=ns.read_only, append=ns.append, no_audit=ns.no_audit,
-                       hints=not ns.no_hints, keys=_user_keys(), autopilot=ns.autopilot)
-    except LabError as e:
+                       hints=not ns.no_hints, keys=_user_keys(), autopilot=ns.autopilot,
+                       metrics=metrics)
+    except (LabError, ValueError) as e:
         return _fail(str(e))

@@ -39,6 +39,7 @@ def monitor_parser() -> argparse.ArgumentParser:
     p.add_argument("--theme", default=None, help="colour theme")
     add_record_options(p)
     add_autopilot_option(p)
+    add_metrics_option(p)
     p.add_argument("--version", action="version", version=f"qmigtui {__version__}")
     return p
 
@@ -47,6 +48,12 @@ def add_autopilot_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--autopilot", metavar="POLICY",
                    help="engage this policy (a name, or a policy file) at the start: it steers "
                         "the migration (A on the desk lets go); qmigtui autopilot --help lists them")
+
+
+def add_metrics_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--metrics", metavar="ADDRESS:PORT",
+                   help="also serve the migrations' metrics to Prometheus there (loopback unless "
+                        "another address is given), as qmigtui exporter does")
 
 
 def add_record_options(p: argparse.ArgumentParser) -> None:
@@ -95,6 +102,7 @@ def lab_parser() -> argparse.ArgumentParser:
                                             "machine and watch a migration between them.")
     add_lab_options(p)
     add_autopilot_option(p)
+    add_metrics_option(p)
     p.add_argument("--headless", action="store_true",
                    help="no app: migrate once and print status lines")
     stage = p.add_mutually_exclusive_group()

@@ -12,6 +12,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import Metric
 
+from qmigtui.desk.facade import Desk
 from qmigtui.desk.fleet import Fleet, Member
 from qmigtui.metrics.families import Watched, families
 from qmigtui.metrics.ledger import Ledger
@@ -41,8 +42,14 @@ class Exporter:
             if m.desk is not None:
                 self._follow_autopilot(m)
 
+    def desk(self, vm: str, desk: Desk, endpoints: dict[str, str]) -> None:
+        """The app's one desk: its snapshots and its autopilot's acts, from now on."""
+        desk.subscribe(lambda snap: self.see(vm, snap, endpoints))
+        self._count_acts(vm, desk)
+        desk.backend.closers.append(self.close)
+
     def see(self, vm: str, snap: Snapshot, endpoints: dict[str, str]) -> None:
-        """One VM's latest snapshot (the app's one desk feeds this way)."""
+        """One VM's latest snapshot."""
         with self._lock:
             self._watched[vm] = Watched(vm, snap, endpoints)
         self.ledger.observe(vm, snap)
@@ -59,11 +66,14 @@ class Exporter:
         self.see(src.name, snap, endpoints)
 
     def _follow_autopilot(self, member: Member) -> None:
-        desk, name = member.desk, member.source.name
-        if desk is None or name in self._autopiloted:
+        if member.desk is not None:
+            self._count_acts(member.source.name, member.desk)
+
+    def _count_acts(self, vm: str, desk: Desk) -> None:
+        if vm in self._autopiloted:
             return
-        self._autopiloted.add(name)
-        desk.autopilot.on_step(lambda step: self.ledger.acted(name, step.decision.act.value,
+        self._autopiloted.add(vm)
+        desk.autopilot.on_step(lambda step: self.ledger.acted(vm, step.decision.act.value,
                                                               step.decision.why.value)
                                if step.decision.changes_vm else None)
 

@@ -81,8 +81,10 @@ async def test_the_exposition_is_valid_and_keeps_a_finished_migration(tmp_path):
     address = exporter.serve("127.0.0.1:0")
     opening = asyncio.create_task(fleet.open_all(retry=None))
     try:
-        await wait_for(lambda: fleet.members[0].desk is not None
-                       and fleet.members[0].desk.snapshot.source.info is not None, 10, "watched")
+        await wait_for(lambda: fleet.members[0].desk is not None  # typed by its live schema
+                       and fleet.members[0].desk.snapshot.source.info is not None
+                       and fleet.members[0].desk.snapshot.source.info.numbers("postcopy-latency-dist"),
+                       10, "watched")
         text = await asyncio.to_thread(_scrape, address)
         checked = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
                                  text=True, timeout=30)
@@ -117,3 +119,33 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
         assert words in done.stderr, done.stderr
+
+
+async def test_metrics_on_the_app_export_its_desk_and_a_bad_address_is_one_line(tmp_path):
+    from qmigtui.cli.exporter import metered, start_metrics
+    from qmigtui.desk.opening import open_endpoints
+    from qmigtui.ui.app import MigrationApp
+    fake = await FakeQmp(str(tmp_path / "db-1.qmp"), Migrating()).start()
+    exporter = start_metrics("127.0.0.1:0")
+    assert exporter is not None and start_metrics(None) is None
+    try:
+        opener = metered(lambda: open_endpoints([("source", fake.path)], 0.2, False, no_audit=True),
+                         exporter, "db-1", {"source": fake.path})
+        app = MigrationApp(opener)
+        async with app.run_test(size=(120, 40)):
+            await wait_for(lambda: app.snapshot is not None and app.snapshot.source.info is not None,
+                           10, "watched")
+            address = exporter._server.server_address
+            text = await asyncio.to_thread(_scrape, address)
+            assert 'qmigtui_migration_status="active",side="source",vm="db-1"} 1.0' in text
+            taken = f"127.0.0.1:{address[1]}"
+            for listen, words in ((taken, "cannot serve there"), ("nowhere", "expected ADDRESS:PORT")):
+                try:
+                    start_metrics(listen)
+                    raise AssertionError(f"{listen} was taken")
+                except ValueError as e:
+                    assert words in str(e) and "\n" not in str(e)
+            await app.action_quit()
+    finally:
+        exporter.close()
+        await fake.stop()
