@@ -37,10 +37,11 @@ from qmigtui.control.rig import Rig
 from qmigtui.lab.pair import LabConfig
 from qmigtui.model.records import parse_record
 from qmigtui.policy.catalog import POLICIES, make
+from qmigtui.policy.decision import Act
 from qmigtui.policy.objectives import Objectives
 
 MiB = 1 << 20
-LIMIT_S = 240.0  # a run still going after this is counted as not completed (and cancelled)
+LIMIT_S = 180.0  # a run still going after this is counted as not completed (and cancelled)
 SCALE = 0.05  # the presets' timers: nova's 800 s per GiB becomes 40 s per GiB
 
 
@@ -78,6 +79,7 @@ class Result:
     throttled_s: float
     sent_bytes: float
     acts: list[str]
+    notes: list[str]  # acts not done (and why), a stand-down, how it ended
 
 
 async def one(case: Case, policy: str, objectives: Objectives) -> Result:
@@ -110,7 +112,12 @@ async def one(case: Case, policy: str, objectives: Objectives) -> Result:
                       (num("total-time") or math.nan) / 1000, float(num("downtime") or math.nan),
                       throttle, throttled, float(num("ram.transferred") or math.nan),
                       [f"{s.decision.act.value}{':' + s.decision.target if s.decision.target else ''}"
-                       for s in steps if s.decision.changes_vm and s.outcome == "ok"])
+                       for s in steps if s.decision.changes_vm and s.outcome == "ok"],
+                      [f"{s.decision.act.value} {s.decision.target}: {s.outcome}" for s in steps
+                       if s.decision.changes_vm and s.outcome != "ok"]
+                      + [f"stood down: {s.decision.target}" for s in steps
+                         if s.decision.act is Act.STAND_DOWN]
+                      + [f"ended {info.text('status')}"])
     finally:
         await pilot.disengage()
         await rig.close()
@@ -201,7 +208,8 @@ async def main() -> None:
         r = await one(case, policy, objectives)
         results.append(r)
         print(f"{case.name:<20} {policy:<15} {'completed' if r.completed else 'not completed':<14} "
-              f"{r.total_s:6.1f} s  downtime {r.downtime_ms:.0f} ms  acts {len(r.acts)}", flush=True)
+              f"{r.total_s:6.1f} s  downtime {r.downtime_ms:.0f} ms  acts {len(r.acts)}  "
+              f"{'; '.join(r.notes)}", flush=True)
     table(results)
     verdicts(results, objectives)
 

@@ -17,7 +17,7 @@ NAN = math.nan
 
 @dataclass(frozen=True)
 class Observation:
-    t: float  # seconds on the source's sample clock (monotonic, or a recording's)
+    t: float  # seconds on the source's sample clock (monotonic, or a recording's); nan: none yet
     status: Status
     remaining: float = NAN
     total: float = NAN  # guest RAM
@@ -43,7 +43,9 @@ class Observation:
         src, dst = snap.source, snap.destination
         info, params = src.info, src.parameters
         history = snap.histories.get(src.name)
-        t = history.latest("t") if history is not None and len(history) else snap.wall
+        # the samples' clock (monotonic, or a recording's); before the first sample, the last
+        # poll's, on the same clock (never the wall clock: a timer would span both)
+        t = history.latest("t") if history is not None and len(history) else (src.polled or NAN)
         num = info.number if info is not None else (lambda _key: None)
         mbps = num("ram.mbps")
         facts_bw = snap.forecast.facts.bandwidth if snap.forecast is not None else NAN

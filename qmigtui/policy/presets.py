@@ -47,6 +47,8 @@ class Preset:
             return wait(Why.ENDED)
         if not obs.status.running or obs.status == "setup":
             return wait(Why.NOT_RUNNING)
+        if math.isnan(obs.t):
+            return wait(Why.GATHERING)  # no time on the samples' clock yet: no timer starts
         if self.started is None:
             self.started = obs.t
         if obs.status.postcopy or self.finished:

@@ -150,3 +150,26 @@ def test_every_policy_stands_down_for_good_when_another_client_changes_a_setting
     changed = replace(obs(1, 890e6), changed_elsewhere=frozenset({"xbzrle", "downtime-limit"}))
     assert policy.decide(changed).act is Act.STAND_DOWN
     assert all(policy.decide(obs(2 + t, 800e6)).why is Why.OPERATOR_ACTED for t in range(30))
+
+
+def test_no_timer_starts_before_the_samples_clock_has_a_time():
+    """A migration announced by its event before the first sample: no time yet (nan), so no
+    timer starts on another clock; the ladder then counts from the first sample's time."""
+    nova = make("nova", Objectives(max_downtime_ms=500, time_scale=0.01))
+    first = nova.decide(obs(math.nan, 500e6))
+    assert first.act is Act.WAIT and first.why is Why.GATHERING
+    steps = [nova.decide(obs(1000.0 + t, 500e6)) for t in range(0, 30)]
+    values = [d.value for d in steps if d.act is Act.SET_PARAMETER]
+    assert values and all(50 <= v <= 500 for v in values), values
+
+
+def test_an_observation_before_the_first_sample_takes_the_polls_clock_not_the_wall():
+    from qmigtui.model.records import parse_record
+    from qmigtui.qmp.hub import ConnState
+    from qmigtui.watch.snapshot import SideState, Snapshot
+    side = SideState("source", "unix:/x", ConnState.CONNECTED, polled=1234.5,
+                     info=parse_record("MigrationInfo", {"status": "active"}))
+    seen = Observation.of(Snapshot((side,), (), {}, wall=1.8e9))
+    assert seen.t == 1234.5
+    never = SideState("source", "unix:/x", ConnState.CONNECTED)
+    assert math.isnan(Observation.of(Snapshot((never,), (), {}, wall=1.8e9)).t)
