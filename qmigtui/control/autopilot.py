@@ -40,8 +40,8 @@ class Step:
     def as_data(self) -> dict[str, Any]:
         """The step as a recording keeps it."""
         d = self.decision
-        return {"t": self.t if math.isfinite(self.t) else None, "act": d.act.value, "why": d.why.value, "target": d.target,
-                "value": d.value, "outcome": self.outcome,
+        return {"t": self.t if math.isfinite(self.t) else None, "act": d.act.value,
+                "why": d.why.value, "target": d.target, "value": d.value, "outcome": self.outcome,
                 "numbers": {k: v if math.isfinite(v) else None for k, v in d.numbers}}
 
 
