@@ -22,11 +22,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import math
 import statistics
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,8 @@ from qmigtui.policy.decision import Act
 from qmigtui.policy.objectives import Objectives
 
 MiB = 1 << 20
-LIMIT_S = 180.0  # a run still going after this is counted as not completed (and cancelled)
+LIMIT_S = 120.0  # a run still going after this is counted as not completed (and cancelled)
+RESULTS = Path(__file__).resolve().parent / "results" / "autopilot.json"
 SCALE = 0.05  # the presets' timers: nova's 800 s per GiB becomes 40 s per GiB
 
 
@@ -195,6 +197,8 @@ async def main() -> None:
     ap.add_argument("--scale", type=float, default=SCALE,
                     help=f"the presets' timers x this (default {SCALE})")
     ap.add_argument("--repeat", type=int, default=1, help="run each case and policy N times")
+    ap.add_argument("--out", type=Path, default=RESULTS, help=f"the runs, as JSON ({RESULTS})")
+    ap.add_argument("--reuse", type=Path, nargs="+", help="print the table of saved runs instead")
     args = ap.parse_args()
     cases = [c for c in CASES if (not args.only or c.name == args.only)
              and (not args.quick or c.name in QUICK)]
@@ -203,6 +207,11 @@ async def main() -> None:
     objectives = replace(OBJECTIVES, time_scale=args.scale)
     print(f"objectives: {objectives}")
     print(f"the presets' timers are scaled by {args.scale:g} (the same for all)")
+    if args.reuse:
+        results = [Result(**r) for path in args.reuse for r in json.loads(path.read_text())]
+        table(results)
+        verdicts(results, objectives)
+        return
     results = []
     for case, _repeat, policy in itertools.product(cases, range(args.repeat), policies):
         r = await one(case, policy, objectives)
@@ -210,6 +219,8 @@ async def main() -> None:
         print(f"{case.name:<20} {policy:<15} {'completed' if r.completed else 'not completed':<14} "
               f"{r.total_s:6.1f} s  downtime {r.downtime_ms:.0f} ms  acts {len(r.acts)}  "
               f"{'; '.join(r.notes)}", flush=True)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps([asdict(x) for x in results], indent=1))
     table(results)
     verdicts(results, objectives)
 

@@ -173,22 +173,41 @@ class KubeVirtStall(Preset):
 
 
 class OVirt(Preset):
-    """oVirt (vdsm): downtime 100 ms, then 150/200/300/400/500 ms at iterations 1/2/3/4/6, then
-    abort; its post-copy policy: 150, 200, postcopy, abort."""
+    """oVirt (vdsm's convergence schedule): downtime 100 ms at the start; vdsm counts an
+    iteration each time what is left rises (not QEMU's pass count) and, at each new one, takes
+    the next action whose limit the count has passed: 150/200/300/400/500 ms past 1/2/3/4/6
+    iterations, then abort; its post-copy policy: 150, 200, postcopy, then abort."""
 
     name = "ovirt"
-    LADDER = ((0, 100.0), (1, 150.0), (2, 200.0), (3, 300.0), (4, 400.0), (6, 500.0))
-    POSTCOPY_LADDER = ((0, 100.0), (1, 150.0), (2, 200.0))
+    SCHEDULE: tuple[tuple[int, float | Act], ...] = (
+        (1, 150.0), (2, 200.0), (3, 300.0), (4, 400.0), (6, 500.0), (-1, Act.ABORT))
+    POSTCOPY_SCHEDULE: tuple[tuple[int, float | Act], ...] = (
+        (1, 150.0), (2, 200.0), (3, Act.POSTCOPY), (-1, Act.ABORT))
+
+    def __init__(self, objectives: Objectives):
+        super().__init__(objectives)
+        self.iterations = 0
+        self.last = math.nan
+        self.schedule: list[tuple[int, float | Act]] | None = None
 
     def steer(self, obs: Observation, elapsed: float) -> Decision:
-        postcopy = self.objectives.postcopy and obs.postcopy_ready
-        ladder = self.POSTCOPY_LADDER if postcopy else self.LADDER
-        iteration = max(0, obs.passes - 1)
-        if iteration > ladder[-1][0]:
-            acts = (Act.POSTCOPY, Act.ABORT) if postcopy and iteration == ladder[-1][0] + 1 else (Act.ABORT,)
-            return self.final(acts, Why.LADDER_STEP, iteration=iteration)
-        ms = max(ms for at, ms in ladder if at <= iteration)
-        return self.downtime(ms, Why.LADDER_STEP, iteration=iteration)
+        if self.schedule is None:
+            postcopy = self.objectives.postcopy and obs.postcopy_ready
+            self.schedule = list(self.POSTCOPY_SCHEDULE if postcopy else self.SCHEDULE)
+            return self.downtime(100.0, Why.LADDER_STEP, iteration=0)  # the schedule's init
+        rose = obs.remaining > self.last
+        self.last = obs.remaining
+        if not rose:
+            return wait(Why.ON_TRACK, iteration=self.iterations)
+        self.iterations += 1
+        limit, action = self.schedule[0] if self.schedule else (math.inf, Act.WAIT)
+        if not limit < self.iterations:
+            return wait(Why.ON_TRACK, iteration=self.iterations)
+        self.schedule.pop(0)
+        if isinstance(action, Act):
+            return self.final((action, Act.ABORT) if action is Act.POSTCOPY else (action,),
+                              Why.LADDER_STEP, iteration=self.iterations)
+        return self.downtime(action, Why.LADDER_STEP, iteration=self.iterations)
 
 
 class Proxmox(Preset):

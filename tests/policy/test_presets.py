@@ -80,16 +80,25 @@ def test_kubevirt_stall_detector_waits_for_a_local_minimum_then_escalates():
     assert not acts(decisions) and decisions[-1][1].why is Why.AWAIT_MINIMUM
 
 
-def test_ovirt_steps_its_downtime_by_iteration_then_aborts():
-    trace = [obs(k, 500e6, passes=p) for k, p in enumerate([1, 2, 3, 4, 5, 6, 7, 8, 9])]
-    done = acts(run(make("ovirt"), trace))
+def _rising(times: int, **kw: object) -> list[Observation]:
+    """What is left falls within each pass and rises at the next: ``times`` rises."""
+    out = []
+    for k in range(times + 1):
+        out += [obs(3 * k, 500e6, **kw), obs(3 * k + 1, 400e6, **kw), obs(3 * k + 2, 300e6, **kw)]
+    return out
+
+
+def test_ovirt_steps_its_downtime_at_each_iteration_past_its_limit_then_aborts():
+    """vdsm counts an iteration when what is left rises, and takes one action per iteration
+    whose count has passed the action's limit (1, 2, 3, 4, 6, then abort)."""
+    done = acts(run(make("ovirt"), _rising(9)))
     assert [v for _, a, _, v in done if a is Act.SET_PARAMETER] == [100, 150, 200, 300, 400, 500]
-    assert done[-1][1] is Act.ABORT and done[-1][0] == 7  # iteration 7, past the last step
+    assert done[-1][1] is Act.ABORT and done[-1][0] == 3 * 8  # the eighth rise: past the 500 ms step
+    assert not acts(run(make("ovirt"), [obs(t, 500e6 - t * 1e6) for t in range(60)]))[1:]  # no rise
 
 
 def test_ovirt_postcopy_policy_goes_150_200_then_postcopy():
-    trace = [obs(k, 500e6, passes=p, ready=True) for k, p in enumerate([1, 2, 3, 4, 5])]
-    done = acts(run(make("ovirt", Objectives(postcopy=True)), trace))
+    done = acts(run(make("ovirt", Objectives(postcopy=True)), _rising(5, ready=True)))
     assert [(a, v) for _, a, _, v in done] == [(Act.SET_PARAMETER, 100), (Act.SET_PARAMETER, 150),
                                                (Act.SET_PARAMETER, 200), (Act.POSTCOPY, None)]
 
