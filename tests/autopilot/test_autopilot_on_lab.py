@@ -70,8 +70,8 @@ async def test_a_dry_run_sends_nothing_and_an_operator_makes_it_stand_down(make_
     await asyncio.sleep(0)
 
 
-# postcopy held to 3 MiB/s, so the guest's 48 MiB take long enough to cut the link midway
-SLOW_POSTCOPY = {"max-postcopy-bandwidth": 3 * MiB}
+# postcopy held to 6 MiB/s, so the guest's 48 MiB take long enough to cut the link midway
+SLOW_POSTCOPY = {"max-postcopy-bandwidth": 6 * MiB}
 
 
 async def test_a_cut_link_pauses_a_postcopy_and_the_autopilot_recovers_it_when_the_link_returns(
