@@ -38,9 +38,6 @@ class Exporter:
         for m in fleet.members:
             self._take(m, m.desk.snapshot if m.desk is not None else None)
         fleet.subscribe(self._take)
-        for m in fleet.members:
-            if m.desk is not None:
-                self._follow_autopilot(m)
 
     def desk(self, vm: str, desk: Desk, endpoints: dict[str, str]) -> None:
         """The app's one desk: its snapshots and its autopilot's acts, from now on."""
@@ -61,13 +58,9 @@ class Exporter:
             with self._lock:
                 self._watched[src.name] = Watched(src.name, None, endpoints)
             return
-        if member.desk is not None and src.name not in self._autopiloted:
-            self._follow_autopilot(member)
-        self.see(src.name, snap, endpoints)
-
-    def _follow_autopilot(self, member: Member) -> None:
         if member.desk is not None:
-            self._count_acts(member.source.name, member.desk)
+            self._count_acts(src.name, member.desk)
+        self.see(src.name, snap, endpoints)
 
     def _count_acts(self, vm: str, desk: Desk) -> None:
         if vm in self._autopiloted:
