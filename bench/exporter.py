@@ -22,7 +22,6 @@ import argparse
 import multiprocessing
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,13 +32,9 @@ from pathlib import Path
 from _common import ROOT, cpu_seconds, median, pct, rss_mb
 from fleet import peers_main
 
+from tests.plain_pair import free_port
+
 WARM_S = 10.0  # each VM's schema and first reads are behind the window
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def measure(count: int, seconds: float, tmp: Path) -> dict[str, float]:
@@ -49,7 +44,7 @@ def measure(count: int, seconds: float, tmp: Path) -> dict[str, float]:
                                                              seconds + WARM_S + 60))
     peers.start()
     ready.wait(60)
-    port = _free_port()
+    port = free_port()
     exporter = subprocess.Popen(
         [sys.executable, "-m", "qmigtui", "exporter", str(tmp / "peer-*.qmp"),
          "--listen", f"127.0.0.1:{port}"], cwd=ROOT, stdout=subprocess.DEVNULL,

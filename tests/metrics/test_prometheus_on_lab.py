@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.parse
@@ -26,15 +25,10 @@ from qmigtui.lab.pair import LabConfig
 from qmigtui.metrics.exporter import Exporter
 from tests.conftest import require
 from tests.helpers import wait_for
+from tests.plain_pair import free_port
 
 MiB = 1 << 20
 CONVERGES = LabConfig(mem_mib=128, working_set_mib=8, dirty_rate_mib_s=2, bandwidth=12 * MiB)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -47,7 +41,7 @@ def prometheus(target: str, directory: Path) -> Iterator[str]:
     config.write_text(json.dumps({  # YAML is a superset of JSON
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "scrape_configs": [{"job_name": "qmigtui", "static_configs": [{"targets": [target]}]}]}))
-    address = f"127.0.0.1:{_free_port()}"
+    address = f"127.0.0.1:{free_port()}"
     proc = subprocess.Popen([binary, f"--config.file={config}", f"--storage.tsdb.path={directory / 'data'}",
                              f"--web.listen-address={address}"],
                             stdout=subprocess.DEVNULL, stderr=(directory / "prometheus.log").open("w"),
