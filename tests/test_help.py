@@ -12,12 +12,15 @@ from qmigtui import __version__
 from qmigtui.cli import main as cli
 from qmigtui.cli import parsers
 from qmigtui.cli.autopilot import autopilot_parser
+from qmigtui.cli.exporter import exporter_parser
 from qmigtui.cli.fleet import fleet_parser
+from qmigtui.cli.report import report_parser
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 PARSERS = {"": parsers.monitor_parser, "lab": parsers.lab_parser, "status": parsers.status_parser,
            "replay": parsers.replay_parser, "export": parsers.export_parser, "serve": parsers.serve_parser,
-           "fleet": fleet_parser, "autopilot": autopilot_parser}
+           "fleet": fleet_parser, "autopilot": autopilot_parser, "report": report_parser,
+           "exporter": exporter_parser}
 
 
 def test_every_command_has_a_parser():

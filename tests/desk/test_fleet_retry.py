@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 from qmigtui.desk.fleet import Fleet, Source
@@ -12,9 +13,10 @@ from tests.helpers import wait_for
 
 
 class FakeDesk:
-    """Stands in for a Desk: a snapshot and a subscribe, nothing behind them."""
+    """Stands in for a Desk: a snapshot, a subscribe and no autopilot, nothing behind them."""
 
     snapshot = Snapshot((SideState("source", "/run/x.qmp", "connected"),), (), {})
+    autopilot = SimpleNamespace(name="", engaged=None)
 
     def subscribe(self, listener: Any) -> None:
         pass
