@@ -85,7 +85,9 @@ async def test_a_cut_link_pauses_a_postcopy_and_the_autopilot_recovers_it_when_t
     await rig.controller.start_migration()
     await wait_for(lambda: snap().source.status == "active", 30, "precopy")
     await rig.controller.start_postcopy()  # the operator's, before the autopilot is engaged
-    await wait_for(lambda: snap().source.status == "postcopy-active", 30, "postcopy")
+    # both sides in postcopy before the cut: a destination still switching over fails for good
+    await wait_for(lambda: snap().source.status == "postcopy-active"
+                   and snap().destination.status == "postcopy-active", 30, "postcopy on both sides")
     steps: list[Step] = []
     pilot = Autopilot(rig.controller, make("qmigtui", Objectives()), on_step=steps.append)
     pilot.engage()
