@@ -86,7 +86,9 @@ class AutopilotKeys(AppBase):
             failed = step.outcome not in (None, "ok")
             told = text + (f" ({step.outcome})" if failed else "")
             self.notify(told, severity="warning" if failed or d.act is Act.STAND_DOWN else "information")
-            self.query_one(EventsPane).note(told)  # every act kept on screen, with its reason
+            for events in self.query(EventsPane):  # none while the fleet's screen is shown
+                events.note(told)  # every act kept on screen, with its reason
 
     def _plan(self, text: str) -> None:
-        self.query_one(StatusPane).plan = text
+        for status in self.query(StatusPane):  # none while the fleet's screen is shown
+            status.plan = text
