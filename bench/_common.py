@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import statistics
 import sys
@@ -117,3 +118,12 @@ def day_recording(path: Path, samples: int = 86_400, event_every: int = 30) -> N
                         "pages-per-second": 5000, "precopy-bytes": int(i * 20e6),
                         "downtime-bytes": 0, "postcopy-bytes": 0,
                         "dirty-sync-missed-zero-copy": 0}}})
+
+
+def spread(values: list[float], fmt: str = "{:.1f}") -> str:
+    """median [lowest..highest] of the finite values (one value alone: itself)."""
+    values = [v for v in values if math.isfinite(v)]
+    if not values:
+        return "-"
+    mid = fmt.format(statistics.median(values))
+    return mid if len(values) == 1 else f"{mid} [{fmt.format(min(values))}..{fmt.format(max(values))}]"

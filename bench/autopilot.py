@@ -33,6 +33,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _common import spread
+
 from qmigtui.control.autopilot import Autopilot, Step
 from qmigtui.control.rig import Rig
 from qmigtui.lab.pair import LabConfig
@@ -123,15 +125,6 @@ async def one(case: Case, policy: str, objectives: Objectives) -> Result:
     finally:
         await pilot.disengage()
         await rig.close()
-
-
-def spread(values: list[float], fmt: str = "{:.1f}") -> str:
-    """median [lowest..highest] of the finite values (one value alone: itself)."""
-    values = [v for v in values if math.isfinite(v)]
-    if not values:
-        return "-"
-    mid = fmt.format(statistics.median(values))
-    return mid if len(values) == 1 else f"{mid} [{fmt.format(min(values))}..{fmt.format(max(values))}]"
 
 
 def grouped(results: list[Result]) -> dict[str, dict[str, list[Result]]]:

@@ -29,7 +29,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from _common import ROOT, cpu_seconds, median, pct, rss_mb
+from _common import ROOT, cpu_seconds, median, pct, rss_mb, spread
 from fleet import peers_main
 
 from tests.plain_pair import free_port
@@ -79,11 +79,6 @@ def measure(count: int, seconds: float, tmp: Path) -> dict[str, float]:
         exporter.wait(30)
         peers.terminate()
         peers.join(10)
-
-
-def spread(values: list[float], fmt: str = "{:.1f}") -> str:
-    mid = fmt.format(median(values))
-    return mid if len(values) == 1 else f"{mid} [{fmt.format(min(values))}..{fmt.format(max(values))}]"
 
 
 def main() -> None:
