@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import plotext as plt
-from rich.console import Group
-from rich.text import Text
+from rich.style import Style
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -24,6 +23,7 @@ from qmigtui.analysis.history import HistoryView
 from qmigtui.model import units
 from qmigtui.ui.dialogs import DIALOG_CSS
 from qmigtui.ui.pane import Pane, PaneSpec
+from qmigtui.ui.styled_lines import Run, StyledLines
 from qmigtui.ui.styles import themed
 from qmigtui.watch.snapshot import Snapshot
 
@@ -64,6 +64,7 @@ GRAPHS = (
 # shown until the operator chooses (s): the four that always matter, then those with data
 DEFAULT = (*(s.title for s in GRAPHS[:11]), "page requests /s", "postcopy blocktime ms",
            "postcopy fault wait us")
+BOLD, BOLD_REVERSE, DIM = Style(bold=True), Style(bold=True, reverse=True), Style(dim=True)
 CLIP = 1.5  # a spike beyond this many times the 95th percentile is clipped (and the title says so)
 
 
@@ -96,17 +97,12 @@ def thin(points: list[tuple[float, float]], buckets: int) -> list[tuple[float, f
     return out
 
 
-def render_plot(xs: list[float], ys: list[float], width: int, height: int,
-                color: str, top: float | None = None) -> Text:
-    """One plot (x in seconds since the first sample): axes in the default colour, the
-    line in ``color``.  plotext draws it without colour and the styles are put on the Text
-    here: one span a line instead of one a character, less to parse and to draw."""
-    plt.clear_figure()
+def plot_lines(xs: list[float], ys: list[float], width: int, height: int,
+               top: float | None = None) -> list[str]:
+    """One plot (x in seconds since the first sample) as plain lines, the y axis ending at
+    ``┤`` on each line."""
+    plt.clear_data()  # the figure's settings stay: only the data is new
     plt.plotsize(width, height)
-    plt.theme("clear")
-    plt.frame(False)
-    plt.xaxes(True, False)
-    plt.yaxes(True, False)
     points = thin([(x, y if top is None else min(y, top)) for x, y in zip(xs, ys, strict=True)
                    if not math.isnan(y)], width * 2)
     if points:
@@ -114,13 +110,26 @@ def render_plot(xs: list[float], ys: list[float], width: int, height: int,
         high = max(p[1] for p in points)
         low = min(0.0, min(p[1] for p in points))
         plt.ylim(low, high if high > low else low + 1)  # from zero: a flat line is not a ramp
-    out = Text()
-    for n, line in enumerate(plt.uncolorize(str(plt.build())).split("\n")):
-        if n:
-            out.append("\n")
+    return plt.uncolorize(str(plt.build())).split("\n")
+
+
+def _plain_figure() -> None:
+    """plotext's one figure set up once for every plot: no colour, no frame, axes left and
+    below (plotext keeps global state; only the app's thread calls it)."""
+    plt.clear_figure()
+    plt.theme("clear")
+    plt.frame(False)
+    plt.xaxes(True, False)
+    plt.yaxes(True, False)
+
+
+def styled_plot(lines: list[str], color: Style) -> list[list[Run]]:
+    """The axes in the default colour, the line in ``color``: one run each, not one a
+    character (plotext draws without colour; the style is put on here)."""
+    out: list[list[Run]] = []
+    for line in lines:
         axis = line.find("┤") + 1
-        out.append(line[:axis])
-        out.append(line[axis:], color if axis else "")
+        out.append([(line[:axis], None), (line[axis:], color if axis else None)])
     return out
 
 
@@ -132,7 +141,7 @@ class GraphsPane(Pane, Vertical):
     MIN_PERIOD = 0.5
     DEFAULT_CSS = """
     GraphsPane { padding: 0 1; }
-    GraphsPane > Static { height: 1fr; }
+    GraphsPane > StyledLines { height: 1fr; }
     """
 
     BINDINGS = [Binding("s", "choose", "Series", id="graphs.choose")]
@@ -142,13 +151,12 @@ class GraphsPane(Pane, Vertical):
         super().__init__(**kw)  # type: ignore[arg-type]
         self.chosen: tuple[str, ...] = DEFAULT  # titles of the series to plot, in order
         self._key: tuple[object, ...] = ()
-        self._shape: tuple[int, ...] = ()
         self._snap: Snapshot | None = None
         self._drawn = 0.0  # monotonic time of the last plot
         self._pending = False
 
     def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(id="graphs-body", markup=False)
+        yield StyledLines(id="graphs-body")
 
     def show(self, snap: Snapshot) -> None:
         """Draw the new samples, at most every MIN_PERIOD seconds: at 10 Hz sampling a plot
@@ -191,10 +199,9 @@ class GraphsPane(Pane, Vertical):
             return
         self._key = key
         self._drawn = time.monotonic()
-        body = self.query_one("#graphs-body", Static)
+        body = self.query_one("#graphs-body", StyledLines)
         if len(history) < 2:
-            body.update(Text("graphs appear once a migration is running", style="dim"))
-            self._shape = ()
+            body.set_lines([[("graphs appear once a migration is running", DIM)]])
             return
         width, height = self.size.width - 2, self.size.height
         fit = max(1, height // (6 if height < 20 else 8))
@@ -207,28 +214,26 @@ class GraphsPane(Pane, Vertical):
             if not spec.optional or _has_data(raw):
                 shown.append((spec, raw))
         if not shown:
-            body.update(Text("no chosen series has data yet; s chooses", style="dim"))
-            self._shape = ()
+            body.set_lines([[("no chosen series has data yet; s chooses", DIM)]])
             return
         each = max(4, height // len(shown))
         t = history.series("t")
         xs = [x - t[0] for x in t]
-        colors = [themed(role, self.app.theme_variables) for role in GRAPH_ROLES]
-        parts = []
+        colors = [Style(color=themed(role, self.app.theme_variables)) for role in GRAPH_ROLES]
+        lines: list[list[Run]] = []
+        _plain_figure()
         for i, (spec, raw) in enumerate(shown):
             last = next((v for v in reversed(raw) if not math.isnan(v)), math.nan)
             label = "-" if math.isnan(last) else spec.unit(last)
             ys = [v / spec.scale for v in raw]
             top = clip_top(ys)
-            title = Text.assemble((spec.title, "bold"), "  now ", (label, "bold reverse"))
+            title: list[Run] = [(spec.title, BOLD), ("  now ", None), (label, BOLD_REVERSE)]
             if top is not None:
-                title.append(f"  (clipped at {spec.unit(top * spec.scale)})", "dim")
-            parts.append(title)
-            parts.append(render_plot(xs, ys, width, each - 1, colors[i % len(colors)], top))
+                title.append((f"  (clipped at {spec.unit(top * spec.scale)})", DIM))
+            lines.append(title)
+            lines += styled_plot(plot_lines(xs, ys, width, each - 1, top), colors[i % len(colors)])
         self.border_subtitle = "x: seconds since the start · s: series"
-        shape = (len(parts), width, height)  # same plots, same size: no new layout needed
-        body.update(Group(*parts), layout=shape != self._shape)
-        self._shape = shape
+        body.set_lines(lines)
 
 
 class ChooseSeries(ModalScreen["list[str] | None"]):

@@ -65,13 +65,13 @@ async def test_graphs_follow_fast_samples_at_most_twice_a_second_and_end_on_the_
 
 
 def test_a_spike_is_clipped_and_a_flat_line_starts_from_zero():
-    from qmigtui.ui.graphs_pane import clip_top, render_plot
+    from qmigtui.ui.graphs_pane import clip_top, plot_lines
     steady = [50.0] * 60
     assert clip_top(steady) is None
     spiked = [*steady[:30], 445.0, *steady[31:]]
     top = clip_top(spiked)
     assert top is not None and 50 < top < 445
-    flat = render_plot([float(x) for x in range(60)], steady, 60, 8, "white").plain
+    flat = "\n".join(plot_lines([float(x) for x in range(60)], steady, 60, 8))
     assert "0.0┤" in flat  # the axis starts from zero: a flat line is drawn flat, not as a ramp
 
 
