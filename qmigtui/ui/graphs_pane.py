@@ -84,7 +84,8 @@ def _has_data(values: list[float]) -> bool:
 
 def thin(points: list[tuple[float, float]], buckets: int) -> list[tuple[float, float]]:
     """At most two points (the lowest and highest) per bucket: a plot of a few hundred columns
-    looks the same from 7,200 samples or from its extremes, and costs a fraction."""
+    looks the same from 7,200 samples or from its extremes, and costs a fraction.  A bucket a
+    column: a braille cell is two dots wide, one for each."""
     if len(points) <= 2 * buckets:
         return points
     size = len(points) / buckets
@@ -104,7 +105,7 @@ def plot_lines(xs: list[float], ys: list[float], width: int, height: int,
     plt.clear_data()  # the figure's settings stay: only the data is new
     plt.plotsize(width, height)
     points = thin([(x, y if top is None else min(y, top)) for x, y in zip(xs, ys, strict=True)
-                   if not math.isnan(y)], width * 2)
+                   if not math.isnan(y)], width)
     if points:
         plt.plot([p[0] for p in points], [p[1] for p in points], marker="braille")
         high = max(p[1] for p in points)
