@@ -35,6 +35,16 @@ class SideTable(DataTable):  # type: ignore[type-arg]
         super().__init__(cursor_type="row", zebra_stripes=True, **kw)  # type: ignore[arg-type]
         self._snap: Snapshot | None = None
         self._sides: tuple[str, ...] = ()
+        self._inputs: object = None
+
+    def same_inputs(self, snap: Snapshot, inputs: object) -> bool:
+        """Keep the snapshot; True when what the rows are made of is what it was last time (a
+        poll's new numbers leave these tables as they are: no need to walk every row)."""
+        self._snap = snap
+        if inputs == self._inputs:
+            return True
+        self._inputs = inputs
+        return False
 
     def _columns(self, snap: Snapshot, lead: tuple[tuple[str, str], ...],
                  tail: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
@@ -84,6 +94,9 @@ class CapabilitiesPane(Pane, SideTable):
             self.capability, self.sides, self.state = capability, sides, state
 
     def show(self, snap: Snapshot) -> None:
+        if self.same_inputs(snap, [(s.name, s.capabilities, s.capability_features, s.changed_elsewhere)
+                                   for s in snap.sides]):
+            return
         sides = self._columns(snap, (("capability", "name"),), (("", "flags"), ("what it does", "help")))
         src = snap.source
         for name in list(src.capability_features) or list(src.capabilities):
@@ -132,6 +145,9 @@ class ParametersPane(Pane, SideTable):
     def show(self, snap: Snapshot) -> None:
         """Every parameter this QEMU's schema lists, its value as QEMU reported it, and its type
         in that schema (our 8.2 tables only when the schema is not read yet)."""
+        if self.same_inputs(snap, [(s.name, s.parameters, s.parameter_features, s.parameter_types,
+                                    s.changed_elsewhere) for s in snap.sides]):
+            return
         sides = self._columns(snap, (("parameter", "name"), ("", "live")),
                               (("", "flags"), ("type", "type")))
         src = snap.source

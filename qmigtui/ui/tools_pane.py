@@ -40,6 +40,9 @@ class ToolsPane(Pane, SideTable):
             self.command, self.side = command, side
 
     def show(self, snap: Snapshot) -> None:
+        if self.same_inputs(snap, [(s.name, s.supported_commands, s.command_features)
+                                   for s in snap.sides]):
+            return
         sides = self._columns(snap, (("command", "name"),), (("where", "where"), ("", "flags")))
         for name, where in COMMANDS.items():
             have = [("yes" if name in s.supported_commands else "-") if s.supported_commands else "?"
