@@ -65,6 +65,7 @@ GRAPHS = (
 DEFAULT = (*(s.title for s in GRAPHS[:11]), "page requests /s", "postcopy blocktime ms",
            "postcopy fault wait us")
 BOLD, BOLD_REVERSE, DIM = Style(bold=True), Style(bold=True, reverse=True), Style(dim=True)
+SUBTITLE = "x: seconds since the start · s: series"
 CLIP = 1.5  # a spike beyond this many times the 95th percentile is clipped (and the title says so)
 
 
@@ -233,7 +234,8 @@ class GraphsPane(Pane, Vertical):
                 title.append((f"  (clipped at {spec.unit(top * spec.scale)})", DIM))
             lines.append(title)
             lines += styled_plot(plot_lines(xs, ys, width, each - 1, top), colors[i % len(colors)])
-        self.border_subtitle = "x: seconds since the start · s: series"
+        if self.border_subtitle != SUBTITLE:  # setting it repaints the whole pane
+            self.border_subtitle = SUBTITLE
         body.set_lines(lines)
 
 
