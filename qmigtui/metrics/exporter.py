@@ -9,13 +9,14 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import Metric
 
 from qmigtui.desk.facade import Desk
 from qmigtui.desk.fleet import Fleet, Member
 from qmigtui.metrics.families import Watched, families
 from qmigtui.metrics.ledger import Ledger
+from qmigtui.metrics.serving import Exposition, serve
 from qmigtui.watch.snapshot import Snapshot
 
 DEFAULT_LISTEN = "127.0.0.1:9814"
@@ -31,6 +32,7 @@ class Exporter:
         self._autopiloted: set[str] = set()  # VMs whose autopilot's acts are counted
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self)  # type: ignore[arg-type]
+        self.exposition: Exposition | None = None
         self._server: Any = None
 
     def follow(self, fleet: Fleet) -> None:
@@ -50,6 +52,11 @@ class Exporter:
         with self._lock:
             self._watched[vm] = Watched(vm, snap, endpoints)
         self.ledger.observe(vm, snap)
+        self._changed()
+
+    def _changed(self) -> None:
+        if self.exposition is not None:
+            self.exposition.changed()
 
     def _take(self, member: Member, snap: Snapshot | None) -> None:
         src = member.source
@@ -57,6 +64,7 @@ class Exporter:
         if snap is None or not snap.sides:
             with self._lock:
                 self._watched[src.name] = Watched(src.name, None, endpoints)
+            self._changed()
             return
         if member.desk is not None:
             self._count_acts(src.name, member.desk)
@@ -66,9 +74,11 @@ class Exporter:
         if vm in self._autopiloted:
             return
         self._autopiloted.add(vm)
-        desk.autopilot.on_step(lambda step: self.ledger.acted(vm, step.decision.act.value,
-                                                              step.decision.why.value)
-                               if step.decision.changes_vm else None)
+        def acted(step: Any) -> None:
+            if step.decision.changes_vm:
+                self.ledger.acted(vm, step.decision.act.value, step.decision.why.value)
+                self._changed()
+        desk.autopilot.on_step(acted)
 
     def collect(self) -> Iterator[Metric]:
         with self._lock:
@@ -79,11 +89,14 @@ class Exporter:
     def serve(self, listen: str = DEFAULT_LISTEN) -> tuple[str, int]:
         """Start serving on ADDRESS:PORT in a thread of its own; the address and port it took."""
         host, port = parse_listen(listen)
-        self._server, _thread = start_http_server(port, host, registry=self.registry)
+        self.exposition = Exposition(self.registry)
+        self._server = serve(self.exposition, host, port)
         bound = self._server.server_address
         return str(bound[0]), int(bound[1])
 
     def close(self) -> None:
+        if self.exposition is not None:
+            self.exposition.close()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
