@@ -47,14 +47,13 @@ class Run:
             "dirty_sync_count", "throttle", "postcopy_requests", "postcopy_blocktime",
             "expected_downtime", "mbps", "duplicate", "normal")}
         statuses = history.statuses(last)
-        start = 0
-        tx = cols["transferred"]
-        for i in range(1, len(tx)):  # counters that go back mean QEMU started over
-            if _finite(tx[i]) and _finite(tx[i - 1]) and tx[i] < tx[i - 1]:
+        start = 0  # counters that go back mean QEMU started over (NaN compares False)
+        for i, (before, now) in enumerate(itertools.pairwise(cols["transferred"]), 1):
+            if now < before:
                 start = i
-        self.cols = {k: v[start:] for k, v in cols.items()}
+        self.cols = {k: v[start:] for k, v in cols.items()} if start else cols
         self.statuses = statuses[start:]
-        sync = [v for v in self.cols["dirty_sync_count"] if _finite(v)]
+        sync = [v for v in self.cols["dirty_sync_count"] if v == v]  # not NaN
         # newer QEMUs (11.1 seen) sync many times between two polls while a precopy cannot
         # converge: the count no longer marks whole passes (see _coalesce)
         self.frequent_syncs = any(b - a > 1 for a, b in itertools.pairwise(sync))
@@ -126,22 +125,22 @@ class Run:
         sync, rem, tx = self.cols["dirty_sync_count"], self.cols["remaining"], self.cols["transferred"]
         out: list[PassStart] = []
         prev = math.nan
-        for i in range(len(t)):
-            s = sync[i]
-            if not _finite(s):
+        for i, s in enumerate(sync):  # a loop over every sample: NaN tests inline (x != x)
+            if s != s or s <= prev:
+                if s == s:
+                    prev = s
                 continue
-            if not _finite(prev) or s > prev:
-                at, size = t[i], rem[i]
-                if i > 0 and out:
-                    event = next((w for w in reversed(pass_walls) if wall[i - 1] < w <= wall[i]), None)
-                    if event is None:
-                        at = (t[i - 1] + t[i]) / 2
-                    else:
-                        lag = wall[i] - event
-                        at = t[i] - lag
-                        step = (tx[i] - tx[i - 1]) / (t[i] - t[i - 1]) if t[i] > t[i - 1] else 0.0
-                        size = rem[i] + max(0.0, step) * lag if _finite(step) else rem[i]
-                out.append(PassStart(i, int(s), at, size, self.dirty_rate(i)))
+            at, size = t[i], rem[i]
+            if i > 0 and out:
+                event = next((w for w in reversed(pass_walls) if wall[i - 1] < w <= wall[i]), None)
+                if event is None:
+                    at = (t[i - 1] + t[i]) / 2
+                else:
+                    lag = wall[i] - event
+                    at = t[i] - lag
+                    step = (tx[i] - tx[i - 1]) / (t[i] - t[i - 1]) if t[i] > t[i - 1] else 0.0
+                    size = rem[i] + max(0.0, step) * lag if _finite(step) else rem[i]
+            out.append(PassStart(i, int(s), at, size, self.dirty_rate(i)))
             prev = s
         return _coalesce(out) if self.frequent_syncs else out
 
