@@ -58,7 +58,7 @@ class Rendering(AppBase):
         if shown is None or [s.status for s in shown.sides] != [s.status for s in snap.sides]:
             self.snapshot = snap
             self._last_frame = time.monotonic()
-            self.query_one(StatusPane).show(snap)
+            self.query_one(StatusPane).show(snap, at_once=True)
             self._set_topline(topline(snap, self.desk))
             if not self._frame_pending:
                 self._frame_pending = True

@@ -143,6 +143,7 @@ class StatusPane(Pane, VerticalScroll):
         self._height = [0] * self.SIDES
         self._shown: Snapshot | None = None
         self._width = 0
+        self._refit = False  # the rows of a change of state drawn at once are fitted next
 
     @property
     def rendered(self) -> Group:
@@ -157,28 +158,38 @@ class StatusPane(Pane, VerticalScroll):
         if self._shown is not None:  # the lines are laid out for a width
             self.show(self._shown)
 
-    def show(self, snap: Snapshot) -> None:
+    def show(self, snap: Snapshot, at_once: bool = False) -> None:
+        """Draw the sides. ``at_once``: a change of state drawn in a frame of its own, in the
+        rows each side has now (a new layout repaints the whole screen, and would delay it);
+        the rows are fitted in the next draw."""
         width = self.scrollable_content_region.width
-        if snap is self._shown and width == self._width:
+        if snap is self._shown and width == self._width and not (self._refit and not at_once):
             return  # drawn already (a change of state is drawn before the other panes)
         moved = self._shown is None or [s.status for s in self._shown.sides] != [s.status for s in snap.sides]
-        if width != self._width or moved:  # lines wrap anew; a new state gives back rows it no
-            self._height = [0] * self.SIDES  # longer needs (blocktime must not fall below the fold)
-        self._shown, self._width = snap, width
-        texts = [self._side(side, snap.histories.get(side.name),
-                            snap.forecast if side is snap.source else None, snap.events)
-                 for side in snap.sides]
+        # lines wrap anew at another width; a new state gives back rows it no longer needs
+        # (blocktime must not fall below the fold)
+        fit = width != self._width or moved or self._refit
+        if snap is not self._shown or width != self._width:
+            texts = [self._side(side, snap.histories.get(side.name),
+                                snap.forecast if side is snap.source else None, snap.events)
+                     for side in snap.sides]
+        else:
+            texts = self._texts
+        self._shown, self._width, self._refit = snap, width, False
         for i, body in enumerate(self.query(".side").results(Static)):
             text = texts[i] if i < len(texts) else None
             body.display = text is not None
-            if text is None or (i < len(self._texts) and text == self._texts[i]):
+            if text is None or (not fit and i < len(self._texts) and text == self._texts[i]):
                 continue
             # a side keeps the most rows it has needed: the blocks do not jump as lines come
             # and go, and a new layout (it costs a whole screen) is needed only when it grows
             rows = self._rows_of(text, width)
-            grow = rows > self._height[i]
-            self._height[i] = max(rows, self._height[i])
-            body.update(text + "\n" * (self._height[i] - rows), layout=grow)
+            height = rows if fit else max(rows, self._height[i])
+            if height != self._height[i] and at_once:
+                height, self._refit = self._height[i], True
+            layout = height != self._height[i]
+            self._height[i] = height
+            body.update(text + "\n" * max(0, height - rows), layout=layout)
         self._texts = texts
 
     def _rows_of(self, text: Text, width: int) -> int:

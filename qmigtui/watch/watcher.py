@@ -27,6 +27,7 @@ from qmigtui.qmp.errors import AnswerTooLarge, QmpError
 from qmigtui.qmp.schema import Schema, load_schema
 from qmigtui.qmp.session import ConnState, EventQueue, Session
 from qmigtui.watch.context import Forecaster
+from qmigtui.watch.publishing import Publishing
 from qmigtui.watch.snapshot import TERMINAL, DirtyRate, EventLine, SideState, Snapshot, ZeroShare
 from qmigtui.watch.turns import new_migration, pause_still_asked
 
@@ -68,7 +69,7 @@ class Watcher:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._seq = 0
-        self._publish_pending = False
+        self._publishing = Publishing(self._flush, interval)
         self._event_seq = 0
         self._generation = 0  # bumped by reset(): an answer asked for before it is not kept
         self.measurements: deque[DirtyRate] = deque(maxlen=100)
@@ -169,7 +170,11 @@ class Watcher:
         while not self._stopping:
             side.poll_now.clear()  # before polling: a hint that comes during the poll is kept
             if side.session.hub.state is ConnState.CONNECTED:
-                await self._poll(side)
+                self._publishing.poll_started(side.state.name)
+                try:
+                    await self._poll(side)
+                finally:
+                    self._publishing.poll_ended(side.state.name)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(side.poll_now.wait(), self._until_tick())
 
@@ -243,7 +248,7 @@ class Watcher:
         side.state = replace(side.state, info=info, error=None, polled=now,
                              problem=side.state.problem if side.schema is None else None,
                              pause_asked=pause_still_asked(side.state.pause_asked, status))
-        self._publish()
+        self._publish(answered=side.state.name)
 
     async def _read_config(self, side: Side) -> None:
         """Capabilities and parameters, read again every CONFIG_EVERY seconds: what changed
@@ -347,14 +352,11 @@ class Watcher:
         )
         return replace(snap, forecast=self._forecaster(snap))
 
-    def _publish(self) -> None:
-        """Publish soon: a burst of events and polls in one loop turn makes one Snapshot."""
-        if not self._publish_pending:
-            self._publish_pending = True
-            asyncio.get_running_loop().call_soon(self._flush)
+    def _publish(self, answered: str | None = None) -> None:
+        """Publish soon (see Publishing: ``answered`` names the side a poll's numbers came from)."""
+        self._publishing.publish(answered)
 
     def _flush(self) -> None:
-        self._publish_pending = False
         self._seq += 1
         self.snapshot = self._make_snapshot()
         for listener in list(self._listeners):
