@@ -41,9 +41,9 @@ async def measure(rounds: int, size: tuple[int, int]) -> tuple[list[float], list
         show, body = pane.show, pane.query_one("#status-side-0", Static)
         render, display = body.render, app._display
 
-        def timed_show(snap) -> None:  # type: ignore[no-untyped-def]
+        def timed_show(snap, **kw) -> None:  # type: ignore[no-untyped-def]
             showing[0] = snap.source.status
-            show(snap)
+            show(snap, **kw)
 
         def timed_render():  # type: ignore[no-untyped-def]
             drawn.append(showing[0])  # the compositor draws the source's part of the pane

@@ -48,6 +48,9 @@ FIELDS: dict[str, InfoPath | tuple[InfoPath, ...] | None] = {
     "postcopy_latency": "postcopy-latency",  # ns, 10.1+ with postcopy-blocktime
 }
 
+_PATHS = tuple((name, (path,) if isinstance(path, str) else path)
+               for name, path in FIELDS.items() if path is not None)
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -59,11 +62,13 @@ class Sample:
     @classmethod
     def from_info(cls, t: float, wall: float, info: InfoRecord) -> Sample:
         values = {"t": t, "wall": wall}
-        for name, path in FIELDS.items():
-            if path is not None:
-                v = next((n for p in ((path,) if isinstance(path, str) else path)
-                          if (n := info.number(p)) is not None), None)
-                values[name] = NAN if v is None else float(v)
+        number = info.number
+        for name, paths in _PATHS:
+            values[name] = NAN
+            for path in paths:  # the first that QEMU reports
+                if (v := number(path)) is not None:
+                    values[name] = float(v)
+                    break
         return cls(values, info.text("status") or "none")
 
     def __getitem__(self, name: str) -> float:

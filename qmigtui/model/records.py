@@ -105,6 +105,9 @@ def enum_features(enum_name: str) -> dict[str, tuple[str, ...]]:
             if isinstance(v, dict)}
 
 
+_SPLIT: dict[str, tuple[str, ...]] = {}  # dotted paths split once (the paths are the code's own)
+
+
 class ParseError(ValueError):
     """A value does not fit its QAPI type."""
 
@@ -177,8 +180,11 @@ class Record(Generic[K]):
 
     def path(self, dotted: K) -> Any:
         """``info.path("ram.transferred")``: a nested member, or None."""
+        parts = _SPLIT.get(dotted)
+        if parts is None:
+            parts = _SPLIT[dotted] = tuple(dotted.split("."))
         node: Any = self
-        for part in dotted.split("."):
+        for part in parts:
             if not isinstance(node, Record):
                 return None
             node = node.values.get(part)
