@@ -24,7 +24,9 @@ MiB = 1 << 20
 async def test_page_sampling_reads_the_guests_configured_rate(make_rig):
     rig = await make_rig(LabConfig(mem_mib=256, working_set_mib=128, dirty_rate_mib_s=20))
     rates = [(await measure.dirty_rate(rig.controller, 1)).bytes_per_s / MiB for _ in range(3)]
-    assert all(14 <= r <= 26 for r in rates), rates  # 20 MiB/s within 30 % (measured: 18-21)
+    # 20 MiB/s: the middle reading within 30 % (measured: 18-21); each within 50 %, as a TCG
+    # guest starved for a second on a busy machine dirties less (13 seen once on Debian 13)
+    assert 14 <= sorted(rates)[1] <= 26 and all(10 <= r <= 30 for r in rates), rates
 
 
 async def test_dirty_bitmap_is_refused_under_tcg_before_it_can_take_qemu_down(make_rig):
