@@ -125,10 +125,11 @@ class Run:
         sync, rem, tx = self.cols["dirty_sync_count"], self.cols["remaining"], self.cols["transferred"]
         out: list[PassStart] = []
         prev = math.nan
-        for i, s in enumerate(sync):  # a loop over every sample: NaN tests inline (x != x)
-            if s != s or s <= prev:
-                if s == s:
-                    prev = s
+        for i, s in enumerate(sync):  # a loop over every sample: NaN tested inline (x != x)
+            if s != s:
+                continue
+            if s <= prev:  # no new pass (False while prev is NaN: the first count starts one)
+                prev = s
                 continue
             at, size = t[i], rem[i]
             if i > 0 and out:
