@@ -4,7 +4,8 @@ Control characters (C0, C1, DEL: escape sequences, OSC title and clipboard write
 with one), bidirectional overrides and isolates, zero-width and line-separator characters
 are removed; length is capped.  ``clean_tree`` does the same to every string (keys too) of
 a JSON value and bounds its size, so nothing a peer sends reaches the terminal, a file or a
-parser above the session unbounded or raw.
+parser above the session unbounded or raw; ``clean_json`` gives the same result for a value
+just decoded from JSON text, without the walk when the text shows there is nothing to clean.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u2
 _MAX_LEN = 4096
 MAX_ITEMS = 20_000  # entries of one list or object kept (query-qmp-schema has a few thousand)
 MAX_DEPTH = 32
+_KEY_LEN = 256
+_LONG_STRING = re.compile(rb'"[^"]{%d,}"' % (_KEY_LEN + 1))  # may also match between two strings
 
 
 def clean(text: str, max_len: int = _MAX_LEN) -> str:
@@ -57,3 +60,29 @@ def clean_tree(value: Any, depth: int = 0) -> Any:
     if isinstance(value, list):
         return [clean_tree(v, depth + 1) for v in value[:MAX_ITEMS]]
     return value
+
+
+def clean_json(raw: bytes, value: Any) -> Any:
+    """``clean_tree(value)`` for ``value`` decoded by ``json.loads`` (strict: no raw control
+    character inside a string) from ``raw``: the decoded value itself when the text is plain
+    ASCII with no escape and no DEL (every string is then printable as it is), no string is
+    longer than a key may be, and the containers are within bounds. A schema of half a
+    megabyte is checked in a few milliseconds where the walk takes tens."""
+    if (raw.isascii() and b"\\" not in raw and b"\x7f" not in raw
+            and _LONG_STRING.search(raw) is None and _within_bounds(value, 0)):
+        return value
+    return clean_tree(value)
+
+
+def _within_bounds(value: Any, depth: int) -> bool:
+    """No container deeper than clean_tree keeps its members, none with more than MAX_ITEMS."""
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return True
+    if depth >= MAX_DEPTH - 1 or len(value) > MAX_ITEMS:
+        return False
+    for member in value.values() if kind is dict else value:
+        kind = type(member)
+        if (kind is dict or kind is list) and not _within_bounds(member, depth + 1):
+            return False
+    return True

@@ -23,7 +23,7 @@ from qemu.qmp.message import Message
 from qemu.qmp.protocol import Runstate
 from qemu.qmp.qmp_client import GreetingError, NegotiationError
 
-from qmigtui.model.text import clean_tree
+from qmigtui.model.text import clean_json
 from qmigtui.qmp.connect_errors import (
     OVERSIZE,
     answer,
@@ -73,7 +73,7 @@ class _Client(QMPClient):
 
     def _cb_inbound(self, msg: Any) -> Any:
         """Everything the peer sends is cleaned here, once, before anything else sees it."""
-        msg = Message(clean_tree(dict(msg)))
+        msg = Message(clean_json(bytes(msg), dict(msg)), eager=False)  # never sent: not serialized
         self.last_inbound = msg
         kind = "event" if "event" in msg else "greeting" if "QMP" in msg else "response"
         self._tap(kind, msg)
