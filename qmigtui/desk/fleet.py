@@ -21,6 +21,7 @@ from qmigtui.model import units
 from qmigtui.model.members import remaining as left_to_send
 from qmigtui.model.states import RUNNING
 from qmigtui.qmp.endpoint import is_glob, managed_name
+from qmigtui.watch import first_reads
 from qmigtui.watch.snapshot import Snapshot
 
 # most urgent first: what needs a person, then what may, then what runs, then what is over
@@ -187,8 +188,16 @@ class Fleet:
         monitor or host comes later joins the view by itself; None: tried once)."""
         assert self.opener is not None
         opener, gate = self.opener, asyncio.Semaphore(concurrency)
+        untried, holding = len(self.members), first_reads.hold()  # every state before any schema
+
+        def tried() -> None:
+            nonlocal untried
+            untried -= 1
+            if not untried:
+                first_reads.release(holding)
 
         async def one(member: Member) -> None:
+            first = True
             while True:
                 async with gate:
                     try:
@@ -198,6 +207,10 @@ class Fleet:
                         error = str(e) or type(e).__name__
                         if retry is not None:
                             error += f" (trying again every {retry:g} s)"
+                    finally:
+                        if first:
+                            first = False
+                            tried()
                 if error != member.error:
                     member.error = error
                     for listener in self._listeners:
@@ -209,7 +222,10 @@ class Fleet:
             for listener in self._listeners:
                 self._forward(member, listener)
                 listener(member, member.desk.snapshot)
-        await asyncio.gather(*(one(m) for m in self.members))
+        try:
+            await asyncio.gather(*(one(m) for m in self.members))
+        finally:
+            first_reads.release(holding)
 
     async def close(self) -> None:
         for m in self.members:

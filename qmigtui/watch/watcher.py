@@ -26,13 +26,13 @@ from qmigtui.model.records import SHIPPED, Types, parse_list, parse_record
 from qmigtui.qmp.errors import AnswerTooLarge, QmpError
 from qmigtui.qmp.schema import Schema, load_schema
 from qmigtui.qmp.session import ConnState, EventQueue, Session
+from qmigtui.watch import first_reads
 from qmigtui.watch.context import Forecaster
 from qmigtui.watch.publishing import Publishing
 from qmigtui.watch.snapshot import TERMINAL, DirtyRate, EventLine, SideState, Snapshot, ZeroShare
 from qmigtui.watch.turns import new_migration, pause_still_asked
 
 Listener = Callable[[Snapshot], None]
-SCHEMA_AFTER_S = 0.5  # with many watchers (a fleet): each one's first schema read after this
 _watchers: weakref.WeakSet[Watcher] = weakref.WeakSet()  # watching now, in this process
 CONFIG_EVERY = 5.0  # seconds between reads of capabilities and parameters (another client may set them)
 OURS_FOR = 30.0  # seconds a change we sent explains what a read then finds
@@ -192,7 +192,7 @@ class Watcher:
                 # a megabyte to read, after
                 self._take(side, await session.execute("query-migrate"), generation)
                 if len(_watchers) > 1:  # every VM's state drawn before the big reads fill the loop
-                    await asyncio.sleep(SCHEMA_AFTER_S)
+                    await first_reads.turn()
                 side.schema = await load_schema(session)
                 s = side.schema
                 side.state = replace(side.state, kvm=await _kvm(session))

@@ -3,13 +3,17 @@ and QEMUs answering the same introspection share one resolved schema (fake peers
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
+from qmigtui.desk.facade import Desk
+from qmigtui.desk.fleet import Fleet, Source
+from qmigtui.desk.opening import open_endpoints
 from qmigtui.qmp.endpoint import parse_endpoint
 from qmigtui.qmp.qmp_session import QmpSession
 from qmigtui.qmp.schema import load_schema
-from qmigtui.watch import watcher as watching
+from qmigtui.watch import first_reads
 from qmigtui.watch.watcher import Watcher
 from tests.fakeqmp import FakeQmp, watcher_reply
 from tests.helpers import wait_for
@@ -40,7 +44,7 @@ async def test_a_fleet_draws_every_state_before_reading_schemas_and_shares_equal
         # the second one watches beside another: its state first, its schema after a pause
         first_state = min(t for n, cmd, t in asked if n == "b" and cmd == "query-migrate")
         first_schema = min(t for n, cmd, t in asked if n == "b" and cmd == "query-qmp-schema")
-        assert first_schema - first_state >= watching.SCHEMA_AFTER_S * 0.8
+        assert first_schema - first_state >= first_reads.AFTER_S * 0.8
         a, b = (w.sides["source"].schema for w in watchers)
         assert a is b, "the same introspection, resolved once"
         again = await load_schema(watchers[0].sides["source"].session)
@@ -48,5 +52,38 @@ async def test_a_fleet_draws_every_state_before_reading_schemas_and_shares_equal
     finally:
         for w in watchers:
             await w.close()
+        for peer in peers:
+            await peer.stop()
+
+
+async def test_a_fleet_reads_no_schema_until_every_member_was_tried_once(tmp_path):
+    """Schemas read while the last members still connect made two hundred rows wait seconds."""
+    asked: list[tuple[str, float]] = []
+
+    def answer(cmd: str, args: dict[str, Any]) -> Any:
+        asked.append((cmd, time.monotonic()))
+        return watcher_reply(cmd) or {"return": {"status": "active"}}
+
+    peers = [await FakeQmp(str(tmp_path / f"{n}.sock"), answer).start() for n in range(3)]
+    opened: dict[str, float] = {}
+
+    async def opener(src: Source) -> Desk:
+        if src.name == "2":
+            await asyncio.sleep(1.5)  # a slow host: the others' schemas wait for its state
+        desk = await open_endpoints([("source", src.source)], 1.0, True, no_audit=True)
+        opened[src.name] = time.monotonic()
+        return desk
+
+    fleet = Fleet.of([Source(str(n), p.path) for n, p in enumerate(peers)], opener)
+    opening = asyncio.create_task(fleet.open_all(retry=None))
+    try:
+        await wait_for(lambda: sum(cmd == "query-qmp-schema" for cmd, _ in asked) == 3, 15,
+                       "every schema read")
+        first_schema = min(t for cmd, t in asked if cmd == "query-qmp-schema")
+        assert first_schema >= opened["2"] + first_reads.AFTER_S * 0.8
+        assert not first_reads.held()
+    finally:
+        await opening
+        await fleet.close()
         for peer in peers:
             await peer.stop()
