@@ -49,6 +49,22 @@ class Member:
     source: Source
     desk: Desk | None = None
     error: str = ""
+    _row: tuple[tuple[object, ...], FleetRow] | None = field(default=None, repr=False, compare=False)
+
+    def row(self) -> FleetRow:
+        """Its row, made again only when what it is made of changed (a fleet of two hundred
+        is drawn several times a second; each VM's snapshot comes once a second)."""
+        desk = self.desk
+        key: tuple[object, ...] = (self.error,) if desk is None else (
+            desk.snapshot, desk.autopilot.name, desk.autopilot.engaged)
+        if self._row is None or not _same(self._row[0], key):
+            self._row = (key, row_of(self))
+        return self._row[1]
+
+
+def _same(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
+    """The same objects (a new snapshot is a new object: never compared member by member)."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
 @dataclass(frozen=True)
@@ -169,7 +185,7 @@ class Fleet:
         return cls([Member(s) for s in sources], opener)
 
     def rows(self) -> list[FleetRow]:
-        return [row_of(m) for m in self.members]
+        return [m.row() for m in self.members]
 
     def subscribe(self, listener: Callable[[Member, Snapshot], None]) -> None:
         """Every snapshot of every member, as it comes (events reach the view at once)."""

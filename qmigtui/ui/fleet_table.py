@@ -68,24 +68,34 @@ class FleetTable(ScrollView, can_focus=True):
         self.rows: list[FleetRow] = []
         self.cursor = 0
         self._texts: list[tuple[str, ...]] = []
+        self._cells: dict[FleetRow, tuple[str, ...]] = {}  # the texts of the rows shown last
         self._cache: dict[tuple[tuple[str, ...], bool, int], Strip] = {}
 
     def show(self, rows: list[FleetRow]) -> None:
-        """These rows from now on (the cursor stays on its VM when it is still shown)."""
-        keep = self.cursor_name()
+        """These rows from now on (the cursor stays on its VM when it is still shown); only
+        the lines whose text or cursor changed are refreshed."""
+        keep, was = self.cursor_name(), self.cursor
         self.rows = rows
-        texts = [cells(r) for r in rows]
+        known = self._cells
+        texts = [known[r] if r in known else cells(r) for r in rows]
+        self._cells = dict(zip(rows, texts, strict=True))
         names = [r.name for r in rows]
         if keep in names:
             self.cursor = names.index(keep)
         self.cursor = max(0, min(self.cursor, len(rows) - 1))
-        changed = texts != self._texts
-        self._texts = texts
+        old, self._texts = self._texts, texts
         self.virtual_size = Size(self.size.width, len(rows))
-        if changed:
-            if len(self._cache) > 4 * max(16, len(rows)):
-                self._cache.clear()
+        if len(self._cache) > 4 * max(16, len(rows)):
+            self._cache.clear()
+        if len(old) != len(texts):
             self.refresh()
+            return
+        top = self.scroll_offset.y  # only the lines on screen, from the first changed to the last
+        on_screen = range(top, min(len(texts), top + max(1, self.size.height)))
+        changed = [y for y in on_screen if old[y] != texts[y] or (was != self.cursor
+                                                                  and y in (was, self.cursor))]
+        if changed:
+            self.refresh_lines(changed[0], changed[-1] - changed[0] + 1)
 
     def cursor_name(self) -> str | None:
         return self.rows[self.cursor].name if 0 <= self.cursor < len(self.rows) else None

@@ -4,6 +4,7 @@ and QEMUs answering the same introspection share one resolved schema (fake peers
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 from typing import Any
 
@@ -45,6 +46,14 @@ async def test_a_fleet_draws_every_state_before_reading_schemas_and_shares_equal
         first_state = min(t for n, cmd, t in asked if n == "b" and cmd == "query-migrate")
         first_schema = min(t for n, cmd, t in asked if n == "b" and cmd == "query-qmp-schema")
         assert first_schema - first_state >= first_reads.AFTER_S * 0.8
+        # and on a clock of its own (a fleet's answers do not all come in one burst)
+        since = time.monotonic()
+        await wait_for(lambda: sum(cmd == "query-migrate" and t > since for _, cmd, t in asked) >= 8,
+                       10, "steady polls")
+        ticks = {n: [t for m, cmd, t in asked if m == n and cmd == "query-migrate" and t > since]
+                 for n in ("a", "b")}
+        gaps = [(b - a) % 1.0 for a, b in zip(ticks["a"], ticks["b"], strict=False)]  # 1/8 s
+        assert 0.06 <= statistics.median(gaps) <= 0.5, ticks
         a, b = (w.sides["source"].schema for w in watchers)
         assert a is b, "the same introspection, resolved once"
         again = await load_schema(watchers[0].sides["source"].session)
