@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import replace
 
 from qmigtui.analysis.footprint import Footprint, simulate
 from qmigtui.analysis.history import HistoryView
@@ -28,6 +27,7 @@ from qmigtui.analysis.verdict import (
     Verdict,
 )
 from qmigtui.model import units
+from qmigtui.model.evolve import evolve
 from qmigtui.model.states import RECOVERING, Status
 
 NOT_CONVERGING_RATIO = 0.95  # dirty/bandwidth at which passes stop shrinking in practice
@@ -134,21 +134,21 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
                   zero_share=ctx.zero_share, measuring=wants,
                   auto_converge=bool(ctx.capabilities.get("auto-converge")), max_bandwidth=ctx.max_bandwidth)
     if fp is not None:
-        facts = replace(facts, dirty_rate=fp.rate, dirty_rate_is_lower_bound=not measured, hot_set=fp.cap)
+        facts = evolve(facts, dirty_rate=fp.rate, dirty_rate_is_lower_bound=not measured, hot_set=fp.cap)
     scan = first_pass and math.isnan(ctx.zero_share) and "human-monitor-command" in ctx.commands
     if fp is None:
         rest = max(0.0, to_send - threshold) / bw
         return Forecast(
             Verdict.FIRST_PASS if first_pass else Verdict.GATHERING, Cause.FIRST_PASS,
-            replace(facts, first_pass_left_s=rest), eta=None, downtime_limit_ms=limit,
+            evolve(facts, first_pass_left_s=rest), eta=None, downtime_limit_ms=limit,
             wants_measurement=wants, wants_zero_scan=scan,
             advice=tuple(a for a in (_measure(ctx), _cancel()) if a is not None))
     outlook = simulate(to_send, elapsed, bw, threshold, fp)
-    facts = replace(facts, dirty_ratio=fp.rate / bw)
+    facts = evolve(facts, dirty_ratio=fp.rate / bw)
     stuck, facts = _stuck(run, starts, facts)
     if stuck or not outlook.converges:
         out = _not_converging(ctx, fp, bw, remaining, starts, throttle, facts, stuck, measured)
-        return replace(out, wants_measurement=wants, wants_zero_scan=scan)
+        return evolve(out, wants_measurement=wants, wants_zero_scan=scan)
     down = outlook.final_bytes / bw
     eta = outlook.seconds + down + FINISH_S
     eta_low, eta_high = _eta_range(eta, facts, first_pass, elapsed, fp, measured)
@@ -158,7 +158,7 @@ def _precopy(run: Run, ctx: Context) -> Forecast:
         verdict = Verdict.CONVERGING
     else:  # the word says it: the ETA of one pass, not yet a promise
         verdict = Verdict.ESTIMATING
-    facts = replace(facts, passes_to_go=outlook.passes, switchover_in_s=outlook.seconds,
+    facts = evolve(facts, passes_to_go=outlook.passes, switchover_in_s=outlook.seconds,
                     one_pass_only=verdict is Verdict.ESTIMATING)
     return Forecast(verdict, Cause.SWITCHOVER_IN, facts, eta=eta, eta_low=eta_low, eta_high=eta_high,
                     switchover_in=outlook.seconds, downtime_ms=down * 1000, downtime_limit_ms=limit,
@@ -230,11 +230,11 @@ def _stuck(run: Run, starts: list[PassStart], facts: Facts) -> tuple[str, Facts]
     lower than the last)."""
     later = [s for s in starts if s.sync >= 2]
     stalled = stalled_pass(starts) is not None
-    facts = replace(facts, no_new_low=stalled)
+    facts = evolve(facts, no_new_low=stalled)
     if len(later) < 2:
         return ("stalled" if stalled else ""), facts
     last, prev = later[-1], later[-2]
-    facts = replace(facts, prev_start_pass=prev.sync, prev_start_remaining=prev.remaining,
+    facts = evolve(facts, prev_start_pass=prev.sync, prev_start_remaining=prev.remaining,
                     last_start_pass=last.sync, last_start_remaining=last.remaining)
     flat = last.remaining >= FLAT * prev.remaining
     prev_bw = run.bandwidth(prev.index)[0] if prev.index > 0 else math.nan
@@ -252,7 +252,7 @@ def _not_converging(ctx: Context, fp: Footprint, bw: float, remaining: float,
         or [remaining]  # a pass start whose sample lacked 'remaining' says nothing of the hot set
     hot = max(later)  # a sample comes after its sync: the largest is the closest to the whole set
     need_ms = _round_up_ms(hot / bw * 1000 * 1.2)
-    facts = replace(facts, hot_bytes=hot, dirty_limit_on=bool(ctx.capabilities.get("dirty-limit")),
+    facts = evolve(facts, hot_bytes=hot, dirty_limit_on=bool(ctx.capabilities.get("dirty-limit")),
                     vcpu_dirty_limit=ctx.vcpu_dirty_limit)
     auto = ctx.capabilities.get("auto-converge")
     burst = bursty(starts, ctx.measurements)
@@ -261,7 +261,7 @@ def _not_converging(ctx: Context, fp: Footprint, bw: float, remaining: float,
         verdict = Verdict.AT_RISK
     elif burst is not None and stuck == "model":
         verdict, cause = Verdict.AT_RISK, Cause.BURSTS
-        facts = replace(facts, burst_low=burst[0], burst_high=burst[1])
+        facts = evolve(facts, burst_low=burst[0], burst_high=burst[1])
     elif auto and (math.isnan(throttle) or throttle < ctx.throttle_max):
         verdict, cause = Verdict.THROTTLING, Cause.AUTO_CONVERGE
     else:

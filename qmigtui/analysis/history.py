@@ -94,22 +94,21 @@ class _Chunk:
     def __len__(self) -> int:
         return len(self.status)
 
-    def copy(self) -> _Chunk:
-        return _Chunk({name: array("d", col) for name, col in self.cols.items()}, list(self.status))
-
 
 class HistoryView:
     """The samples of one endpoint at one moment, oldest first, with derived series.
 
     A view taken from a History (``History.view()``) never changes afterwards: it shares the
-    History's full chunks (which are never written again) and holds a copy of the last,
-    partly filled one, so taking one costs a few hundred numbers whatever the length.
+    History's chunks, the last one too (columns are only ever appended to, and a cleared
+    History starts new ones), and reads the last one only up to the length it had then; so
+    taking one costs nothing whatever the length.
     """
 
     def __init__(self, chunks: tuple[_Chunk, ...] = (), length: int = 0, total_seen: int = 0,
-                 capacity: int = 0):
+                 capacity: int = 0, open_len: int | None = None):
         self._frozen = chunks
         self._length = length
+        self._open_len = open_len  # entries of the last chunk in this view (None: all it has)
         self.total_seen = total_seen
         self.capacity = capacity
 
@@ -123,13 +122,15 @@ class HistoryView:
         """The last ``last`` (default: all) entries of one column, across the chunks."""
         need = self._length if not last else min(last, self._length)
         parts: list[Sequence[Any]] = []
+        size = self._open_len
         for chunk in reversed(self._chunks()):
             if need <= 0:
                 break
             column = take(chunk)
-            size = len(column)
+            size = len(column) if size is None else size
             parts.append(column[max(0, size - need):size])
             need -= size
+            size = None
         out: list[Any] = []
         for part in reversed(parts):
             out.extend(part)
@@ -146,8 +147,8 @@ class HistoryView:
         chunks = self._chunks()
         if not self._length or not chunks:
             return NAN
-        last = chunks[-1] if len(chunks[-1]) else chunks[-2]
-        return last.cols[name][-1]
+        size = len(chunks[-1]) if self._open_len is None else self._open_len
+        return chunks[-1].cols[name][size - 1] if size else chunks[-2].cols[name][-1]
 
     # -- derived -----------------------------------------------------------
 
@@ -212,8 +213,8 @@ class History(HistoryView):
 
     def view(self) -> HistoryView:
         """What this history holds now, frozen."""
-        return HistoryView((*self._full, self._open.copy()), self._length, self.total_seen,
-                           self.capacity)
+        return HistoryView((*self._full, self._open), self._length, self.total_seen,
+                           self.capacity, len(self._open))
 
 
 def sample_from_reply(t: float, wall: float, info: Record | dict[str, Any]) -> Sample:

@@ -22,6 +22,7 @@ from typing import Any
 
 from qmigtui.analysis.history import History, Sample
 from qmigtui.model.capabilities import capabilities_of
+from qmigtui.model.evolve import evolve
 from qmigtui.model.records import SHIPPED, Types, parse_list, parse_record
 from qmigtui.qmp.errors import AnswerTooLarge, QmpError
 from qmigtui.qmp.schema import Schema, load_schema
@@ -251,7 +252,7 @@ class Watcher:
         now, wall = stamp
         if status not in (None, "none") and now != side.history.latest("t"):
             side.history.append(Sample.from_info(now, wall, info))
-        side.state = replace(side.state, info=info, error=None, polled=now,
+        side.state = evolve(side.state, info=info, error=None, polled=now,
                              problem=side.state.problem if side.schema is None else None,
                              pause_asked=pause_still_asked(side.state.pause_asked, status))
         self._publish(answered=side.state.name)
@@ -356,7 +357,7 @@ class Watcher:
             zero_shares=tuple(self.zero_shares),
             wall=time.time(),
         )
-        return replace(snap, forecast=self._forecaster(snap))
+        return evolve(snap, forecast=self._forecaster(snap))
 
     def _publish(self, answered: str | None = None) -> None:
         """Publish soon (see Publishing: ``answered`` names the side a poll's numbers came from)."""

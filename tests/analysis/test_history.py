@@ -51,3 +51,16 @@ def test_a_view_never_changes_after_it_is_taken_whatever_the_history_does_next()
     assert (len(view), view.series("t"), view.statuses(), view.latest("remaining"),
             view.total_seen) == before
     assert view.series("t", last=3) == [97.0, 98.0, 99.0] and view.latest("remaining") == 901
+
+
+def test_a_view_taken_at_a_chunk_boundary_reads_its_last_sample_and_no_later_one():
+    h = History(capacity=500)
+    for i in range(64):  # exactly one full chunk: the open one is empty
+        h.append(sample_from_reply(float(i), 0.0, reply(i, 1000 - i)))
+    view = h.view()
+    h.append(sample_from_reply(64.0, 0.0, reply(64, 936)))
+    assert view.latest("t") == 63.0 and view.series("t", last=2) == [62.0, 63.0] and len(view) == 64
+    later = h.view()
+    h.append(sample_from_reply(65.0, 0.0, reply(65, 935)))
+    assert later.latest("t") == 64.0 and later.series("t")[-2:] == [63.0, 64.0]
+    assert later.statuses()[-1] == h.statuses()[-2]
