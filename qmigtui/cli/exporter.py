@@ -69,6 +69,8 @@ async def _serve(options: FleetOptions, sources: list[Source], listen: str, hold
     from qmigtui.desk.fleet import Fleet
     from qmigtui.metrics.exporter import Exporter
     from qmigtui.metrics.ledger import Ledger
+    from qmigtui.watch import crowd
+    crowd.one_clock()  # no screen to keep quick: the fewest wake-ups
     fleet = Fleet.of(sources, fleet_opener(options, interval, None))
     exporter = Exporter(Ledger(hold))
     exporter.follow(fleet)

@@ -21,7 +21,7 @@ from qmigtui.model import units
 from qmigtui.model.members import remaining as left_to_send
 from qmigtui.model.states import RUNNING
 from qmigtui.qmp.endpoint import is_glob, managed_name
-from qmigtui.watch import first_reads
+from qmigtui.watch import crowd
 from qmigtui.watch.snapshot import Snapshot
 
 # most urgent first: what needs a person, then what may, then what runs, then what is over
@@ -204,13 +204,13 @@ class Fleet:
         monitor or host comes later joins the view by itself; None: tried once)."""
         assert self.opener is not None
         opener, gate = self.opener, asyncio.Semaphore(concurrency)
-        untried, holding = len(self.members), first_reads.hold()  # every state before any schema
+        untried, holding = len(self.members), crowd.hold()  # every state before any schema
 
         def tried() -> None:
             nonlocal untried
             untried -= 1
             if not untried:
-                first_reads.release(holding)
+                crowd.release(holding)
 
         async def one(member: Member) -> None:
             first = True
@@ -241,7 +241,7 @@ class Fleet:
         try:
             await asyncio.gather(*(one(m) for m in self.members))
         finally:
-            first_reads.release(holding)
+            crowd.release(holding)
 
     async def close(self) -> None:
         for m in self.members:

@@ -27,7 +27,7 @@ from qmigtui.model.records import SHIPPED, Types, parse_list, parse_record
 from qmigtui.qmp.errors import AnswerTooLarge, QmpError
 from qmigtui.qmp.schema import Schema, load_schema
 from qmigtui.qmp.session import ConnState, EventQueue, Session
-from qmigtui.watch import first_reads
+from qmigtui.watch import crowd
 from qmigtui.watch.context import Forecaster
 from qmigtui.watch.publishing import Publishing
 from qmigtui.watch.snapshot import TERMINAL, DirtyRate, EventLine, SideState, Snapshot, ZeroShare
@@ -35,7 +35,6 @@ from qmigtui.watch.turns import new_migration, pause_still_asked
 
 Listener = Callable[[Snapshot], None]
 _watchers: weakref.WeakSet[Watcher] = weakref.WeakSet()  # watching now, in this process
-PHASES = 8  # watchers beside others poll on one of this many clocks, spread over the interval
 CONFIG_EVERY = 5.0  # seconds between reads of capabilities and parameters (another client may set them)
 OURS_FOR = 30.0  # seconds a change we sent explains what a read then finds
 
@@ -134,10 +133,7 @@ class Watcher:
     async def start(self) -> None:
         """Begin watching (sessions must be connected or reconnecting)."""
         self._stopping = False
-        # beside others (a fleet), on one of PHASES clocks: two hundred VMs polled on one tick
-        # answered in one burst that held every event back for a fifth of a second; each on a
-        # clock of its own woke the process (and each peer) for every answer, 70 % more CPU
-        self._phase = len(_watchers) % PHASES / PHASES * self.interval
+        self._phase = crowd.phase(len(_watchers), self.interval)  # beside others: see crowd
         _watchers.add(self)
         for side in self.sides.values():
             self._tasks.append(asyncio.create_task(self._poll_loop(side)))
@@ -199,7 +195,7 @@ class Watcher:
                 # a megabyte to read, after
                 self._take(side, await session.execute("query-migrate"), generation)
                 if len(_watchers) > 1:  # every VM's state drawn before the big reads fill the loop
-                    await first_reads.turn()
+                    await crowd.turn()
                 side.schema = await load_schema(session)
                 s = side.schema
                 side.state = replace(side.state, kvm=await _kvm(session))

@@ -14,7 +14,7 @@ from qmigtui.desk.opening import open_endpoints
 from qmigtui.qmp.endpoint import parse_endpoint
 from qmigtui.qmp.qmp_session import QmpSession
 from qmigtui.qmp.schema import load_schema
-from qmigtui.watch import first_reads
+from qmigtui.watch import crowd
 from qmigtui.watch.watcher import Watcher
 from tests.fakeqmp import FakeQmp, watcher_reply
 from tests.helpers import wait_for
@@ -45,7 +45,7 @@ async def test_a_fleet_draws_every_state_before_reading_schemas_and_shares_equal
         # the second one watches beside another: its state first, its schema after a pause
         first_state = min(t for n, cmd, t in asked if n == "b" and cmd == "query-migrate")
         first_schema = min(t for n, cmd, t in asked if n == "b" and cmd == "query-qmp-schema")
-        assert first_schema - first_state >= first_reads.AFTER_S * 0.8
+        assert first_schema - first_state >= crowd.AFTER_S * 0.8
         # and on a clock of its own (a fleet's answers do not all come in one burst)
         since = time.monotonic()
         await wait_for(lambda: sum(cmd == "query-migrate" and t > since for _, cmd, t in asked) >= 8,
@@ -89,8 +89,8 @@ async def test_a_fleet_reads_no_schema_until_every_member_was_tried_once(tmp_pat
         await wait_for(lambda: sum(cmd == "query-qmp-schema" for cmd, _ in asked) == 3, 15,
                        "every schema read")
         first_schema = min(t for cmd, t in asked if cmd == "query-qmp-schema")
-        assert first_schema >= opened["2"] + first_reads.AFTER_S * 0.8
-        assert not first_reads.held()
+        assert first_schema >= opened["2"] + crowd.AFTER_S * 0.8
+        assert not crowd.held()
     finally:
         await opening
         await fleet.close()

@@ -1,7 +1,15 @@
-"""When a watcher beside others makes its big first read (the schema, half a megabyte a QEMU):
-after every watched VM's state is known. A fleet opening its members holds those reads until
-each member was tried once (two hundred schemas read while the last members still connect
-made their rows wait seconds); a lone watcher reads at once."""
+"""Watchers beside others in one process (a fleet, an exporter): when they make their big
+first read, and on which clocks they poll.
+
+The first read (the schema, half a megabyte a QEMU) comes after every watched VM's state is
+known: a fleet opening its members holds those reads until each member was tried once (two
+hundred schemas read while the last members still connected made their rows wait seconds);
+a lone watcher reads at once.
+
+Their polls are spread over CLOCKS clocks: two hundred VMs polled on one tick answered in one
+burst that held every event back for a fifth of a second on a screen. Each more clock wakes
+the process (and the peers) once more a second: an exporter, with no screen to keep quick,
+asks for one (``one_clock``)."""
 
 from __future__ import annotations
 
@@ -10,6 +18,7 @@ import time
 
 AFTER_S = 0.5  # a watcher beside others: its schema read no sooner than this after its state
 HOLD_MAX_S = 15.0  # and never held longer than this (a fleet whose opening hangs)
+_clocks = 8
 _holders: set[object] = set()
 _released = -float("inf")  # monotonic time the last hold ended
 
@@ -40,3 +49,14 @@ async def turn() -> None:
     await asyncio.sleep(AFTER_S)
     while held() and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
+
+
+def one_clock() -> None:
+    """Every watcher of this process polls on the same tick (fewest wake-ups)."""
+    global _clocks
+    _clocks = 1
+
+
+def phase(beside: int, interval: float) -> float:
+    """Seconds after the shared tick a watcher polls that starts beside ``beside`` others."""
+    return beside % _clocks / _clocks * interval
