@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric, StateSetMetricFamily
+from prometheus_client.samples import Sample
 
 from qmigtui.analysis.verdict import Verdict
 from qmigtui.model.members import latency_buckets, remaining
@@ -86,17 +87,37 @@ def families(watched: Iterable[Watched]) -> Iterator[Metric]:
             up.add_metric(labels, 1 if s.connected else 0)
             if s.info is None:
                 continue
-            status.add_metric(labels, {st: st == str(s.status) for st in _statuses(str(s.status))})
+            current = str(s.status)
+            _state_set(status, LABELS, labels, _statuses(current), current)
             _side_numbers(s, labels, numbers, left, rate, dirty, limit, throttle, snap)
             _latency(s, labels, latency)
         f = snap.forecast if snap is not None else None
         if f is not None:
-            verdict.add_metric([w.vm], {v: v == str(f.verdict) for v in VERDICTS})
+            _state_set(verdict, ("vm",), [w.vm], VERDICTS, str(f.verdict))
             for bound, value in (("low", f.eta_low), ("mid", f.eta), ("high", f.eta_high)):
                 if value is not None and math.isfinite(value):
                     eta.add_metric([w.vm, bound], value)
     yield from (up, status, left, *numbers.values(), rate, dirty, limit, throttle, latency,
                 verdict, eta)
+
+
+_STATE_SAMPLES: dict[tuple[str, tuple[str, ...], str], list[Sample]] = {}
+_STATE_SAMPLES_MAX = 20_000  # label sets kept (VMs, sides and their states): then started over
+
+
+def _state_set(family: StateSetMetricFamily, names: tuple[str, ...], labels: list[str],
+               states: tuple[str, ...], current: str) -> None:
+    """``current`` among ``states``: the samples made once per VM, side and state, then
+    reused (a state set is most of a scrape's samples, and the state seldom changes)."""
+    key = (family.name, tuple(labels), current)
+    samples = _STATE_SAMPLES.get(key)
+    if samples is None:
+        scratch = StateSetMetricFamily(family.name, "", labels=names)
+        scratch.add_metric(labels, {state: state == current for state in states})
+        if len(_STATE_SAMPLES) >= _STATE_SAMPLES_MAX:
+            _STATE_SAMPLES.clear()
+        samples = _STATE_SAMPLES[key] = scratch.samples
+    family.samples.extend(samples)
 
 
 def _statuses(current: str) -> tuple[str, ...]:

@@ -72,7 +72,7 @@ class Exposition:
         if not gzip_ok:
             return r.body, ctype
         if r.gzipped is None:  # two scrapes at once may both compress: the same bytes
-            r.gzipped = gzip.compress(r.body, 6)
+            r.gzipped = gzip.compress(r.body, 1)  # a third of level 6's time, a tenth larger
         return r.gzipped, ctype
 
     def close(self) -> None:
