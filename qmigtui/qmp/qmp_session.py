@@ -182,7 +182,8 @@ class QmpSession:
             raise AnswerTooLarge(self._oversize(command))
         limit = self.timeout if timeout is None else timeout
         try:
-            return await asyncio.wait_for(client.execute(command, arguments), limit)
+            async with asyncio.timeout(limit):  # no task of its own, as wait_for made, per command
+                return await client.execute(command, arguments)
         except ExecuteError as e:
             raise CommandRejected(command, e.error_class, str(e)) from None
         except TimeoutError:

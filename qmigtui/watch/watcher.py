@@ -178,8 +178,9 @@ class Watcher:
                     await self._poll(side)
                 finally:
                     self._publishing.poll_ended(side.state.name)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(side.poll_now.wait(), self._until_tick())
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._until_tick()):  # no task a wait, as wait_for made
+                    await side.poll_now.wait()
 
     def _until_tick(self) -> float:
         """Seconds to the next tick of the clock every side polls on; a poll off the clock
@@ -196,7 +197,8 @@ class Watcher:
                 self._take(side, await session.execute("query-migrate"), generation)
                 if len(_watchers) > 1:  # every VM's state drawn before the big reads fill the loop
                     await crowd.turn()
-                side.schema = await load_schema(session)
+                async with crowd.reading():
+                    side.schema = await load_schema(session)
                 s = side.schema
                 side.state = replace(side.state, kvm=await _kvm(session))
                 side.state = replace(

@@ -96,3 +96,19 @@ async def test_a_fleet_reads_no_schema_until_every_member_was_tried_once(tmp_pat
         await fleet.close()
         for peer in peers:
             await peer.stop()
+
+
+async def test_no_more_first_reads_at_once_than_allowed():
+    """Two hundred schemas asked at once were two hundred answers in memory at once."""
+    inside, most = 0, 0
+
+    async def read() -> None:
+        nonlocal inside, most
+        async with crowd.reading():
+            inside += 1
+            most = max(most, inside)
+            await asyncio.sleep(0.02)
+            inside -= 1
+
+    await asyncio.gather(*(read() for _ in range(12)))
+    assert most == crowd.READS_AT_ONCE
