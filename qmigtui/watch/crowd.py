@@ -6,7 +6,7 @@ known: a fleet opening its members holds those reads until each member was tried
 hundred schemas read while the last members still connected made their rows wait seconds);
 a lone watcher reads at once.
 
-Their polls are spread over CLOCKS clocks: two hundred VMs polled on one tick answered in one
+Their polls are spread over eight clocks: two hundred VMs polled on one tick answered in one
 burst that held every event back for a fifth of a second on a screen. Each more clock wakes
 the process (and the peers) once more a second: an exporter, with no screen to keep quick,
 asks for one (``one_clock``)."""
